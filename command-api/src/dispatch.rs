@@ -1,0 +1,374 @@
+//! Command dispatch: load an aggregate through cqrs-es, let it decide, commit its
+//! events (with their metadata and any guard) in one transaction.
+//!
+//! The use cases the API and, later, the policies call are the `pub async fn`s of
+//! [`CommandService`]; everything generic over the aggregate sits below them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::{PersistedEventStore, SerializedEvent};
+use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
+use domain::booking::{Booking, BookingCommand, CreateBooking};
+use domain::confirm::{Confirm, ConfirmCommand};
+use domain::delivery::{Delivery, DeliveryCommand};
+use domain::order::{CancelOrder, CancelledBy, Order, OrderCommand, PlaceOrder};
+use domain::payment::{MakePayment, Payment, PaymentCommand};
+use domain::{PayMethod, Rejection, RejectionKind};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::store::{
+    Commit, EventLog, IdempotencyClaim, RecordedEvent, ReservationChange, Snapshot, StoreError,
+    SNAPSHOT_EVERY,
+};
+
+/// Who caused a command: stored in the metadata of every event it appends.
+#[derive(Debug, Clone)]
+pub struct CommandContext {
+    /// Shared by every event of one business flow (the `X-Correlation-Id`).
+    pub correlation_id: String,
+    /// The id of what caused these events: the request, or (for a policy) an event.
+    pub causation_id: String,
+    /// The response to record with the events when the client sent an `Idempotency-Key`.
+    pub idempotency: Option<IdempotencyClaim>,
+}
+
+/// Why a command did not take effect.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The domain refused the command.
+    #[error("{message}")]
+    Rejected {
+        kind: RejectionKind,
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// The store refused or failed the commit.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CommandError {
+    fn rejected(error: &impl Rejection) -> Self {
+        Self::Rejected {
+            kind: error.kind(),
+            code: error.code(),
+            field: error.field(),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// What a successful command appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// The global position of the last event appended.
+    pub position: i64,
+}
+
+/// An order placed and paid in one commit.
+#[derive(Debug, Clone, Copy)]
+pub struct PlacedOrder {
+    pub order_id: Uuid,
+    pub payment_id: Uuid,
+    pub position: i64,
+}
+
+/// The write side's use cases over one event store.
+pub struct CommandService<L: EventLog> {
+    log: L,
+}
+
+impl<L: EventLog> CommandService<L> {
+    pub fn new(log: L) -> Self {
+        Self { log }
+    }
+
+    pub fn log(&self) -> &L {
+        &self.log
+    }
+
+    /// Places an order and makes its payment: both streams commit together or, when
+    /// the payment is refused, nothing is written at all.
+    pub async fn place_order(
+        &self,
+        order_id: Uuid,
+        payment_id: Uuid,
+        order: PlaceOrder,
+        context: CommandContext,
+    ) -> Result<PlacedOrder, CommandError> {
+        let pay_method: PayMethod = order.pay_method;
+        let placed = Decision::<Order>::fresh(order_id)
+            .decide(OrderCommand::PlaceOrder(order))
+            .await?;
+        let amount = placed.aggregate.amount().unwrap_or_default();
+        let payment = MakePayment {
+            order_id,
+            amount,
+            pay_method,
+        };
+        let paid = Decision::<Payment>::fresh(payment_id)
+            .decide(PaymentCommand::MakePayment(payment))
+            .await?;
+        let mut commit = Commit::default();
+        placed.add_to(&mut commit, &context)?;
+        paid.add_to(&mut commit, &context)?;
+        commit.idempotency = context.idempotency;
+        let position = self.log.append(commit).await?;
+        Ok(PlacedOrder {
+            order_id,
+            payment_id,
+            position,
+        })
+    }
+
+    pub async fn cancel_order(
+        &self,
+        order_id: Uuid,
+        cancelled_by: CancelledBy,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let command = OrderCommand::CancelOrder(CancelOrder { cancelled_by });
+        self.execute::<Order>(order_id, command, None, context)
+            .await
+    }
+
+    pub async fn start_delivery(
+        &self,
+        delivery_id: Uuid,
+        order_id: Uuid,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let command = DeliveryCommand::StartDelivery { order_id };
+        self.execute::<Delivery>(delivery_id, command, None, context)
+            .await
+    }
+
+    pub async fn cancel_delivery(
+        &self,
+        delivery_id: Uuid,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let command = DeliveryCommand::CancelDelivery;
+        self.execute::<Delivery>(delivery_id, command, None, context)
+            .await
+    }
+
+    /// Creates a booking and reserves its room in the same commit; an overlapping
+    /// active booking of the room makes the commit fail with `RoomUnavailable`.
+    pub async fn create_booking(
+        &self,
+        booking_id: Uuid,
+        booking: CreateBooking,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let reservation = ReservationChange::Reserve {
+            booking_id,
+            room_id: booking.room_id,
+            start: booking.use_start_dtm,
+            end: booking.use_end_dtm,
+        };
+        let decision = Decision::<Booking>::fresh(booking_id)
+            .decide(BookingCommand::CreateBooking(booking))
+            .await?;
+        self.commit(decision, Some(reservation), context).await
+    }
+
+    /// Cancels a booking and releases its room in the same commit.
+    pub async fn cancel_booking(
+        &self,
+        booking_id: Uuid,
+        reason: String,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let release = ReservationChange::Release { booking_id };
+        let command = BookingCommand::CancelBooking { reason };
+        self.execute::<Booking>(booking_id, command, Some(release), context)
+            .await
+    }
+
+    pub async fn request_confirm(
+        &self,
+        confirm_id: Uuid,
+        booking_id: Uuid,
+        user_id: String,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let command = ConfirmCommand::RequestConfirm {
+            booking_id,
+            user_id,
+        };
+        self.execute::<Confirm>(confirm_id, command, None, context)
+            .await
+    }
+
+    /// The manager's decision: `approve` completes the confirm, otherwise denies it.
+    pub async fn decide_confirm(
+        &self,
+        confirm_id: Uuid,
+        approve: bool,
+        manager_id: String,
+        at: DateTime<Utc>,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let command = if approve {
+            ConfirmCommand::CompleteConfirm { manager_id, at }
+        } else {
+            ConfirmCommand::DenyConfirm { manager_id, at }
+        };
+        self.execute::<Confirm>(confirm_id, command, None, context)
+            .await
+    }
+
+    /// The events of one stream, for audit.
+    pub async fn stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.log.stream(aggregate_type, aggregate_id).await
+    }
+
+    /// Loads a stream, lets the aggregate decide, commits its events.
+    pub async fn execute<A>(
+        &self,
+        id: Uuid,
+        command: A::Command,
+        reservation: Option<ReservationChange>,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError>
+    where
+        A: Aggregate<Services = ()>,
+        A::Error: Rejection,
+    {
+        let decision = Decision::<A>::load(&self.log, id)
+            .await?
+            .decide(command)
+            .await?;
+        self.commit(decision, reservation, context).await
+    }
+
+    async fn commit<A>(
+        &self,
+        decision: Decision<A>,
+        reservation: Option<ReservationChange>,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError>
+    where
+        A: Aggregate<Services = ()>,
+    {
+        let mut commit = Commit {
+            reservation,
+            ..Commit::default()
+        };
+        decision.add_to(&mut commit, &context)?;
+        commit.idempotency = context.idempotency;
+        let position = self.log.append(commit).await?;
+        Ok(Appended { position })
+    }
+}
+
+/// One aggregate's state as loaded, and the events it decided on.
+struct Decision<A: Aggregate> {
+    aggregate_id: String,
+    aggregate: A,
+    loaded_sequence: usize,
+    events: Vec<A::Event>,
+}
+
+impl<A> Decision<A>
+where
+    A: Aggregate<Services = ()>,
+{
+    /// An aggregate whose id the server has just generated: nothing to load. Should
+    /// the id exist after all, the stream's unique sequence makes the commit fail.
+    fn fresh(id: Uuid) -> Self {
+        Self {
+            aggregate_id: id.to_string(),
+            aggregate: A::default(),
+            loaded_sequence: 0,
+            events: Vec::new(),
+        }
+    }
+
+    /// Loads the aggregate from its latest snapshot and the events after it.
+    async fn load(log: &impl EventLog, id: Uuid) -> Result<Self, StoreError> {
+        let store =
+            PersistedEventStore::<_, A>::new_snapshot_store(log.repository(), SNAPSHOT_EVERY);
+        let context = store
+            .load_aggregate(&id.to_string())
+            .await
+            .map_err(load_error)?;
+        Ok(Self {
+            aggregate_id: context.aggregate_id,
+            aggregate: context.aggregate,
+            loaded_sequence: context.current_sequence,
+            events: Vec::new(),
+        })
+    }
+
+    async fn decide(mut self, command: A::Command) -> Result<Self, CommandError>
+    where
+        A::Error: Rejection,
+    {
+        let sink = EventSink::default();
+        self.aggregate
+            .handle(command, &(), &sink)
+            .await
+            .map_err(|error| CommandError::rejected(&error))?;
+        self.events = sink.collect().await;
+        Ok(self)
+    }
+
+    /// Adds the events (and a snapshot when one falls due) to a commit.
+    fn add_to(&self, commit: &mut Commit, context: &CommandContext) -> Result<(), StoreError> {
+        for (offset, event) in self.events.iter().enumerate() {
+            commit.events.push(SerializedEvent::new(
+                self.aggregate_id.clone(),
+                self.loaded_sequence + offset + 1,
+                A::TYPE.to_string(),
+                event.event_type(),
+                event.event_version(),
+                serde_json::to_value(event).map_err(internal)?,
+                event_metadata(context),
+            ));
+        }
+        let sequence = self.loaded_sequence + self.events.len();
+        if sequence / SNAPSHOT_EVERY > self.loaded_sequence / SNAPSHOT_EVERY {
+            commit.snapshots.push(Snapshot {
+                aggregate_type: A::TYPE.to_string(),
+                aggregate_id: self.aggregate_id.clone(),
+                last_sequence: sequence,
+                current_snapshot: sequence / SNAPSHOT_EVERY,
+                payload: serde_json::to_value(&self.aggregate).map_err(internal)?,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `eventId`, `correlationId` and `causationId`, as every stored event carries them.
+fn event_metadata(context: &CommandContext) -> Value {
+    let metadata: HashMap<&str, String> = HashMap::from([
+        ("eventId", Uuid::now_v7().to_string()),
+        ("correlationId", context.correlation_id.clone()),
+        ("causationId", context.causation_id.clone()),
+    ]);
+    serde_json::to_value(metadata).unwrap_or_default()
+}
+
+fn internal(error: serde_json::Error) -> StoreError {
+    StoreError::Internal(Box::new(error))
+}
+
+fn load_error<E: std::error::Error>(error: AggregateError<E>) -> StoreError {
+    match error {
+        AggregateError::AggregateConflict => StoreError::Conflict,
+        AggregateError::DatabaseConnectionError(source)
+        | AggregateError::UnexpectedError(source) => StoreError::from_boxed(source),
+        other => StoreError::Internal(other.to_string().into()),
+    }
+}

@@ -1,0 +1,162 @@
+//! The one error type of the HTTP layer, mapped to a status and a stable code in one place.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::RejectionKind;
+use serde::Serialize;
+
+use crate::dispatch::CommandError;
+use crate::store::StoreError;
+
+/// Seconds a client should wait before retrying when the store is unavailable or busy.
+const RETRY_AFTER_SECONDS: &str = "1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the body must be sent as application/json")]
+    UnsupportedMediaType,
+    #[error("the body is larger than 64 KiB")]
+    PayloadTooLarge,
+    #[error("{message}")]
+    InvalidField {
+        code: &'static str,
+        field: String,
+        message: String,
+    },
+    #[error("header {name} {problem}")]
+    InvalidHeader {
+        name: &'static str,
+        problem: &'static str,
+    },
+    #[error("this Idempotency-Key was first used with a different request body")]
+    IdempotencyKeyReused,
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{0}")]
+    PaymentRefused(String),
+    #[error("no route for {0}")]
+    RouteNotFound(String),
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    #[error("the event store is unavailable; retry shortly")]
+    Unavailable,
+    /// A bug or corrupt data: logged in full, answered without detail.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
+            Self::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::InvalidField { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            Self::InvalidHeader { .. } => (StatusCode::BAD_REQUEST, "invalid_header"),
+            Self::IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+            }
+            Self::NotFound { code, .. } => (StatusCode::NOT_FOUND, code),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::PaymentRefused(_) => (StatusCode::PAYMENT_REQUIRED, "payment_refused"),
+            Self::RouteNotFound(_) => (StatusCode::NOT_FOUND, "route_not_found"),
+            Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// A request field that failed validation (camelCase, as the client sent it).
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidField {
+            code: "invalid_field",
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(error: CommandError) -> Self {
+        match error {
+            CommandError::Rejected {
+                kind,
+                code,
+                field,
+                message,
+            } => match kind {
+                RejectionKind::Invalid => Self::InvalidField {
+                    code,
+                    field: field.unwrap_or_default().to_string(),
+                    message,
+                },
+                RejectionKind::NotFound => Self::NotFound { code, message },
+                RejectionKind::Conflict => Self::Conflict { code, message },
+                RejectionKind::PaymentRefused => Self::PaymentRefused(message),
+            },
+            CommandError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict | StoreError::DuplicateRequest => Self::Conflict {
+                code: "concurrency_conflict",
+                message: "another command changed this resource first; reload and retry"
+                    .to_string(),
+            },
+            StoreError::RoomUnavailable => Self::Conflict {
+                code: "room_unavailable",
+                message: error.to_string(),
+            },
+            StoreError::Unavailable(source) => {
+                tracing::warn!(error = %source, "event store unavailable");
+                Self::Unavailable
+            }
+            StoreError::Internal(source) => Self::Internal(source),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let Self::Internal(source) = &self {
+            tracing::error!(error = %source, "internal error");
+        }
+        let field = match &self {
+            Self::InvalidField { field, .. } if !field.is_empty() => Some(field.as_str()),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: code,
+            message: self.to_string(),
+            field,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,156 @@
+//! Extractors that turn a request into validated input or a clear `ApiError`.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::error::ApiError;
+
+pub const CORRELATION_ID: &str = "x-correlation-id";
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+const MAX_HEADER_ID_LENGTH: usize = 255;
+
+/// A JSON body deserialized into `T`, and the raw value (kept to compare idempotent
+/// retries). Wrong content type → 415, over the limit → 413, not JSON → 400, JSON of
+/// the wrong shape → 422 naming the field.
+pub struct JsonBody<T> {
+    pub parsed: T,
+    pub raw: Value,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                    _ => ApiError::MalformedJson(rejection.body_text()),
+                })?;
+        parse(&bytes)
+    }
+}
+
+/// A JSON body that may be absent (an empty body); when present it is a [`JsonBody`].
+pub struct OptionalJsonBody<T>(pub Option<JsonBody<T>>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let json = is_json(request.headers());
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                    _ => ApiError::MalformedJson(rejection.body_text()),
+                })?;
+        if bytes.is_empty() {
+            return Ok(Self(None));
+        }
+        if !json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        parse(&bytes).map(|body| Self(Some(body)))
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiError> {
+    let raw: Value = serde_json::from_slice(bytes)
+        .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
+    if !raw.is_object() {
+        return Err(ApiError::invalid_field(
+            "",
+            "the body must be a JSON object",
+        ));
+    }
+    let parsed = serde_path_to_error::deserialize(&raw).map_err(|error| {
+        let field = error.path().to_string();
+        ApiError::invalid_field(field.clone(), format!("{field}: {}", error.inner()))
+    })?;
+    Ok(JsonBody { parsed, raw })
+}
+
+/// A resource id from the path: a UUID, or 422 naming `id`.
+pub struct ResourceId(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::invalid_field("id", "the path needs one id"))?;
+        Uuid::parse_str(&raw)
+            .map(Self)
+            .map_err(|_| ApiError::invalid_field("id", format!("id '{raw}' is not a UUID")))
+    }
+}
+
+/// The headers a command carries besides its body.
+pub struct CommandHeaders {
+    /// Set by the correlation middleware on every request (generated when absent).
+    pub correlation_id: String,
+    pub idempotency_key: Option<String>,
+    /// Method and path, the scope an idempotency key is valid in.
+    pub route: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let correlation_id = header_id(&parts.headers, CORRELATION_ID)?
+            .unwrap_or_else(|| Uuid::now_v7().to_string());
+        let idempotency_key = header_id(&parts.headers, IDEMPOTENCY_KEY)?;
+        Ok(Self {
+            correlation_id,
+            idempotency_key,
+            route: format!("{} {}", parts.method, parts.uri.path()),
+        })
+    }
+}
+
+/// An id-like header: 1 to 255 visible ASCII characters.
+pub fn header_id(headers: &HeaderMap, name: &'static str) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    let problem = "must be 1 to 255 visible ASCII characters";
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::InvalidHeader { name, problem })?;
+    let valid = !text.is_empty()
+        && text.len() <= MAX_HEADER_ID_LENGTH
+        && text.bytes().all(|b| b.is_ascii_graphic());
+    if !valid {
+        return Err(ApiError::InvalidHeader { name, problem });
+    }
+    Ok(Some(text.to_string()))
+}
+
+/// A field the body must carry: absent or null gives 422 naming it.
+pub fn required<T>(field: &'static str, value: Option<T>) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::invalid_field(field, format!("{field} is required")))
+}

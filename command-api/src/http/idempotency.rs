@@ -1,0 +1,118 @@
+//! `Idempotency-Key`: a retried command gets its first response and appends nothing.
+//!
+//! The response is stored in the same transaction as the command's events, so a key
+//! is either fully used (events + response) or not at all. A concurrent duplicate
+//! loses the key's primary key race, its transaction rolls back, and it answers with
+//! the winner's response.
+
+use std::future::Future;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::extract::CommandHeaders;
+use crate::dispatch::{CommandContext, CommandError};
+use crate::store::{EventLog, IdempotencyClaim, StoreError, StoredResponse};
+
+/// A command's success response, known before the command runs except for its position.
+pub struct Accepted {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: Value,
+}
+
+impl Accepted {
+    pub fn created(location: String, body: Value) -> Self {
+        Self {
+            status: StatusCode::CREATED,
+            location: Some(location),
+            body,
+        }
+    }
+
+    pub fn ok(body: Value) -> Self {
+        Self {
+            status: StatusCode::OK,
+            location: None,
+            body,
+        }
+    }
+}
+
+/// Runs `command` once per idempotency key (or every time without one) and answers
+/// with `accepted` plus the position the command reached.
+pub async fn run<L, F, Fut>(
+    log: &L,
+    headers: CommandHeaders,
+    request_body: Value,
+    accepted: Accepted,
+    command: F,
+) -> Result<Response, ApiError>
+where
+    L: EventLog,
+    F: FnOnce(CommandContext) -> Fut,
+    Fut: Future<Output = Result<i64, CommandError>>,
+{
+    let scope_key = headers
+        .idempotency_key
+        .map(|key| format!("{} {key}", headers.route));
+    if let Some(scope_key) = &scope_key {
+        if let Some(stored) = log.idempotent_response(scope_key).await? {
+            return replay(stored, &request_body);
+        }
+    }
+    let context = CommandContext {
+        correlation_id: headers.correlation_id,
+        causation_id: uuid::Uuid::now_v7().to_string(),
+        idempotency: scope_key.clone().map(|scope_key| IdempotencyClaim {
+            scope_key,
+            request_body: request_body.clone(),
+            status: accepted.status.as_u16(),
+            location: accepted.location.clone(),
+            response: accepted.body.clone(),
+        }),
+    };
+    match command(context).await {
+        Ok(position) => Ok(respond(accepted, position)),
+        Err(CommandError::Store(StoreError::DuplicateRequest)) => {
+            let scope_key = scope_key.unwrap_or_default();
+            match log.idempotent_response(&scope_key).await? {
+                Some(stored) => replay(stored, &request_body),
+                None => Err(StoreError::DuplicateRequest.into()),
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn replay(stored: StoredResponse, request_body: &Value) -> Result<Response, ApiError> {
+    if &stored.request_body != request_body {
+        return Err(ApiError::IdempotencyKeyReused);
+    }
+    let status =
+        StatusCode::from_u16(stored.status).map_err(|error| ApiError::Internal(Box::new(error)))?;
+    let accepted = Accepted {
+        status,
+        location: stored.location,
+        body: stored.response,
+    };
+    Ok(respond(accepted, stored.position))
+}
+
+fn respond(accepted: Accepted, position: i64) -> Response {
+    let mut body = accepted.body;
+    if let Value::Object(fields) = &mut body {
+        fields.insert("position".to_string(), position.into());
+    }
+    let mut response = (accepted.status, Json(body)).into_response();
+    if let Some(location) = accepted
+        .location
+        .and_then(|l| HeaderValue::from_str(&l).ok())
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}

@@ -1,0 +1,82 @@
+//! The command API over HTTP: one router per resource, merged once, with the
+//! cross-cutting layers (correlation id, tracing, body limit, JSON fallbacks).
+
+mod bookings;
+mod confirms;
+mod deliveries;
+mod error;
+mod extract;
+mod idempotency;
+mod operations;
+mod orders;
+
+pub use error::ApiError;
+pub use extract::{CORRELATION_ID, IDEMPOTENCY_KEY};
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use uuid::Uuid;
+
+use crate::dispatch::CommandService;
+use crate::store::EventLog;
+
+/// Bodies above this are refused with 413.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// Every command route, health and admin, ready to serve.
+pub fn router<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
+    Router::new()
+        .merge(orders::router())
+        .merge(deliveries::router())
+        .merge(bookings::router())
+        .merge(confirms::router())
+        .merge(operations::router())
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn(correlate))
+        .with_state(service)
+}
+
+/// Gives every request a correlation id (the client's, or a new one) and echoes it.
+async fn correlate(mut request: Request, next: Next) -> Response {
+    let correlation_id = match extract::header_id(request.headers(), CORRELATION_ID) {
+        Ok(Some(id)) => id,
+        Ok(None) => Uuid::now_v7().to_string(),
+        Err(error) => return error.into_response(),
+    };
+    let value = HeaderValue::from_str(&correlation_id).expect("validated as visible ASCII");
+    request.headers_mut().insert(CORRELATION_ID, value.clone());
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(CORRELATION_ID, value);
+    response
+}
+
+fn request_span(request: &Request) -> tracing::Span {
+    let correlation_id = request
+        .headers()
+        .get(CORRELATION_ID)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        correlation_id,
+    )
+}
+
+async fn route_not_found(uri: Uri) -> ApiError {
+    ApiError::RouteNotFound(uri.path().to_string())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

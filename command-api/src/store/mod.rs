@@ -1,0 +1,177 @@
+//! Event-store adapters behind one small trait, chosen at start-up from configuration.
+//!
+//! Streams and snapshots are *read* through the cqrs-es repositories of postgres-es and
+//! sqlite-es. Commits are written here, because one command may append to several
+//! streams at once (an order and its payment) together with guards a single stream
+//! cannot enforce (room reservations, idempotency keys), all in one transaction — see
+//! `docs/adr/0001-guarantees-across-aggregates.md`.
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::PostgresEventLog;
+pub use sqlite::SqliteEventLog;
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::persist::{PersistedEventRepository, SerializedEvent};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Events of at most this many are replayed when a stream is loaded: every
+/// `SNAPSHOT_EVERY` events the aggregate's state is stored as a snapshot.
+pub const SNAPSHOT_EVERY: usize = 100;
+
+/// Everything one command writes, committed in a single transaction or not at all.
+#[derive(Debug, Default)]
+pub struct Commit {
+    /// New events, possibly of several streams, each with its expected sequence.
+    pub events: Vec<SerializedEvent>,
+    /// Snapshots to store with the events.
+    pub snapshots: Vec<Snapshot>,
+    /// A room reservation to take or release with the events.
+    pub reservation: Option<ReservationChange>,
+    /// The response to remember for an `Idempotency-Key`.
+    pub idempotency: Option<IdempotencyClaim>,
+}
+
+/// An aggregate's state at `last_sequence`.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub last_sequence: usize,
+    pub current_snapshot: usize,
+    pub payload: Value,
+}
+
+/// The interval a booking holds in its room, or its release on cancellation.
+#[derive(Debug, Clone)]
+pub enum ReservationChange {
+    Reserve {
+        booking_id: Uuid,
+        room_id: i64,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    },
+    Release {
+        booking_id: Uuid,
+    },
+}
+
+/// A command's successful response, to be stored under its idempotency scope key
+/// together with the commit's last position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotencyClaim {
+    pub scope_key: String,
+    pub request_body: Value,
+    pub status: u16,
+    pub location: Option<String>,
+    pub response: Value,
+}
+
+/// The first response of an idempotent command, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResponse {
+    pub request_body: Value,
+    pub status: u16,
+    pub location: Option<String>,
+    pub response: Value,
+    pub position: i64,
+}
+
+/// An event as stored, with its place in the global log.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedEvent {
+    pub global_position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Why a commit was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another command appended to one of the streams first (optimistic concurrency).
+    #[error("a stream was changed by a concurrent command")]
+    Conflict,
+    /// The room already has an active booking overlapping the interval.
+    #[error("the room is already booked for an overlapping period")]
+    RoomUnavailable,
+    /// A request with the same idempotency key committed first.
+    #[error("the idempotency key was used by a concurrent request")]
+    DuplicateRequest,
+    /// The database cannot be reached (down, or the pool timed out).
+    #[error("the event store is unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Anything else: a bug or a corrupt row.
+    #[error("event store failure: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Sorts a database error into conflict, unavailable or internal.
+    pub(crate) fn from_sqlx(error: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        match &error {
+            sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => Self::Conflict,
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(Box::new(error)),
+            _ => Self::Internal(Box::new(error)),
+        }
+    }
+
+    /// Sorts an error a cqrs-es repository boxed: database errors by their kind.
+    pub(crate) fn from_boxed(error: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        match error.downcast::<sqlx::Error>() {
+            Ok(sqlx_error) => Self::from_sqlx(*sqlx_error),
+            Err(other) => Self::Internal(other),
+        }
+    }
+}
+
+/// An event-store backend: reads through a cqrs-es repository, writes whole commits.
+pub trait EventLog: Send + Sync + 'static {
+    /// The cqrs-es repository that loads streams and snapshots.
+    type Repository: PersistedEventRepository;
+
+    /// A repository handle for one load (cheap: it shares the connection pool).
+    fn repository(&self) -> Self::Repository;
+
+    /// Writes the commit atomically and returns the global position of its last event.
+    fn append(&self, commit: Commit) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// The stored response for an idempotency scope key, if a request committed one.
+    fn idempotent_response(
+        &self,
+        scope_key: &str,
+    ) -> impl Future<Output = Result<Option<StoredResponse>, StoreError>> + Send;
+
+    /// One stream's events in order, with metadata and global positions (audit).
+    fn stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
+
+    /// True when the database answers and every migration is applied.
+    fn is_ready(&self) -> impl Future<Output = bool> + Send;
+}
+
+/// The last position among `RETURNING global_position` rows of one commit.
+fn last_position(positions: impl IntoIterator<Item = i64>) -> Result<i64, StoreError> {
+    positions
+        .into_iter()
+        .max()
+        .ok_or_else(|| StoreError::Internal("a commit without events".into()))
+}

@@ -1,0 +1,266 @@
+//! The PostgreSQL event store: postgres-es reads streams and snapshots; commits are
+//! one multi-row `INSERT` (atomic on its own) or, with guards, one transaction.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::persist::SerializedEvent;
+use postgres_es::PostgresEventRepository;
+use serde_json::Value;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Row};
+
+use super::{
+    last_position, Commit, EventLog, IdempotencyClaim, RecordedEvent, ReservationChange, Snapshot,
+    StoreError, StoredResponse,
+};
+
+/// The schema: event store, snapshots, guards (and, later, views and checkpoints).
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// PostgreSQL's code for an exclusion-constraint violation (an overlapping reservation).
+const EXCLUSION_VIOLATION: &str = "23P01";
+
+/// The event store on a PostgreSQL database.
+#[derive(Clone)]
+pub struct PostgresEventLog {
+    pool: PgPool,
+}
+
+impl PostgresEventLog {
+    /// Connects with a bounded pool; a database that is down fails fast after
+    /// `acquire_timeout` instead of queueing requests without bound.
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Self, sqlx::Error> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(acquire_timeout)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Applies the embedded migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(&self.pool).await
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl EventLog for PostgresEventLog {
+    type Repository = PostgresEventRepository;
+
+    fn repository(&self) -> PostgresEventRepository {
+        PostgresEventRepository::new(self.pool.clone())
+    }
+
+    async fn append(&self, commit: Commit) -> Result<i64, StoreError> {
+        let guarded = commit.reservation.is_some()
+            || commit.idempotency.is_some()
+            || !commit.snapshots.is_empty();
+        if !guarded {
+            // One statement is one transaction: no BEGIN/COMMIT round trips.
+            let mut connection = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+            return insert_events(&mut connection, &commit.events).await;
+        }
+        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        if let Some(change) = &commit.reservation {
+            change_reservation(&mut tx, change).await?;
+        }
+        let position = insert_events(&mut tx, &commit.events).await?;
+        for snapshot in &commit.snapshots {
+            store_snapshot(&mut tx, snapshot).await?;
+        }
+        if let Some(claim) = &commit.idempotency {
+            claim_idempotency_key(&mut tx, claim, position).await?;
+        }
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(position)
+    }
+
+    async fn idempotent_response(
+        &self,
+        scope_key: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let row = sqlx::query(
+            "SELECT request_body, status, location, response, position
+               FROM idempotency_keys WHERE scope_key = $1",
+        )
+        .bind(scope_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(row.map(|row| StoredResponse {
+            request_body: row.get("request_body"),
+            status: row.get::<i16, _>("status") as u16,
+            location: row.get("location"),
+            response: row.get("response"),
+            position: row.get("position"),
+        }))
+    }
+
+    async fn stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT global_position, aggregate_type, aggregate_id, sequence, event_type,
+                    event_version, payload, metadata, recorded_at
+               FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
+              ORDER BY sequence",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(rows
+            .iter()
+            .map(|row| RecordedEvent {
+                global_position: row.get("global_position"),
+                aggregate_type: row.get("aggregate_type"),
+                aggregate_id: row.get("aggregate_id"),
+                sequence: row.get("sequence"),
+                event_type: row.get("event_type"),
+                event_version: row.get("event_version"),
+                payload: row.get("payload"),
+                metadata: row.get("metadata"),
+                recorded_at: row.get::<DateTime<Utc>, _>("recorded_at"),
+            })
+            .collect())
+    }
+
+    async fn is_ready(&self) -> bool {
+        let applied: Result<i64, _> =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await;
+        matches!(applied, Ok(n) if n as usize >= MIGRATOR.iter().count())
+    }
+}
+
+/// Appends every event of the commit in one statement and returns the last position.
+async fn insert_events(
+    connection: &mut PgConnection,
+    events: &[SerializedEvent],
+) -> Result<i64, StoreError> {
+    let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
+    let json = |f: fn(&SerializedEvent) -> Value| events.iter().map(f).collect::<Vec<_>>();
+    let last: Option<i64> = sqlx::query_scalar(
+        "WITH appended AS (
+            INSERT INTO events
+                (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+            SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                                 $6::jsonb[], $7::jsonb[])
+            RETURNING global_position)
+         SELECT max(global_position) FROM appended",
+    )
+    .bind(column(|e| e.aggregate_type.clone()))
+    .bind(column(|e| e.aggregate_id.clone()))
+    .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
+    .bind(column(|e| e.event_type.clone()))
+    .bind(column(|e| e.event_version.clone()))
+    .bind(json(|e| e.payload.clone()))
+    .bind(json(|e| e.metadata.clone()))
+    .fetch_one(&mut *connection)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    last_position(last)
+}
+
+/// Records the response under the idempotency key, or learns that a concurrent
+/// request took the key first (the insert waits for that request's transaction).
+async fn claim_idempotency_key(
+    connection: &mut PgConnection,
+    claim: &IdempotencyClaim,
+    position: i64,
+) -> Result<(), StoreError> {
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (scope_key, request_body, status, location, response, position)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope_key) DO NOTHING",
+    )
+    .bind(&claim.scope_key)
+    .bind(&claim.request_body)
+    .bind(claim.status as i16)
+    .bind(&claim.location)
+    .bind(&claim.response)
+    .bind(position)
+    .execute(&mut *connection)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    match claimed.rows_affected() {
+        1 => Ok(()),
+        _ => Err(StoreError::DuplicateRequest),
+    }
+}
+
+async fn change_reservation(
+    connection: &mut PgConnection,
+    change: &ReservationChange,
+) -> Result<(), StoreError> {
+    let result = match change {
+        ReservationChange::Reserve {
+            booking_id,
+            room_id,
+            start,
+            end,
+        } => {
+            sqlx::query(
+                "INSERT INTO room_reservations (booking_id, room_id, period)
+                 VALUES ($1, $2, tstzrange($3, $4, '[)'))",
+            )
+            .bind(booking_id)
+            .bind(room_id)
+            .bind(start)
+            .bind(end)
+            .execute(&mut *connection)
+            .await
+        }
+        ReservationChange::Release { booking_id } => {
+            sqlx::query("DELETE FROM room_reservations WHERE booking_id = $1")
+                .bind(booking_id)
+                .execute(&mut *connection)
+                .await
+        }
+    };
+    match result {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(EXCLUSION_VIOLATION) => {
+            Err(StoreError::RoomUnavailable)
+        }
+        Err(error) => Err(StoreError::from_sqlx(error)),
+    }
+}
+
+async fn store_snapshot(
+    connection: &mut PgConnection,
+    snapshot: &Snapshot,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+            SET last_sequence = excluded.last_sequence,
+                current_snapshot = excluded.current_snapshot,
+                payload = excluded.payload
+          WHERE snapshots.last_sequence < excluded.last_sequence",
+    )
+    .bind(&snapshot.aggregate_type)
+    .bind(&snapshot.aggregate_id)
+    .bind(snapshot.last_sequence as i64)
+    .bind(snapshot.current_snapshot as i64)
+    .bind(&snapshot.payload)
+    .execute(&mut *connection)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    Ok(())
+}

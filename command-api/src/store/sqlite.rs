@@ -1,0 +1,272 @@
+//! The embedded SQLite event store (the default): sqlite-es reads streams and
+//! snapshots; commits go through a single writer connection, which serialises them,
+//! so positions commit in order and the room-overlap check cannot race.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlite_es::SqliteEventRepository;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::Row;
+
+use super::{
+    last_position, Commit, EventLog, IdempotencyClaim, RecordedEvent, ReservationChange, Snapshot,
+    StoreError, StoredResponse,
+};
+
+/// The schema for the embedded store.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// The file under the data directory that holds events, guards and (later) views.
+const DATABASE_FILE: &str = "strata.db";
+
+/// The event store in a SQLite file: one writer connection, several readers (WAL).
+#[derive(Clone)]
+pub struct SqliteEventLog {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl SqliteEventLog {
+    /// Opens (creating if needed) `<data_dir>/strata.db`. `synchronous=FULL`: an
+    /// acknowledged commit survives a power loss, not only a crash of the process.
+    pub async fn open(data_dir: &Path, acquire_timeout: Duration) -> Result<Self, sqlx::Error> {
+        std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(data_dir.join(DATABASE_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(acquire_timeout)
+            .connect_with(options.clone())
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(acquire_timeout)
+            .connect_with(options)
+            .await?;
+        Ok(Self { writer, readers })
+    }
+
+    /// Applies the embedded migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(&self.writer).await
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.readers
+    }
+}
+
+impl EventLog for SqliteEventLog {
+    type Repository = SqliteEventRepository;
+
+    fn repository(&self) -> SqliteEventRepository {
+        SqliteEventRepository::new(self.readers.clone())
+    }
+
+    async fn append(&self, commit: Commit) -> Result<i64, StoreError> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        if let Some(change) = &commit.reservation {
+            change_reservation(&mut tx, change).await?;
+        }
+        let mut positions = Vec::with_capacity(commit.events.len());
+        for event in &commit.events {
+            let position: i64 = sqlx::query_scalar(
+                "INSERT INTO events
+                    (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING global_position",
+            )
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .bind(event.sequence as i64)
+            .bind(&event.event_type)
+            .bind(&event.event_version)
+            .bind(&event.payload)
+            .bind(&event.metadata)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+            positions.push(position);
+        }
+        for snapshot in &commit.snapshots {
+            store_snapshot(&mut tx, snapshot).await?;
+        }
+        let position = last_position(positions)?;
+        if let Some(claim) = &commit.idempotency {
+            claim_idempotency_key(&mut tx, claim, position).await?;
+        }
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(position)
+    }
+
+    async fn idempotent_response(
+        &self,
+        scope_key: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let row = sqlx::query(
+            "SELECT request_body, status, location, response, position
+               FROM idempotency_keys WHERE scope_key = ?",
+        )
+        .bind(scope_key)
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(row.map(|row| StoredResponse {
+            request_body: row.get("request_body"),
+            status: row.get::<i64, _>("status") as u16,
+            location: row.get("location"),
+            response: row.get("response"),
+            position: row.get("position"),
+        }))
+    }
+
+    async fn stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT global_position, aggregate_type, aggregate_id, sequence, event_type,
+                    event_version, payload, metadata, recorded_at
+               FROM events WHERE aggregate_type = ? AND aggregate_id = ?
+              ORDER BY sequence",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_all(&self.readers)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+        Ok(rows
+            .iter()
+            .map(|row| RecordedEvent {
+                global_position: row.get("global_position"),
+                aggregate_type: row.get("aggregate_type"),
+                aggregate_id: row.get("aggregate_id"),
+                sequence: row.get("sequence"),
+                event_type: row.get("event_type"),
+                event_version: row.get("event_version"),
+                payload: row.get::<Value, _>("payload"),
+                metadata: row.get::<Value, _>("metadata"),
+                recorded_at: row.get::<DateTime<Utc>, _>("recorded_at"),
+            })
+            .collect())
+    }
+
+    async fn is_ready(&self) -> bool {
+        let applied: Result<i64, _> =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.readers)
+                .await;
+        matches!(applied, Ok(n) if n as usize >= MIGRATOR.iter().count())
+    }
+}
+
+async fn claim_idempotency_key(
+    connection: &mut SqliteConnection,
+    claim: &IdempotencyClaim,
+    position: i64,
+) -> Result<(), StoreError> {
+    let claimed = sqlx::query(
+        "INSERT INTO idempotency_keys (scope_key, request_body, status, location, response, position)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope_key) DO NOTHING",
+    )
+    .bind(&claim.scope_key)
+    .bind(&claim.request_body)
+    .bind(claim.status as i64)
+    .bind(&claim.location)
+    .bind(&claim.response)
+    .bind(position)
+    .execute(&mut *connection)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    match claimed.rows_affected() {
+        1 => Ok(()),
+        _ => Err(StoreError::DuplicateRequest),
+    }
+}
+
+async fn change_reservation(
+    connection: &mut SqliteConnection,
+    change: &ReservationChange,
+) -> Result<(), StoreError> {
+    match change {
+        ReservationChange::Reserve {
+            booking_id,
+            room_id,
+            start,
+            end,
+        } => {
+            let (start_us, end_us) = (start.timestamp_micros(), end.timestamp_micros());
+            let overlapping: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM room_reservations
+                                 WHERE room_id = ? AND start_us < ? AND end_us > ?)",
+            )
+            .bind(room_id)
+            .bind(end_us)
+            .bind(start_us)
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+            if overlapping {
+                return Err(StoreError::RoomUnavailable);
+            }
+            sqlx::query(
+                "INSERT INTO room_reservations (booking_id, room_id, start_us, end_us)
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(booking_id.to_string())
+            .bind(room_id)
+            .bind(start_us)
+            .bind(end_us)
+            .execute(&mut *connection)
+            .await
+        }
+        ReservationChange::Release { booking_id } => {
+            sqlx::query("DELETE FROM room_reservations WHERE booking_id = ?")
+                .bind(booking_id.to_string())
+                .execute(&mut *connection)
+                .await
+        }
+    }
+    .map_err(StoreError::from_sqlx)?;
+    Ok(())
+}
+
+async fn store_snapshot(
+    connection: &mut SqliteConnection,
+    snapshot: &Snapshot,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+            SET last_sequence = excluded.last_sequence,
+                current_snapshot = excluded.current_snapshot,
+                payload = excluded.payload
+          WHERE snapshots.last_sequence < excluded.last_sequence",
+    )
+    .bind(&snapshot.aggregate_type)
+    .bind(&snapshot.aggregate_id)
+    .bind(snapshot.last_sequence as i64)
+    .bind(snapshot.current_snapshot as i64)
+    .bind(&snapshot.payload)
+    .execute(&mut *connection)
+    .await
+    .map_err(StoreError::from_sqlx)?;
+    Ok(())
+}

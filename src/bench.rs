@@ -1,0 +1,194 @@
+//! `strata bench`: command throughput over HTTP against the database's own ceiling.
+//!
+//! For each concurrency level it drives `POST /orders` at an in-process server for a
+//! fixed time and reports commands/s and p50/p99 latency; then, through sqlx at the
+//! same concurrency, single-row `INSERT` transactions into a copy of the `events`
+//! table (the database's ceiling for one commit per request), and the ratio.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::settings::{BenchSettings, StoreSettings};
+use crate::{serve, Backend};
+
+/// A copy of `events` made from the migrated table, dropped after the run.
+const CEILING_TABLE: &str = "strata_bench_ceiling";
+
+/// Figures of one timed run.
+struct Run {
+    operations: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn per_second(&self) -> f64 {
+        self.operations as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies.get(index).copied().unwrap_or_default()
+    }
+}
+
+pub async fn run(store: &StoreSettings, settings: &BenchSettings) -> anyhow::Result<()> {
+    if store.database_url.is_none() {
+        bail!("strata bench measures PostgreSQL: set DATABASE_URL");
+    }
+    let backend = Backend::open(store).await?;
+    backend.migrate().await?;
+    let Backend::Postgres(service) = &backend else {
+        bail!("strata bench needs the PostgreSQL backend");
+    };
+    let pool = service.log().pool().clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/orders", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, backend.command_router(), async {
+        let _ = stopped.await;
+    }));
+    let duration = Duration::from_secs(settings.seconds);
+    println!(
+        "strata bench: POST /orders over HTTP vs single-row INSERT ceiling, {}s each",
+        settings.seconds
+    );
+    println!(
+        "{:>11} {:>12} {:>9} {:>9} {:>12} {:>9} {:>9} {:>7}",
+        "concurrency", "commands/s", "p50 ms", "p99 ms", "inserts/s", "p50 ms", "p99 ms", "ratio"
+    );
+    for &concurrency in &settings.concurrency {
+        let commands = drive_orders(&url, concurrency, duration).await?;
+        let ceiling = insert_ceiling(&pool, concurrency, duration).await?;
+        println!(
+            "{:>11} {:>12.0} {:>9.2} {:>9.2} {:>12.0} {:>9.2} {:>9.2} {:>7.2}",
+            concurrency,
+            commands.per_second(),
+            millis(commands.percentile(0.50)),
+            millis(commands.percentile(0.99)),
+            ceiling.per_second(),
+            millis(ceiling.percentile(0.50)),
+            millis(ceiling.percentile(0.99)),
+            commands.per_second() / ceiling.per_second(),
+        );
+    }
+    let _ = stop.send(());
+    server.await??;
+    Ok(())
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// `concurrency` clients, each sending one `POST /orders` after another.
+async fn drive_orders(url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<Run> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+    let body = json!({
+        "customerId": "bench", "product": "keyboard", "qty": 1, "price": 1000, "payMethod": "CARD"
+    });
+    let url = url.to_string();
+    timed(concurrency, duration, move || {
+        let (client, body, url) = (client.clone(), body.clone(), url.clone());
+        async move {
+            let response = client.post(&url).json(&body).send().await?;
+            if response.status() != reqwest::StatusCode::CREATED {
+                bail!("POST /orders answered {}", response.status());
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// The database's own ceiling: one single-row INSERT transaction per operation.
+async fn insert_ceiling(
+    pool: &PgPool,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Run> {
+    sqlx::query(&format!("DROP TABLE IF EXISTS {CEILING_TABLE}"))
+        .execute(pool)
+        .await?;
+    sqlx::query(&format!(
+        "CREATE TABLE {CEILING_TABLE} (LIKE events INCLUDING ALL)"
+    ))
+    .execute(pool)
+    .await
+    .context("copying the events table for the ceiling run")?;
+    let insert = format!(
+        "INSERT INTO {CEILING_TABLE}
+            (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('Order', $1, 1, 'OrderPlaced', '1.0', $2, $3)"
+    );
+    let payload = json!({"OrderPlaced": {"customerId": "bench", "product": "keyboard", "qty": 1, "price": 1000, "payMethod": "CARD"}});
+    let metadata =
+        json!({"eventId": uuid::Uuid::now_v7(), "correlationId": "bench", "causationId": "bench"});
+    let pool_for_run = pool.clone();
+    let run = timed(concurrency, duration, move || {
+        let (pool, insert, payload, metadata) = (
+            pool_for_run.clone(),
+            insert.clone(),
+            payload.clone(),
+            metadata.clone(),
+        );
+        async move {
+            sqlx::query(&insert)
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(payload)
+                .bind(metadata)
+                .execute(&pool)
+                .await?;
+            Ok(())
+        }
+    })
+    .await;
+    sqlx::query(&format!("DROP TABLE {CEILING_TABLE}"))
+        .execute(pool)
+        .await?;
+    run
+}
+
+/// Runs `operation` back to back on `concurrency` tasks for `duration`.
+async fn timed<F, Fut>(concurrency: usize, duration: Duration, operation: F) -> anyhow::Result<Run>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let operation = Arc::new(operation);
+    let started = Instant::now();
+    let deadline = started + duration;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let operation = operation.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while Instant::now() < deadline {
+                    let begun = Instant::now();
+                    operation().await?;
+                    latencies.push(begun.elapsed());
+                }
+                anyhow::Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for worker in workers {
+        latencies.extend(worker.await??);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    Ok(Run {
+        operations: latencies.len(),
+        elapsed,
+        latencies,
+    })
+}

@@ -1,0 +1,95 @@
+//! All configuration, read once from flags and `STRATA_*` / `DATABASE_URL` variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// strata: an event-sourced CQRS backend. With no subcommand it runs `serve`.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub store: StoreSettings,
+    /// Log format; `RUST_LOG` sets the filter (default `info`).
+    #[arg(long, env = "STRATA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole backend in one process (the default).
+    Serve(ServeSettings),
+    /// Run only the command API (split mode).
+    CommandApi(CommandApiSettings),
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Measure command throughput against the configured PostgreSQL and its own ceiling.
+    Bench(BenchSettings),
+}
+
+/// Where events live.
+#[derive(Debug, Clone, Args)]
+pub struct StoreSettings {
+    /// PostgreSQL URL (postgres://…). Without it, the embedded SQLite store is used.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory of the embedded SQLite store.
+    #[arg(long, env = "STRATA_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Largest number of PostgreSQL connections this process opens.
+    #[arg(long, env = "STRATA_DB_POOL_SIZE", default_value_t = 32, global = true)]
+    pub db_pool_size: u32,
+    /// How long a request waits for a database connection before answering 503.
+    #[arg(
+        long,
+        env = "STRATA_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
+}
+
+impl StoreSettings {
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeSettings {
+    /// Port to listen on (all interfaces).
+    #[arg(long, env = "STRATA_PORT", default_value_t = 8080)]
+    pub port: u16,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        Self { port: 8080 }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CommandApiSettings {
+    /// Port to listen on (all interfaces).
+    #[arg(long, env = "STRATA_PORT", default_value_t = 8081)]
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchSettings {
+    /// Seconds of load at each concurrency.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Concurrency levels, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    pub concurrency: Vec<usize>,
+}

@@ -1,0 +1,63 @@
+//! Bad input gets a clear JSON error with a stable code, never a 500.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::support::{on_both_stores, TestApp};
+
+async fn send(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(format!("{}{path}", app.address))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status();
+    (status, response.json().await.expect("a JSON error body"))
+}
+
+on_both_stores! {
+    async fn malformed_json_answers_400(app: TestApp) {
+        let (status, body) = send(&app, "/orders", "application/json", b"{\"qty\": ".to_vec()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"], "malformed_json");
+    }
+
+    async fn a_body_that_is_not_an_object_answers_422(app: TestApp) {
+        let (status, body) = send(&app, "/orders", "application/json", b"[1, 2]".to_vec()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"], "invalid_field");
+    }
+
+    async fn a_wrong_content_type_answers_415(app: TestApp) {
+        let (status, body) = send(&app, "/orders", "text/plain", b"{}".to_vec()).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(body["error"], "unsupported_media_type");
+    }
+
+    async fn a_body_over_64_kib_answers_413(app: TestApp) {
+        let product = "x".repeat(70 * 1024);
+        let body = format!(r#"{{"customerId":"c","product":"{product}","qty":1,"price":1,"payMethod":"CARD"}}"#);
+        let (status, body) = send(&app, "/orders", "application/json", body.into_bytes()).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["error"], "payload_too_large");
+    }
+
+    async fn unknown_routes_and_methods_answer_json(app: TestApp) {
+        let missing = app.get("/nowhere").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        assert_eq!(missing.body["error"], "route_not_found");
+        let wrong_method = app.get("/orders").await;
+        assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(wrong_method.body["error"], "method_not_allowed");
+    }
+
+    async fn an_invalid_correlation_id_answers_400(app: TestApp) {
+        let long = "c".repeat(300);
+        let reply = app.post_with("/orders", serde_json::json!({}), &[("X-Correlation-Id", long.as_str())]).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert_eq!(reply.body["error"], "invalid_header");
+    }
+}

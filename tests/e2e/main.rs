@@ -1,0 +1,13 @@
+//! End-to-end scenarios: the real server over HTTP against a real database, each test
+//! with a database of its own (a fresh PostgreSQL database or a fresh SQLite file).
+
+mod support;
+
+mod bookings;
+mod concurrency;
+mod confirms_and_deliveries;
+mod errors;
+mod idempotency;
+mod operations;
+mod orders;
+mod snapshots;

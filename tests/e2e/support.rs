@@ -1,0 +1,335 @@
+//! `TestApp`: a strata server on port 0 over its own database, and a client for it.
+
+use std::path::PathBuf;
+
+use command_api::CommandContext;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::Value;
+use strata::settings::StoreSettings;
+use strata::{serve, Backend};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// Runs a scenario once on PostgreSQL and once on SQLite, as `<name>::postgres` and
+/// `<name>::sqlite`.
+macro_rules! on_both_stores {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn scenario($app: $crate::support::TestApp) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                scenario($crate::support::TestApp::spawn($crate::support::Store::Postgres).await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                scenario($crate::support::TestApp::spawn($crate::support::Store::Sqlite).await).await
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_stores;
+
+pub enum Store {
+    Postgres,
+    Sqlite,
+}
+
+/// Where test databases are created; override with `STRATA_TEST_DATABASE_URL`.
+fn admin_url() -> String {
+    std::env::var("STRATA_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    stop: Option<oneshot::Sender<()>>,
+    /// Held for its `Drop`, which removes the database after the test.
+    _database: TestDatabase,
+}
+
+/// A response read whole: status, headers, JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn position(&self) -> i64 {
+        self.body["position"]
+            .as_i64()
+            .expect("a position in the response")
+    }
+
+    pub fn id(&self, field: &str) -> Uuid {
+        self.body[field]
+            .as_str()
+            .expect("an id")
+            .parse()
+            .expect("a UUID")
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(store: Store) -> Self {
+        let database = TestDatabase::create(store).await;
+        let settings = StoreSettings {
+            database_url: database.url(),
+            data_dir: database.data_dir(),
+            db_pool_size: 16,
+            db_acquire_timeout_ms: 5_000,
+        };
+        let backend = Backend::open(&settings).await.expect("open the store");
+        backend.migrate().await.expect("migrate");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let router = backend.command_router();
+        tokio::spawn(serve(listener, router, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            backend,
+            stop: Some(stop),
+            _database: database,
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.post_with(path, body, &[]).await
+    }
+
+    pub async fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.client.post(format!("{}{path}", self.address));
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request sent");
+        read(response).await
+    }
+
+    pub async fn place_order(&self, customer: &str, qty: i64, price: i64) -> Reply {
+        let body = serde_json::json!({
+            "customerId": customer, "product": "keyboard", "qty": qty, "price": price, "payMethod": "CARD"
+        });
+        self.post("/orders", body).await
+    }
+
+    pub async fn create_booking(&self, room: i64, start: &str, end: &str) -> Reply {
+        let body = serde_json::json!({
+            "roomId": room, "useStartDtm": start, "useEndDtm": end, "bookingUserId": "user-1"
+        });
+        self.post("/bookings", body).await
+    }
+
+    /// Starts a delivery the way the payment policy will: through the command service.
+    pub async fn start_delivery(&self, order_id: Uuid) -> Uuid {
+        let delivery_id = Uuid::now_v7();
+        let context = context();
+        match &self.backend {
+            Backend::Postgres(s) => s.start_delivery(delivery_id, order_id, context).await,
+            Backend::Sqlite(s) => s.start_delivery(delivery_id, order_id, context).await,
+        }
+        .expect("delivery started");
+        delivery_id
+    }
+
+    /// Requests a confirm the way the booking policy will: through the command service.
+    pub async fn request_confirm(&self, booking_id: Uuid) -> Uuid {
+        let confirm_id = Uuid::now_v7();
+        let (user, context) = ("user-1".to_string(), context());
+        match &self.backend {
+            Backend::Postgres(s) => {
+                s.request_confirm(confirm_id, booking_id, user, context)
+                    .await
+            }
+            Backend::Sqlite(s) => {
+                s.request_confirm(confirm_id, booking_id, user, context)
+                    .await
+            }
+        }
+        .expect("confirm requested");
+        confirm_id
+    }
+
+    /// Every row of the event store (read directly, to prove what was written).
+    pub async fn count_events(&self) -> i64 {
+        self.scalar("SELECT count(*) FROM events WHERE $1 = $1", "")
+            .await
+    }
+
+    /// One number from the database, straight through SQL (`$1` is `argument`).
+    pub async fn scalar(&self, sql: &str, argument: &str) -> i64 {
+        match &self.backend {
+            Backend::Postgres(s) => {
+                sqlx::query_scalar(sql)
+                    .bind(argument)
+                    .fetch_one(s.log().pool())
+                    .await
+            }
+            Backend::Sqlite(s) => {
+                sqlx::query_scalar(sql)
+                    .bind(argument)
+                    .fetch_one(s.log().pool())
+                    .await
+            }
+        }
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
+    }
+
+    /// The event types stored for one aggregate, in order.
+    pub async fn event_types(&self, aggregate_type: &str, id: Uuid) -> Vec<String> {
+        let reply = self
+            .get(&format!("/admin/streams/{aggregate_type}/{id}"))
+            .await;
+        match reply.status {
+            StatusCode::NOT_FOUND => Vec::new(),
+            _ => reply.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|e| e["eventType"].as_str().expect("eventType").to_string())
+                .collect(),
+        }
+    }
+}
+
+fn context() -> CommandContext {
+    CommandContext {
+        correlation_id: Uuid::now_v7().to_string(),
+        causation_id: Uuid::now_v7().to_string(),
+        idempotency: None,
+    }
+}
+
+async fn read(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!(
+                "a JSON body, got {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        })
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A database that exists for one test: a uuid-named PostgreSQL database (dropped
+/// afterwards) or a SQLite file in a fresh temporary directory (removed afterwards).
+enum TestDatabase {
+    Postgres { name: String },
+    Sqlite { dir: PathBuf },
+}
+
+impl TestDatabase {
+    async fn create(store: Store) -> Self {
+        let name = format!("strata_test_{}", Uuid::now_v7().simple());
+        match store {
+            Store::Postgres => {
+                let admin = sqlx::PgPool::connect(&admin_url())
+                    .await
+                    .expect("PostgreSQL");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                Self::Postgres { name }
+            }
+            Store::Sqlite => Self::Sqlite {
+                dir: std::env::temp_dir().join(name),
+            },
+        }
+    }
+
+    fn url(&self) -> Option<String> {
+        match self {
+            Self::Postgres { name } => {
+                let admin = admin_url();
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(base, _)| base)
+                    .unwrap_or(&admin);
+                Some(format!("{base}/{name}"))
+            }
+            Self::Sqlite { .. } => None,
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        match self {
+            Self::Postgres { .. } => PathBuf::from("./data-unused"),
+            Self::Sqlite { dir } => dir.clone(),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            Self::Sqlite { dir } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Self::Postgres { name } => {
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                // Drop runs inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    runtime
+                        .block_on(async {
+                            let admin = sqlx::PgPool::connect(&admin_url()).await?;
+                            sqlx::query(&sql).execute(&admin).await?;
+                            admin.close().await;
+                            Ok::<_, sqlx::Error>(())
+                        })
+                        .map_err(std::io::Error::other)
+                })
+                .join();
+            }
+        }
+    }
+}

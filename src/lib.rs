@@ -7,6 +7,7 @@
 //! - [`bench`]: `strata bench`, figures for the README.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod bench;
 pub mod settings;
 
@@ -16,7 +17,9 @@ use std::sync::Arc;
 use axum::Router;
 use command_api::store::{PostgresEventLog, SqliteEventLog};
 use command_api::CommandService;
+use projections::{wake, ProjectionStore, Projector, ViewName};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use settings::StoreSettings;
 
@@ -58,6 +61,65 @@ impl Backend {
         }
     }
 
+    /// Only `/health/*`, for processes that serve no API.
+    pub fn health_router(&self) -> Router {
+        match self {
+            Self::Postgres(service) => command_api::http::health_router(service.clone()),
+            Self::Sqlite(service) => command_api::http::health_router(service.clone()),
+        }
+    }
+
+    /// The command API with `/admin/projections`.
+    pub async fn api_router(&self) -> anyhow::Result<Router> {
+        let admin = admin::router(self.projection_store().await?);
+        Ok(self.command_router().merge(admin))
+    }
+
+    /// Views and checkpoints: the event store's own database (on SQLite, through a
+    /// connection of their own, since every batch is a write transaction).
+    pub async fn projection_store(&self) -> anyhow::Result<ProjectionStore> {
+        Ok(match self {
+            Self::Postgres(service) => ProjectionStore::Postgres(service.log().pool().clone()),
+            Self::Sqlite(service) => ProjectionStore::Sqlite(service.log().open_pool(1).await?),
+        })
+    }
+
+    /// Workers for `views` over this store, woken by this process's own commits.
+    pub async fn projector(&self, views: Vec<ViewName>) -> anyhow::Result<Projector> {
+        let store = self.projection_store().await?;
+        Ok(Projector::new(store, views).woken_by(self.appended()))
+    }
+
+    /// Workers for `views` in a process without the command side, woken by the command
+    /// processes' announcements (PostgreSQL) or by polling.
+    pub async fn remote_projector(&self, views: Vec<ViewName>) -> anyhow::Result<Projector> {
+        let store = self.projection_store().await?;
+        let projector = Projector::new(store, views);
+        Ok(match self {
+            Self::Postgres(service) => {
+                projector.woken_by(wake::listen(service.log().pool()).await?)
+            }
+            Self::Sqlite(_) => projector,
+        })
+    }
+
+    /// Announces this process's commits to projectors in other processes (PostgreSQL).
+    pub fn announce_commits(&self) {
+        if let Self::Postgres(service) = self {
+            tokio::spawn(wake::announce(
+                service.log().pool().clone(),
+                service.appended(),
+            ));
+        }
+    }
+
+    fn appended(&self) -> watch::Receiver<i64> {
+        match self {
+            Self::Postgres(service) => service.appended(),
+            Self::Sqlite(service) => service.appended(),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::Postgres(_) => "postgres",
@@ -75,6 +137,26 @@ pub async fn serve(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Serves `router` and runs `projector` until SIGTERM or Ctrl-C; then requests finish
+/// and every worker commits its current batch before this returns.
+pub async fn run_until_stopped(
+    listener: TcpListener,
+    router: Router,
+    projector: Option<Projector>,
+) -> std::io::Result<()> {
+    let (stop, stopped) = watch::channel(false);
+    let workers = projector.map(|projector| tokio::spawn(projector.run(stopped)));
+    serve(listener, router, async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    })
+    .await?;
+    if let Some(workers) = workers {
+        workers.await.map_err(std::io::Error::other)?;
+    }
+    Ok(())
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -1,8 +1,9 @@
 //! `strata`: parse the command line, set up logging, run the chosen subcommand.
 
 use clap::Parser;
+use projections::ViewName;
 use strata::settings::{Cli, Command, LogFormat, ServeSettings, StoreSettings};
-use strata::{bench, serve, shutdown_signal, Backend};
+use strata::{bench, run_until_stopped, Backend};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -14,8 +15,11 @@ async fn main() -> anyhow::Result<()> {
         .command
         .unwrap_or(Command::Serve(ServeSettings::default()))
     {
-        Command::Serve(settings) => run_api(&cli.store, settings.port, "serve").await,
-        Command::CommandApi(settings) => run_api(&cli.store, settings.port, "command-api").await,
+        Command::Serve(settings) => run(&cli.store, settings.port, Role::Serve).await,
+        Command::CommandApi(settings) => run(&cli.store, settings.port, Role::CommandApi).await,
+        Command::Projector(settings) => {
+            run(&cli.store, settings.port, Role::Projector(settings.views())).await
+        }
         Command::Migrate => {
             let backend = Backend::open(&cli.store).await?;
             backend.migrate().await?;
@@ -26,12 +30,40 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn run_api(store: &StoreSettings, port: u16, role: &str) -> anyhow::Result<()> {
+/// What a process runs.
+enum Role {
+    /// Commands and every view.
+    Serve,
+    CommandApi,
+    /// Workers for these views, and /health.
+    Projector(Vec<ViewName>),
+}
+
+async fn run(store: &StoreSettings, port: u16, role: Role) -> anyhow::Result<()> {
     let backend = Backend::open(store).await?;
     backend.migrate().await?;
+    let (router, projector) = match role {
+        Role::Serve => {
+            backend.announce_commits();
+            let projector = backend.projector(ViewName::ALL.to_vec()).await?;
+            (backend.api_router().await?, Some(projector))
+        }
+        Role::CommandApi => {
+            backend.announce_commits();
+            (backend.api_router().await?, None)
+        }
+        Role::Projector(views) => {
+            let projector = backend.remote_projector(views).await?;
+            (backend.health_router(), Some(projector))
+        }
+    };
     let listener = TcpListener::bind(("0.0.0.0", port)).await?;
-    tracing::info!(role, store = backend.name(), address = %listener.local_addr()?, "listening");
-    serve(listener, backend.command_router(), shutdown_signal()).await?;
+    let views: Vec<_> = projector
+        .iter()
+        .flat_map(|p| p.views().iter().map(|view| view.as_str()))
+        .collect();
+    tracing::info!(store = backend.name(), address = %listener.local_addr()?, ?views, "listening");
+    run_until_stopped(listener, router, projector).await?;
     tracing::info!("stopped");
     Ok(())
 }

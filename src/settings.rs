@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use projections::ViewName;
 
 /// strata: an event-sourced CQRS backend. With no subcommand it runs `serve`.
 #[derive(Debug, Parser)]
@@ -30,6 +31,8 @@ pub enum Command {
     Serve(ServeSettings),
     /// Run only the command API (split mode).
     CommandApi(CommandApiSettings),
+    /// Run projector workers (every view unless narrowed with --view).
+    Projector(ProjectorSettings),
     /// Apply the database migrations and exit.
     Migrate,
     /// Measure command throughput against the configured PostgreSQL and its own ceiling.
@@ -82,6 +85,27 @@ pub struct CommandApiSettings {
     /// Port to listen on (all interfaces).
     #[arg(long, env = "STRATA_PORT", default_value_t = 8081)]
     pub port: u16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProjectorSettings {
+    /// Port for /health/* (all interfaces).
+    #[arg(long, env = "STRATA_PORT", default_value_t = 8083)]
+    pub port: u16,
+    /// A view to project: orderList, mypage, bookingList or notifications (repeatable).
+    #[arg(long = "view", value_name = "NAME")]
+    pub views: Vec<ViewName>,
+}
+
+impl ProjectorSettings {
+    /// The views named, or all of them.
+    pub fn views(&self) -> Vec<ViewName> {
+        if self.views.is_empty() {
+            ViewName::ALL.to_vec()
+        } else {
+            self.views.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -17,6 +17,7 @@ use domain::order::{CancelOrder, CancelledBy, Order, OrderCommand, PlaceOrder};
 use domain::payment::{MakePayment, Payment, PaymentCommand};
 use domain::{PayMethod, Rejection, RejectionKind};
 use serde_json::Value;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::store::{
@@ -80,15 +81,41 @@ pub struct PlacedOrder {
 /// The write side's use cases over one event store.
 pub struct CommandService<L: EventLog> {
     log: L,
+    appended: watch::Sender<i64>,
 }
 
 impl<L: EventLog> CommandService<L> {
     pub fn new(log: L) -> Self {
-        Self { log }
+        Self {
+            log,
+            appended: watch::Sender::new(0),
+        }
     }
 
     pub fn log(&self) -> &L {
         &self.log
+    }
+
+    /// The position of the last commit this process made, changing with every commit:
+    /// in-process projectors wait on it instead of polling.
+    pub fn appended(&self) -> watch::Receiver<i64> {
+        self.appended.subscribe()
+    }
+
+    /// Appends on a task of its own: if the request is cancelled (the client went
+    /// away), the commit still runs to its end instead of being dropped mid-transaction,
+    /// which could hand a connection with an open transaction back to the pool.
+    async fn append(&self, commit: Commit) -> Result<i64, StoreError> {
+        let log = self.log.clone();
+        let position = tokio::spawn(async move { log.append(commit).await })
+            .await
+            .map_err(|error| StoreError::Internal(Box::new(error)))??;
+        self.appended.send_if_modified(|last| {
+            let newer = position > *last;
+            *last = (*last).max(position);
+            newer
+        });
+        Ok(position)
     }
 
     /// Places an order and makes its payment: both streams commit together or, when
@@ -117,7 +144,7 @@ impl<L: EventLog> CommandService<L> {
         placed.add_to(&mut commit, &context)?;
         paid.add_to(&mut commit, &context)?;
         commit.idempotency = context.idempotency;
-        let position = self.log.append(commit).await?;
+        let position = self.append(commit).await?;
         Ok(PlacedOrder {
             order_id,
             payment_id,
@@ -266,7 +293,7 @@ impl<L: EventLog> CommandService<L> {
         };
         decision.add_to(&mut commit, &context)?;
         commit.idempotency = context.idempotency;
-        let position = self.log.append(commit).await?;
+        let position = self.append(commit).await?;
         Ok(Appended { position })
     }
 }

@@ -1,7 +1,25 @@
 //! strata's projector workers: subscriptions over the global event log with
-//! checkpoints, the view updaters and the policy runners.
+//! checkpoints, and the views they build.
 //!
-//! Empty until the projector issue lands; the event store already records what they
-//! will read: a `global_position` per event and, on PostgreSQL, the writing
-//! transaction's `xid8` for gap-safe ordering.
+//! # Layout
+//! - [`event`]: events as read from the log, decoded into domain events.
+//! - [`sql`]: one SQL text for both stores ([`sql::ViewTx`]).
+//! - [`views`]: the four views and how each event changes them.
+//! - [`subscription`]: one batch: lock checkpoint, read in gap-safe order, apply, advance.
+//! - [`worker`]: [`worker::Projector`], the loops that keep views caught up.
+//! - [`status`]: checkpoint, head, lag and state per subscription (admin).
+//! - [`wake`]: `LISTEN/NOTIFY` between processes, one debounced notify per burst.
 #![forbid(unsafe_code)]
+
+pub mod event;
+pub mod sql;
+pub mod status;
+pub mod subscription;
+pub mod views;
+pub mod wake;
+pub mod worker;
+
+pub use status::ProjectionStatus;
+pub use subscription::{Batch, ProjectionError, ProjectionStore, WorkerConnection};
+pub use views::ViewName;
+pub use worker::Projector;

@@ -10,4 +10,5 @@ mod errors;
 mod idempotency;
 mod operations;
 mod orders;
+mod projectors;
 mod snapshots;

@@ -95,7 +95,7 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = backend.command_router();
+        let router = backend.api_router().await.expect("router");
         tokio::spawn(serve(listener, router, async {
             let _ = stopped.await;
         }));
@@ -175,6 +175,14 @@ impl TestApp {
         }
         .expect("confirm requested");
         confirm_id
+    }
+
+    /// Workers for every view over this app's store.
+    pub async fn projector(&self) -> projections::Projector {
+        self.backend
+            .projector(projections::ViewName::ALL.to_vec())
+            .await
+            .expect("projector")
     }
 
     /// Every row of the event store (read directly, to prove what was written).

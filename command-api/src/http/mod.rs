@@ -31,12 +31,26 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// Every command route, health and admin, ready to serve.
 pub fn router<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(orders::router())
         .merge(deliveries::router())
         .merge(bookings::router())
         .merge(confirms::router())
-        .merge(operations::router())
+        .merge(operations::health())
+        .merge(operations::admin());
+    with_layers(routes, service)
+}
+
+/// Only `/health/*`: what a process that serves no API (a projector) answers.
+pub fn health_router<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
+    with_layers(operations::health(), service)
+}
+
+fn with_layers<L: EventLog>(
+    routes: Router<Arc<CommandService<L>>>,
+    service: Arc<CommandService<L>>,
+) -> Router {
+    routes
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

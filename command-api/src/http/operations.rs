@@ -1,4 +1,4 @@
-//! `/health/*` and `GET /admin/streams/{aggregateType}/{id}`.
+//! `/health/*` (every process) and `GET /admin/streams/{aggregateType}/{id}`.
 
 use std::sync::Arc;
 
@@ -23,11 +23,14 @@ const AGGREGATE_TYPES: [&str; 6] = [
     "Notification",
 ];
 
-pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
+pub fn health<L: EventLog>() -> Router<Arc<CommandService<L>>> {
     Router::new()
         .route("/health/live", get(live))
         .route("/health/ready", get(ready::<L>))
-        .route("/admin/streams/{aggregate_type}/{id}", get(stream::<L>))
+}
+
+pub fn admin<L: EventLog>() -> Router<Arc<CommandService<L>>> {
+    Router::new().route("/admin/streams/{aggregate_type}/{id}", get(stream::<L>))
 }
 
 async fn live() -> Json<serde_json::Value> {

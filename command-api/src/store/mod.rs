@@ -141,7 +141,7 @@ impl StoreError {
 }
 
 /// An event-store backend: reads through a cqrs-es repository, writes whole commits.
-pub trait EventLog: Send + Sync + 'static {
+pub trait EventLog: Clone + Send + Sync + 'static {
     /// The cqrs-es repository that loads streams and snapshots.
     type Repository: PersistedEventRepository;
 

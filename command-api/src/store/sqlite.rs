@@ -32,6 +32,7 @@ const DATABASE_FILE: &str = "strata.db";
 pub struct SqliteEventLog {
     writer: SqlitePool,
     readers: SqlitePool,
+    options: SqliteConnectOptions,
 }
 
 impl SqliteEventLog {
@@ -53,9 +54,13 @@ impl SqliteEventLog {
         let readers = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(acquire_timeout)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
-        Ok(Self { writer, readers })
+        Ok(Self {
+            writer,
+            readers,
+            options,
+        })
     }
 
     /// Applies the embedded migrations (idempotent).
@@ -65,6 +70,15 @@ impl SqliteEventLog {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.readers
+    }
+
+    /// A pool of `size` more connections to the same file, for another writer (a
+    /// projector); SQLite's lock and busy timeout serialise it with the commits.
+    pub async fn open_pool(&self, size: u32) -> Result<SqlitePool, sqlx::Error> {
+        SqlitePoolOptions::new()
+            .max_connections(size)
+            .connect_with(self.options.clone())
+            .await
     }
 }
 

@@ -1,0 +1,346 @@
+//! One batch of a view's subscription: lock its checkpoint, read the events after it
+//! in an order that can no longer change, apply them, advance the checkpoint — all in
+//! one transaction, so an event takes effect exactly once whatever crashes.
+//!
+//! On PostgreSQL the checkpoint row is locked `FOR UPDATE SKIP LOCKED`: several
+//! workers may serve the same view, but only one applies a batch at a time and the
+//! others move on (a worker that dies releases the lock with its connection). Events
+//! are read below `pg_snapshot_xmin(pg_current_snapshot())` — every transaction with a
+//! smaller id has ended, so no event can still appear before the checkpoint — in
+//! `(transaction_id, global_position)` order. On SQLite, `BEGIN IMMEDIATE` serialises
+//! the batch with every writer, and positions commit in order.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Connection, PgConnection, PgPool, Row, SqliteConnection, SqlitePool};
+
+use crate::event::LogEvent;
+use crate::sql::ViewTx;
+use crate::views::ViewName;
+
+/// Where views and checkpoints live: the event store's own database.
+#[derive(Clone)]
+pub enum ProjectionStore {
+    Postgres(PgPool),
+    /// A pool of its own (one connection): batches are write transactions.
+    Sqlite(SqlitePool),
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batch {
+    /// Applied this many events, up to this position.
+    Applied { events: usize, position: i64 },
+    /// Nothing to apply: the view has every event that can be read now.
+    CaughtUp,
+    /// Another worker is applying a batch of this view right now.
+    Busy,
+    /// The view is stopped at a poison event.
+    Failed,
+}
+
+/// Why a batch did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// An event could not be applied; the view is now marked failed.
+    #[error("{view} cannot apply the event at position {position}: {reason}")]
+    Poison {
+        view: ViewName,
+        position: i64,
+        reason: String,
+    },
+    /// The view is stopped at a poison event recorded earlier.
+    #[error("{0} is stopped at a poison event")]
+    Stopped(ViewName),
+    /// The database failed; the batch rolled back and can be retried.
+    #[error("projection store error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+const PG_LOCK_CHECKPOINT: &str = "
+    SELECT transaction_id, position, state FROM projection_checkpoints
+     WHERE name = $1 FOR UPDATE SKIP LOCKED";
+const PG_READ_EVENTS: &str = "
+    SELECT global_position, transaction_id::text::bigint AS transaction_id, aggregate_type,
+           aggregate_id, sequence, event_type, payload, metadata, recorded_at
+      FROM events
+     WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
+       AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY transaction_id, global_position
+     LIMIT $3";
+const SQLITE_READ_CHECKPOINT: &str =
+    "SELECT transaction_id, position, state FROM projection_checkpoints WHERE name = $1";
+const SQLITE_READ_EVENTS: &str = "
+    SELECT global_position, 0 AS transaction_id, aggregate_type, aggregate_id, sequence,
+           event_type, payload, metadata, recorded_at
+      FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2";
+const REGISTER: &str = "
+    INSERT INTO projection_checkpoints (name, kind) VALUES ($1, 'view')
+    ON CONFLICT (name) DO NOTHING";
+const PG_ADVANCE: &str = "
+    UPDATE projection_checkpoints SET transaction_id = $2, position = $3, updated_at = now()
+     WHERE name = $1";
+const SQLITE_ADVANCE: &str = "
+    UPDATE projection_checkpoints SET transaction_id = $2, position = $3,
+           updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+     WHERE name = $1";
+const HEAD: &str = "SELECT coalesce(max(global_position), 0) FROM events";
+const PG_HAS_APPLIED: &str = "
+    SELECT NOT EXISTS (
+        SELECT 1 FROM events e JOIN projection_checkpoints c ON c.name = $1
+         WHERE e.global_position <= $2
+           AND (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.position))";
+const SQLITE_HAS_APPLIED: &str =
+    "SELECT coalesce((SELECT position >= $2 FROM projection_checkpoints WHERE name = $1), 0)";
+const MARK_FAILED: &str = "
+    UPDATE projection_checkpoints SET state = 'failed', failed_position = $2, last_error = $3
+     WHERE name = $1";
+
+/// The checkpoint as locked at the start of a batch.
+struct Checkpoint {
+    transaction_id: i64,
+    position: i64,
+    failed: bool,
+}
+
+impl ProjectionStore {
+    /// A connection for one worker, detached from the pool: a worker aborted mid-batch
+    /// drops it, which closes it and makes the database roll the batch back — as when
+    /// a process dies — instead of returning a connection in an unknown transaction
+    /// state to a pool the command side also uses.
+    pub async fn connect(&self) -> Result<WorkerConnection, sqlx::Error> {
+        Ok(match self {
+            Self::Postgres(pool) => WorkerConnection::Postgres(pool.acquire().await?.detach()),
+            Self::Sqlite(pool) => WorkerConnection::Sqlite(pool.acquire().await?.detach()),
+        })
+    }
+}
+
+/// A worker's own connection; every batch is one transaction on it.
+pub enum WorkerConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs one statement with the same binds on either connection.
+macro_rules! on_connection {
+    ($connection:expr, |$c:ident| $body:expr) => {
+        match $connection {
+            WorkerConnection::Postgres($c) => $body,
+            WorkerConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+impl WorkerConnection {
+    /// Creates the view's checkpoint at position 0 if it has none.
+    pub async fn register(&mut self, view: ViewName) -> Result<(), sqlx::Error> {
+        on_connection!(self, |c| sqlx::query(REGISTER)
+            .bind(view.as_str())
+            .execute(&mut *c)
+            .await
+            .map(drop))
+    }
+
+    /// The position of the last event in the log.
+    pub async fn head(&mut self) -> Result<i64, sqlx::Error> {
+        on_connection!(self, |c| sqlx::query_scalar(HEAD).fetch_one(&mut *c).await)
+    }
+
+    /// True once `view` has applied every event up to `position` (on PostgreSQL,
+    /// events commit out of position order, so this asks whether any is still missing).
+    pub async fn has_applied(
+        &mut self,
+        view: ViewName,
+        position: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let sql = match self {
+            Self::Postgres(_) => PG_HAS_APPLIED,
+            Self::Sqlite(_) => SQLITE_HAS_APPLIED,
+        };
+        on_connection!(self, |c| sqlx::query_scalar(sql)
+            .bind(view.as_str())
+            .bind(position)
+            .fetch_one(&mut *c)
+            .await)
+    }
+
+    /// Applies at most `limit` events to `view` in one transaction.
+    pub async fn run_batch(
+        &mut self,
+        view: ViewName,
+        limit: i64,
+    ) -> Result<Batch, ProjectionError> {
+        let outcome = match self {
+            Self::Postgres(connection) => postgres_batch(connection, view, limit).await,
+            Self::Sqlite(connection) => sqlite_batch(connection, view, limit).await,
+        };
+        if let Err(ProjectionError::Poison {
+            position, reason, ..
+        }) = &outcome
+        {
+            tracing::error!(view = %view, position, error = %reason, "poison event: view stopped");
+            on_connection!(self, |c| sqlx::query(MARK_FAILED)
+                .bind(view.as_str())
+                .bind(*position)
+                .bind(reason)
+                .execute(&mut *c)
+                .await
+                .map(drop))?;
+        }
+        outcome
+    }
+}
+
+async fn postgres_batch(
+    connection: &mut PgConnection,
+    view: ViewName,
+    limit: i64,
+) -> Result<Batch, ProjectionError> {
+    let mut tx = connection.begin().await?;
+    let Some(row) = sqlx::query(PG_LOCK_CHECKPOINT)
+        .bind(view.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(Batch::Busy);
+    };
+    let checkpoint = checkpoint(row.get(0), row.get(1), row.get::<String, _>(2));
+    if checkpoint.failed {
+        return Ok(Batch::Failed);
+    }
+    let events: Vec<LogEvent> = sqlx::query(PG_READ_EVENTS)
+        .bind(checkpoint.transaction_id)
+        .bind(checkpoint.position)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(pg_event)
+        .collect();
+    let Some(last) = events.last() else {
+        return Ok(Batch::CaughtUp);
+    };
+    let (last_transaction, last_position) = (last.transaction_id, last.position);
+    apply_all(&mut ViewTx::Postgres(&mut tx), view, &events).await?;
+    sqlx::query(PG_ADVANCE)
+        .bind(view.as_str())
+        .bind(last_transaction)
+        .bind(last_position)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Batch::Applied {
+        events: events.len(),
+        position: last_position,
+    })
+}
+
+async fn sqlite_batch(
+    connection: &mut SqliteConnection,
+    view: ViewName,
+    limit: i64,
+) -> Result<Batch, ProjectionError> {
+    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
+    let Some(row) = sqlx::query(SQLITE_READ_CHECKPOINT)
+        .bind(view.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(Batch::Busy);
+    };
+    let checkpoint = checkpoint(row.get(0), row.get(1), row.get::<String, _>(2));
+    if checkpoint.failed {
+        return Ok(Batch::Failed);
+    }
+    let events: Vec<LogEvent> = sqlx::query(SQLITE_READ_EVENTS)
+        .bind(checkpoint.position)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(sqlite_event)
+        .collect();
+    let Some(last) = events.last() else {
+        return Ok(Batch::CaughtUp);
+    };
+    let last_position = last.position;
+    apply_all(&mut ViewTx::Sqlite(&mut tx), view, &events).await?;
+    sqlx::query(SQLITE_ADVANCE)
+        .bind(view.as_str())
+        .bind(0_i64)
+        .bind(last_position)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Batch::Applied {
+        events: events.len(),
+        position: last_position,
+    })
+}
+
+fn checkpoint(transaction_id: i64, position: i64, state: String) -> Checkpoint {
+    Checkpoint {
+        transaction_id,
+        position,
+        failed: state == "failed",
+    }
+}
+
+/// Applies each event; an event that cannot be decoded or applied is poison, unless
+/// the database itself failed (then the batch is simply retried).
+async fn apply_all(
+    tx: &mut ViewTx<'_>,
+    view: ViewName,
+    events: &[LogEvent],
+) -> Result<(), ProjectionError> {
+    for event in events
+        .iter()
+        .filter(|event| view.reads(&event.aggregate_type))
+    {
+        let poison = |reason: String| ProjectionError::Poison {
+            view,
+            position: event.position,
+            reason,
+        };
+        let business = match event.decode() {
+            Ok(Some(business)) => business,
+            Ok(None) => continue,
+            Err(error) => return Err(poison(format!("undecodable {}: {error}", event.event_type))),
+        };
+        if let Err(error) = view.apply(tx, event, &business).await {
+            return Err(match error {
+                sqlx::Error::Database(_) => poison(error.to_string()),
+                other => ProjectionError::Database(other),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Builds a [`LogEvent`] from a row of either store (the column names are shared).
+macro_rules! log_event {
+    ($row:expr) => {
+        LogEvent {
+            position: $row.get("global_position"),
+            transaction_id: $row.get("transaction_id"),
+            aggregate_type: $row.get("aggregate_type"),
+            aggregate_id: $row.get("aggregate_id"),
+            sequence: $row.get("sequence"),
+            event_type: $row.get("event_type"),
+            payload: $row.get::<Value, _>("payload"),
+            metadata: $row.get::<Value, _>("metadata"),
+            recorded_at: $row.get::<DateTime<Utc>, _>("recorded_at"),
+        }
+    };
+}
+
+fn pg_event(row: &PgRow) -> LogEvent {
+    log_event!(row)
+}
+
+fn sqlite_event(row: &SqliteRow) -> LogEvent {
+    log_event!(row)
+}

@@ -26,6 +26,15 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(store = backend.name(), "migrations applied");
             Ok(())
         }
+        Command::Replay(settings) => {
+            let backend = Backend::open(&cli.store).await?;
+            backend.migrate().await?;
+            let store = backend.projection_store().await?;
+            let report =
+                projections::rebuild(&store, settings.view, strata::admin::REBUILD_BATCH).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Bench(settings) => bench::run(&cli.store, &settings).await,
     }
 }

@@ -35,6 +35,8 @@ pub enum Command {
     Projector(ProjectorSettings),
     /// Apply the database migrations and exit.
     Migrate,
+    /// Rebuild a view from the start of the log, compare it with the live one, swap it in.
+    Replay(ReplaySettings),
     /// Measure command throughput against the configured PostgreSQL and its own ceiling.
     Bench(BenchSettings),
 }
@@ -106,6 +108,13 @@ impl ProjectorSettings {
             self.views.clone()
         }
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplaySettings {
+    /// The view to rebuild: orderList, mypage, bookingList or notifications.
+    #[arg(long, value_name = "NAME")]
+    pub view: ViewName,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,11 +7,13 @@
 //! - [`views`]: the four views and how each event changes them.
 //! - [`subscription`]: one batch: lock checkpoint, read in gap-safe order, apply, advance.
 //! - [`worker`]: [`worker::Projector`], the loops that keep views caught up.
+//! - [`replay`]: rebuild a view into shadow tables, compare, swap.
 //! - [`status`]: checkpoint, head, lag and state per subscription (admin).
 //! - [`wake`]: `LISTEN/NOTIFY` between processes, one debounced notify per burst.
 #![forbid(unsafe_code)]
 
 pub mod event;
+pub mod replay;
 pub mod sql;
 pub mod status;
 pub mod subscription;
@@ -19,7 +21,8 @@ pub mod views;
 pub mod wake;
 pub mod worker;
 
+pub use replay::{rebuild, RebuildReport};
 pub use status::ProjectionStatus;
-pub use subscription::{Batch, ProjectionError, ProjectionStore, WorkerConnection};
+pub use subscription::{Batch, LogPoint, ProjectionError, ProjectionStore, WorkerConnection};
 pub use views::ViewName;
 pub use worker::Projector;

@@ -17,7 +17,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, PgConnection, PgPool, Row, SqliteConnection, SqlitePool};
 
 use crate::event::LogEvent;
-use crate::sql::ViewTx;
+use crate::sql::{Arg, ViewTx};
 use crate::views::ViewName;
 
 /// Where views and checkpoints live: the event store's own database.
@@ -67,15 +67,18 @@ const PG_READ_EVENTS: &str = "
            aggregate_id, sequence, event_type, payload, metadata, recorded_at
       FROM events
      WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
+       AND (transaction_id, global_position) <= ($3::text::xid8, $4)
        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
      ORDER BY transaction_id, global_position
-     LIMIT $3";
+     LIMIT $5";
 const SQLITE_READ_CHECKPOINT: &str =
     "SELECT transaction_id, position, state FROM projection_checkpoints WHERE name = $1";
 const SQLITE_READ_EVENTS: &str = "
     SELECT global_position, 0 AS transaction_id, aggregate_type, aggregate_id, sequence,
            event_type, payload, metadata, recorded_at
-      FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2";
+      FROM events
+     WHERE (0, global_position) > ($1, $2) AND (0, global_position) <= ($3, $4)
+     ORDER BY global_position LIMIT $5";
 const REGISTER: &str = "
     INSERT INTO projection_checkpoints (name, kind) VALUES ($1, 'view')
     ON CONFLICT (name) DO NOTHING";
@@ -98,11 +101,30 @@ const MARK_FAILED: &str = "
     UPDATE projection_checkpoints SET state = 'failed', failed_position = $2, last_error = $3
      WHERE name = $1";
 
-/// The checkpoint as locked at the start of a batch.
-struct Checkpoint {
-    transaction_id: i64,
-    position: i64,
-    failed: bool,
+/// A point in the log's reading order: `(transaction_id, position)` on PostgreSQL,
+/// the position alone on SQLite (whose transaction ids are 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LogPoint {
+    pub transaction_id: i64,
+    pub position: i64,
+}
+
+impl LogPoint {
+    pub const START: LogPoint = LogPoint {
+        transaction_id: 0,
+        position: 0,
+    };
+    /// Past every event: an unbounded read.
+    pub const END: LogPoint = LogPoint {
+        transaction_id: i64::MAX,
+        position: i64::MAX,
+    };
+}
+
+/// A view's checkpoint as read (and locked) at the start of a batch.
+pub(crate) struct Checkpoint {
+    pub(crate) point: LogPoint,
+    pub(crate) failed: bool,
 }
 
 impl ProjectionStore {
@@ -173,9 +195,33 @@ impl WorkerConnection {
         view: ViewName,
         limit: i64,
     ) -> Result<Batch, ProjectionError> {
+        self.run_batch_until(view, LogPoint::END, limit).await
+    }
+
+    /// [`Self::run_batch`], reading no event past `until`.
+    pub async fn run_batch_until(
+        &mut self,
+        view: ViewName,
+        until: LogPoint,
+        limit: i64,
+    ) -> Result<Batch, ProjectionError> {
         let outcome = match self {
-            Self::Postgres(connection) => postgres_batch(connection, view, limit).await,
-            Self::Sqlite(connection) => sqlite_batch(connection, view, limit).await,
+            Self::Postgres(connection) => {
+                let mut tx = connection.begin().await?;
+                let outcome = batch(&mut ViewTx::Postgres(&mut tx), view, until, limit).await;
+                if matches!(outcome, Ok(Batch::Applied { .. })) {
+                    tx.commit().await?;
+                }
+                outcome
+            }
+            Self::Sqlite(connection) => {
+                let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
+                let outcome = batch(&mut ViewTx::Sqlite(&mut tx), view, until, limit).await;
+                if matches!(outcome, Ok(Batch::Applied { .. })) {
+                    tx.commit().await?;
+                }
+                outcome
+            }
         };
         if let Err(ProjectionError::Poison {
             position, reason, ..
@@ -194,97 +240,138 @@ impl WorkerConnection {
     }
 }
 
-async fn postgres_batch(
-    connection: &mut PgConnection,
+/// Locks the checkpoint, applies the events after it, advances it — inside `tx`.
+async fn batch(
+    tx: &mut ViewTx<'_>,
     view: ViewName,
+    until: LogPoint,
     limit: i64,
 ) -> Result<Batch, ProjectionError> {
-    let mut tx = connection.begin().await?;
-    let Some(row) = sqlx::query(PG_LOCK_CHECKPOINT)
-        .bind(view.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-    else {
+    let Some(checkpoint) = tx.lock_checkpoint(view).await? else {
         return Ok(Batch::Busy);
     };
-    let checkpoint = checkpoint(row.get(0), row.get(1), row.get::<String, _>(2));
     if checkpoint.failed {
         return Ok(Batch::Failed);
     }
-    let events: Vec<LogEvent> = sqlx::query(PG_READ_EVENTS)
-        .bind(checkpoint.transaction_id)
-        .bind(checkpoint.position)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(pg_event)
-        .collect();
-    let Some(last) = events.last() else {
-        return Ok(Batch::CaughtUp);
-    };
-    let (last_transaction, last_position) = (last.transaction_id, last.position);
-    apply_all(&mut ViewTx::Postgres(&mut tx), view, &events).await?;
-    sqlx::query(PG_ADVANCE)
-        .bind(view.as_str())
-        .bind(last_transaction)
-        .bind(last_position)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Batch::Applied {
-        events: events.len(),
-        position: last_position,
-    })
+    match apply_range(tx, view, checkpoint.point, until, limit).await? {
+        None => Ok(Batch::CaughtUp),
+        Some((events, point)) => {
+            tx.advance(view, point).await?;
+            Ok(Batch::Applied {
+                events,
+                position: point.position,
+            })
+        }
+    }
 }
 
-async fn sqlite_batch(
-    connection: &mut SqliteConnection,
+/// Applies up to `limit` events after `after` and not past `until` (in reading order)
+/// to the view's tables as `tx` resolves them; returns how many and the last one's point.
+pub(crate) async fn apply_range(
+    tx: &mut ViewTx<'_>,
     view: ViewName,
+    after: LogPoint,
+    until: LogPoint,
     limit: i64,
-) -> Result<Batch, ProjectionError> {
-    let mut tx = connection.begin_with("BEGIN IMMEDIATE").await?;
-    let Some(row) = sqlx::query(SQLITE_READ_CHECKPOINT)
-        .bind(view.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-    else {
-        return Ok(Batch::Busy);
-    };
-    let checkpoint = checkpoint(row.get(0), row.get(1), row.get::<String, _>(2));
-    if checkpoint.failed {
-        return Ok(Batch::Failed);
-    }
-    let events: Vec<LogEvent> = sqlx::query(SQLITE_READ_EVENTS)
-        .bind(checkpoint.position)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(sqlite_event)
-        .collect();
+) -> Result<Option<(usize, LogPoint)>, ProjectionError> {
+    let events = tx.read_events(after, until, limit).await?;
     let Some(last) = events.last() else {
-        return Ok(Batch::CaughtUp);
+        return Ok(None);
     };
-    let last_position = last.position;
-    apply_all(&mut ViewTx::Sqlite(&mut tx), view, &events).await?;
-    sqlx::query(SQLITE_ADVANCE)
-        .bind(view.as_str())
-        .bind(0_i64)
-        .bind(last_position)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Batch::Applied {
-        events: events.len(),
-        position: last_position,
-    })
+    let point = LogPoint {
+        transaction_id: last.transaction_id,
+        position: last.position,
+    };
+    apply_all(tx, view, &events).await?;
+    Ok(Some((events.len(), point)))
+}
+
+impl ViewTx<'_> {
+    /// The view's checkpoint, locked for this transaction; `None` when another worker
+    /// holds it (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already excludes other writers).
+    pub(crate) async fn lock_checkpoint(
+        &mut self,
+        view: ViewName,
+    ) -> Result<Option<Checkpoint>, sqlx::Error> {
+        let row = match self {
+            Self::Postgres(c) => sqlx::query(PG_LOCK_CHECKPOINT)
+                .bind(view.as_str())
+                .fetch_optional(&mut **c)
+                .await?
+                .map(|row| checkpoint(row.get(0), row.get(1), row.get(2))),
+            Self::Sqlite(c) => sqlx::query(SQLITE_READ_CHECKPOINT)
+                .bind(view.as_str())
+                .fetch_optional(&mut **c)
+                .await?
+                .map(|row| checkpoint(row.get(0), row.get(1), row.get(2))),
+        };
+        Ok(row)
+    }
+
+    async fn read_events(
+        &mut self,
+        after: LogPoint,
+        until: LogPoint,
+        limit: i64,
+    ) -> Result<Vec<LogEvent>, sqlx::Error> {
+        Ok(match self {
+            Self::Postgres(c) => read_query(PG_READ_EVENTS, after, until, limit)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(pg_event)
+                .collect(),
+            Self::Sqlite(c) => read_query(SQLITE_READ_EVENTS, after, until, limit)
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(sqlite_event)
+                .collect(),
+        })
+    }
+
+    pub(crate) async fn advance(
+        &mut self,
+        view: ViewName,
+        point: LogPoint,
+    ) -> Result<(), sqlx::Error> {
+        let sql = match self {
+            Self::Postgres(_) => PG_ADVANCE,
+            Self::Sqlite(_) => SQLITE_ADVANCE,
+        };
+        let args = [
+            Arg::Text(view.as_str()),
+            Arg::Int(point.transaction_id),
+            Arg::Int(point.position),
+        ];
+        self.execute(sql, &args).await.map(drop)
+    }
+}
+
+/// The bounded read, with its binds in the order both stores' SQL numbers them.
+fn read_query<'q, DB: sqlx::Database>(
+    sql: &'q str,
+    after: LogPoint,
+    until: LogPoint,
+    limit: i64,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(sql)
+        .bind(after.transaction_id)
+        .bind(after.position)
+        .bind(until.transaction_id)
+        .bind(until.position)
+        .bind(limit)
 }
 
 fn checkpoint(transaction_id: i64, position: i64, state: String) -> Checkpoint {
     Checkpoint {
-        transaction_id,
-        position,
+        point: LogPoint {
+            transaction_id,
+            position,
+        },
         failed: state == "failed",
     }
 }

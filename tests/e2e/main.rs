@@ -11,4 +11,5 @@ mod idempotency;
 mod operations;
 mod orders;
 mod projectors;
+mod replays;
 mod snapshots;

@@ -39,6 +39,16 @@ impl ViewName {
         }
     }
 
+    /// The tables the view is made of.
+    pub fn tables(self) -> &'static [&'static str] {
+        match self {
+            Self::OrderList => &["order_list"],
+            Self::MyPage => &["mypage_orders", "mypage_bookings", "mypage_notifications"],
+            Self::BookingList => &["booking_list"],
+            Self::Notifications => &["notifications"],
+        }
+    }
+
     /// Whether events of this aggregate type change the view. Others are skipped
     /// without being decoded, so an undecodable event stops only the views that read it.
     pub fn reads(self, aggregate_type: &str) -> bool {

@@ -1,0 +1,301 @@
+//! Rebuilding a view from position 0 while the live one keeps serving.
+//!
+//! The rebuild applies the whole log to shadow copies of the view's tables (and of the
+//! checkpoint table) through the ordinary batch code: on PostgreSQL in a schema of its
+//! own put first on the connection's `search_path`, on SQLite in `TEMP` tables, which
+//! shadow the main ones on that connection. It stops at the live view's checkpoint.
+//! Then, in one transaction that holds the live checkpoint, it brings the shadow up to
+//! the live view's position, compares the two table by table (a rebuild that disagrees
+//! with the incremental view points at a bug or a changed handler), copies the shadow
+//! into the live tables and commits: readers see the old view until that commit and
+//! the new one after it. Rebuilds write views only: no policy, no notification.
+
+use serde::Serialize;
+use sqlx::{Connection, Row};
+
+use crate::sql::ViewTx;
+use crate::subscription::{
+    apply_range, Batch, LogPoint, ProjectionError, ProjectionStore, WorkerConnection,
+};
+use crate::views::ViewName;
+
+/// What a rebuild found and did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RebuildReport {
+    pub view: String,
+    /// Events the rebuild applied.
+    pub events: usize,
+    /// The global position both views stood at when they were compared and swapped.
+    pub position: i64,
+    /// False when the live view had stopped at a poison event: nothing to compare with.
+    pub compared: bool,
+    /// Rows that differ between the rebuilt and the live view, per table.
+    pub differences: Vec<TableDifference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableDifference {
+    pub table: String,
+    /// Rows of the rebuilt view that the live view lacks or has otherwise.
+    pub only_in_rebuilt: i64,
+    /// Rows of the live view that the rebuilt view lacks or has otherwise.
+    pub only_in_live: i64,
+}
+
+/// Where the live and the shadow tables are, as SQL qualifiers.
+struct Schemas {
+    live: String,
+    shadow: String,
+}
+
+/// Rebuilds `view` from the start of the log and swaps it in.
+pub async fn rebuild(
+    store: &ProjectionStore,
+    view: ViewName,
+    batch_size: i64,
+) -> Result<RebuildReport, ProjectionError> {
+    let mut connection = store.connect().await?;
+    connection.register(view).await?;
+    let schemas = create_shadow(&mut connection, view).await?;
+    let live = live_checkpoint(&mut connection, &schemas, view).await?;
+    let until = if live.1 { LogPoint::END } else { live.0 };
+    let mut events = 0;
+    while let Batch::Applied {
+        events: applied, ..
+    } = connection.run_batch_until(view, until, batch_size).await?
+    {
+        events += applied;
+    }
+    let report = swap(&mut connection, &schemas, view, events).await?;
+    drop_shadow(&mut connection, &schemas).await?;
+    tracing::info!(view = %view, ?report, "view rebuilt");
+    Ok(report)
+}
+
+/// The live view's checkpoint and whether it is stopped at a poison event.
+async fn live_checkpoint(
+    connection: &mut WorkerConnection,
+    schemas: &Schemas,
+    view: ViewName,
+) -> Result<(LogPoint, bool), sqlx::Error> {
+    let sql = format!(
+        "SELECT transaction_id, position, state FROM {}.projection_checkpoints WHERE name = $1",
+        schemas.live
+    );
+    let read = |transaction_id, position, state: String| {
+        (
+            LogPoint {
+                transaction_id,
+                position,
+            },
+            state == "failed",
+        )
+    };
+    Ok(match connection {
+        WorkerConnection::Postgres(c) => {
+            let row = sqlx::query(&sql)
+                .bind(view.as_str())
+                .fetch_one(&mut *c)
+                .await?;
+            read(row.get(0), row.get(1), row.get(2))
+        }
+        WorkerConnection::Sqlite(c) => {
+            let row = sqlx::query(&sql)
+                .bind(view.as_str())
+                .fetch_one(&mut *c)
+                .await?;
+            read(row.get(0), row.get(1), row.get(2))
+        }
+    })
+}
+
+/// Empty copies of the view's tables and of the checkpoints, resolved before the live
+/// ones on this connection.
+async fn create_shadow(
+    connection: &mut WorkerConnection,
+    view: ViewName,
+) -> Result<Schemas, sqlx::Error> {
+    let tables = view
+        .tables()
+        .iter()
+        .copied()
+        .chain(["projection_checkpoints"]);
+    match connection {
+        WorkerConnection::Postgres(c) => {
+            let live: String = sqlx::query_scalar("SELECT current_schema()")
+                .fetch_one(&mut *c)
+                .await?;
+            let shadow = format!("strata_rebuild_{}", view.as_str().to_lowercase());
+            let mut ddl = vec![
+                format!("DROP SCHEMA IF EXISTS {shadow} CASCADE"),
+                format!("CREATE SCHEMA {shadow}"),
+            ];
+            ddl.extend(tables.map(|table| {
+                format!("CREATE TABLE {shadow}.{table} (LIKE {live}.{table} INCLUDING ALL)")
+            }));
+            ddl.push(format!("SET search_path TO {shadow}, {live}"));
+            for statement in &ddl {
+                sqlx::query(statement).execute(&mut *c).await?;
+            }
+            Ok(Schemas { live, shadow })
+        }
+        WorkerConnection::Sqlite(c) => {
+            for table in tables {
+                let create: String = sqlx::query_scalar(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1",
+                )
+                .bind(table)
+                .fetch_one(&mut *c)
+                .await?;
+                let temp = create.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1);
+                let drop = format!("DROP TABLE IF EXISTS temp.{table}");
+                sqlx::query(&drop).execute(&mut *c).await?;
+                sqlx::query(&temp).execute(&mut *c).await?;
+            }
+            Ok(Schemas {
+                live: "main".to_string(),
+                shadow: "temp".to_string(),
+            })
+        }
+    }
+}
+
+async fn drop_shadow(
+    connection: &mut WorkerConnection,
+    schemas: &Schemas,
+) -> Result<(), sqlx::Error> {
+    match connection {
+        WorkerConnection::Postgres(c) => {
+            sqlx::query("RESET search_path").execute(&mut *c).await?;
+            let sql = format!("DROP SCHEMA {} CASCADE", schemas.shadow);
+            sqlx::query(&sql).execute(&mut *c).await.map(drop)
+        }
+        // TEMP tables end with the connection, which the caller drops.
+        WorkerConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Holds the live checkpoint, brings the shadow to it, compares, copies, commits.
+async fn swap(
+    connection: &mut WorkerConnection,
+    schemas: &Schemas,
+    view: ViewName,
+    events: usize,
+) -> Result<RebuildReport, ProjectionError> {
+    let lock_live = format!(
+        "SELECT transaction_id, position, state FROM {}.projection_checkpoints WHERE name = $1 FOR UPDATE",
+        schemas.live
+    );
+    match connection {
+        WorkerConnection::Postgres(c) => {
+            let mut tx = c.begin().await?;
+            let row = sqlx::query(&lock_live)
+                .bind(view.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            let live = (
+                LogPoint {
+                    transaction_id: row.get(0),
+                    position: row.get(1),
+                },
+                row.get::<String, _>(2) == "failed",
+            );
+            let report =
+                swap_in(&mut ViewTx::Postgres(&mut tx), schemas, view, live, events).await?;
+            tx.commit().await?;
+            Ok(report)
+        }
+        WorkerConnection::Sqlite(c) => {
+            let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
+            let sql = lock_live.replace(" FOR UPDATE", "");
+            let row = sqlx::query(&sql)
+                .bind(view.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+            let live = (
+                LogPoint {
+                    transaction_id: row.get(0),
+                    position: row.get(1),
+                },
+                row.get::<String, _>(2) == "failed",
+            );
+            let report = swap_in(&mut ViewTx::Sqlite(&mut tx), schemas, view, live, events).await?;
+            tx.commit().await?;
+            Ok(report)
+        }
+    }
+}
+
+async fn swap_in(
+    tx: &mut ViewTx<'_>,
+    schemas: &Schemas,
+    view: ViewName,
+    (live, live_failed): (LogPoint, bool),
+    mut events: usize,
+) -> Result<RebuildReport, ProjectionError> {
+    let mut shadow = tx
+        .lock_checkpoint(view)
+        .await?
+        .map(|checkpoint| checkpoint.point)
+        .unwrap_or(LogPoint::START);
+    if !live_failed {
+        while let Some((applied, point)) = apply_range(tx, view, shadow, live, 1_000).await? {
+            events += applied;
+            shadow = point;
+        }
+    }
+    let mut differences = Vec::new();
+    for table in view.tables() {
+        let difference = compare(tx, schemas, table).await?;
+        if difference.only_in_live + difference.only_in_rebuilt > 0 {
+            differences.push(difference);
+        }
+        let (live, shadow) = (&schemas.live, &schemas.shadow);
+        tx.execute(&format!("DELETE FROM {live}.{table}"), &[])
+            .await?;
+        let copy = format!("INSERT INTO {live}.{table} SELECT * FROM {shadow}.{table}");
+        tx.execute(&copy, &[]).await?;
+    }
+    let resume = format!(
+        "UPDATE {}.projection_checkpoints SET transaction_id = $2, position = $3, state = 'running',
+                failed_position = NULL, last_error = NULL WHERE name = $1",
+        schemas.live
+    );
+    let args = [
+        crate::sql::Arg::Text(view.as_str()),
+        crate::sql::Arg::Int(shadow.transaction_id),
+        crate::sql::Arg::Int(shadow.position),
+    ];
+    tx.execute(&resume, &args).await?;
+    Ok(RebuildReport {
+        view: view.as_str().to_string(),
+        events,
+        position: shadow.position,
+        compared: !live_failed,
+        differences,
+    })
+}
+
+async fn compare(
+    tx: &mut ViewTx<'_>,
+    schemas: &Schemas,
+    table: &str,
+) -> Result<TableDifference, sqlx::Error> {
+    let count = |from: &str, to: &str| {
+        format!("SELECT CAST(count(*) AS TEXT) FROM (SELECT * FROM {from}.{table} EXCEPT SELECT * FROM {to}.{table}) d")
+    };
+    let only_in_rebuilt = tx
+        .fetch_text(&count(&schemas.shadow, &schemas.live), &[])
+        .await?;
+    let only_in_live = tx
+        .fetch_text(&count(&schemas.live, &schemas.shadow), &[])
+        .await?;
+    let number = |text: Option<String>| text.and_then(|t| t.parse().ok()).unwrap_or_default();
+    Ok(TableDifference {
+        table: table.to_string(),
+        only_in_rebuilt: number(only_in_rebuilt),
+        only_in_live: number(only_in_live),
+    })
+}

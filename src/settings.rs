@@ -110,6 +110,27 @@ impl ProjectorSettings {
     }
 }
 
+#[derive(Debug, Clone, Subcommand)]
+pub enum BenchScenario {
+    /// POST /orders over HTTP against single-row INSERTs (the default).
+    Commands,
+    /// Bulk-load events, catch orderList up, then rebuild it: events/s and peak RSS.
+    Rebuild {
+        /// Events to load (half orders, half their payments).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: i64,
+    },
+    /// Orders at a fixed rate; how long until each shows in orderList.
+    Lag {
+        /// Orders per second.
+        #[arg(long, default_value_t = 1_700)]
+        rate: u64,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ReplaySettings {
     /// The view to rebuild: orderList, mypage, bookingList or notifications.
@@ -119,6 +140,9 @@ pub struct ReplaySettings {
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchSettings {
+    /// What to measure; `commands` when absent.
+    #[command(subcommand)]
+    pub scenario: Option<BenchScenario>,
     /// Seconds of load at each concurrency.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,

@@ -26,6 +26,9 @@ pub struct RebuildReport {
     pub view: String,
     /// Events the rebuild applied.
     pub events: usize,
+    /// Of those, the events applied in the swap's transaction, to catch up with the
+    /// live view (the live view's worker waits for them).
+    pub events_at_swap: usize,
     /// The global position both views stood at when they were compared and swapped.
     pub position: i64,
     /// False when the live view had stopped at a poison event: nothing to compare with.
@@ -59,6 +62,8 @@ pub async fn rebuild(
     let mut connection = store.connect().await?;
     connection.register(view).await?;
     let schemas = create_shadow(&mut connection, view).await?;
+    // The shadow's own checkpoint: unqualified names now resolve to the shadow first.
+    connection.register(view).await?;
     let live = live_checkpoint(&mut connection, &schemas, view).await?;
     let until = if live.1 { LogPoint::END } else { live.0 };
     let mut events = 0;
@@ -233,8 +238,9 @@ async fn swap_in(
     schemas: &Schemas,
     view: ViewName,
     (live, live_failed): (LogPoint, bool),
-    mut events: usize,
+    built: usize,
 ) -> Result<RebuildReport, ProjectionError> {
+    let mut events_at_swap = 0;
     let mut shadow = tx
         .lock_checkpoint(view)
         .await?
@@ -242,7 +248,7 @@ async fn swap_in(
         .unwrap_or(LogPoint::START);
     if !live_failed {
         while let Some((applied, point)) = apply_range(tx, view, shadow, live, 1_000).await? {
-            events += applied;
+            events_at_swap += applied;
             shadow = point;
         }
     }
@@ -271,7 +277,8 @@ async fn swap_in(
     tx.execute(&resume, &args).await?;
     Ok(RebuildReport {
         view: view.as_str().to_string(),
-        events,
+        events: built + events_at_swap,
+        events_at_swap,
         position: shadow.position,
         compared: !live_failed,
         differences,

@@ -2,6 +2,8 @@
 //! up, then waiting for new events — woken at once by an in-process signal when the
 //! command side runs in the same process, else by polling.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -21,6 +23,8 @@ pub struct Projector {
     batch_size: i64,
     poll_interval: Duration,
     appended: Option<watch::Receiver<i64>>,
+    /// Events this projector (and its clones) committed to a view, for metrics and tests.
+    applied: Arc<AtomicU64>,
 }
 
 impl Projector {
@@ -32,6 +36,7 @@ impl Projector {
             batch_size: 500,
             poll_interval: Duration::from_millis(100),
             appended: None,
+            applied: Arc::default(),
         }
     }
 
@@ -48,6 +53,11 @@ impl Projector {
 
     pub fn views(&self) -> &[ViewName] {
         &self.views
+    }
+
+    /// How many events this projector has applied and committed, over all its views.
+    pub fn applied_events(&self) -> u64 {
+        self.applied.load(Ordering::Relaxed)
     }
 
     /// Applies batches to `view` until it has every event that was in the log when
@@ -77,7 +87,9 @@ impl Projector {
     ) -> Result<(), ProjectionError> {
         loop {
             match connection.run_batch(view, self.batch_size).await? {
-                Batch::Applied { .. } => continue,
+                Batch::Applied { events, .. } => {
+                    self.applied.fetch_add(events as u64, Ordering::Relaxed);
+                }
                 Batch::Failed => return Err(ProjectionError::Stopped(view)),
                 Batch::CaughtUp | Batch::Busy => return Ok(()),
             }
@@ -108,7 +120,11 @@ impl Projector {
         let mut connection = None;
         while !*stop.borrow() {
             let pause = match self.follow_once(&mut connection, view).await {
-                Ok(()) => self.poll_interval,
+                Ok(true) => self.poll_interval,
+                // Events are in the log but not readable yet (an older transaction
+                // still holds the watermark, or another worker holds the view): look
+                // again soon rather than at the next poll.
+                Ok(false) => RETRY_PAUSE,
                 Err(ProjectionError::Stopped(_)) | Err(ProjectionError::Poison { .. }) => {
                     tracing::warn!(view = %view, "view stopped at a poison event; see /admin/projections");
                     return;
@@ -129,12 +145,13 @@ impl Projector {
 }
 
 impl Projector {
-    /// Applies what can be read now on the worker's connection, opening it first.
+    /// Applies what can be read now on the worker's connection, opening it first;
+    /// true when that reached the head of the log.
     async fn follow_once(
         &self,
         connection: &mut Option<WorkerConnection>,
         view: ViewName,
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<bool, ProjectionError> {
         let connection = match connection {
             Some(connection) => connection,
             None => {
@@ -143,7 +160,9 @@ impl Projector {
                 connection.insert(fresh)
             }
         };
-        self.drain(connection, view).await
+        self.drain(connection, view).await?;
+        let head = connection.head().await?;
+        Ok(connection.has_applied(view, head).await?)
     }
 }
 

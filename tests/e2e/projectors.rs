@@ -165,3 +165,52 @@ async fn a_tailing_worker_never_skips_events_of_slow_concurrent_writers() {
         expected
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_share_a_view_without_applying_an_event_twice() {
+    let app = TestApp::spawn(Store::Postgres).await;
+    let workers: Vec<_> = join_all((0..3).map(|_| app.projector())).await;
+    let (stop, stopped) = watch::channel(false);
+    let mut running: Vec<_> = workers
+        .iter()
+        .map(|worker| tokio::spawn(worker.clone().run(stopped.clone())))
+        .collect();
+    let app = &app;
+    let write = |from: i64| {
+        join_all(
+            (from..from + 1_250)
+                .map(|i| async move { app.place_order("scale", 1 + i % 3, 1).await }),
+        )
+    };
+    write(0).await;
+    // Kill one worker mid-way: the others take its share.
+    running.remove(0).abort();
+    write(1_250).await;
+    stop.send(true).expect("stop");
+    for worker in running {
+        worker.await.expect("worker");
+    }
+    workers[1].catch_up_all().await.expect("caught up");
+    // Each worker counts the events of the batches it committed; with every view caught
+    // up, each of the 5,000 events went through one batch per view — more means twice.
+    let applied: u64 = workers.iter().map(|w| w.applied_events()).sum();
+    assert!(applied <= 4 * 5_000, "{applied} events applied: some twice");
+    assert!(workers[2].applied_events() > 0 || workers[1].applied_events() > 0);
+    assert_eq!(
+        app.scalar(
+            "SELECT count(*) FROM order_list WHERE customer_id = $1",
+            "scale"
+        )
+        .await,
+        2_500
+    );
+    let expected: i64 = (0..2_500_i64).map(|i| 1 + i % 3).sum();
+    assert_eq!(
+        app.scalar(
+            "SELECT CAST(sum(qty) AS BIGINT) FROM order_list WHERE customer_id = $1",
+            "scale"
+        )
+        .await,
+        expected
+    );
+}

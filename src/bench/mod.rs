@@ -1,4 +1,7 @@
-//! `strata bench`: command throughput over HTTP against the database's own ceiling.
+//! `strata bench`: figures for the README, against the configured PostgreSQL.
+//!
+//! `commands` (the default): command throughput over HTTP against the database's own
+//! ceiling; `rebuild` and `lag`: the projectors (see [`projection`]).
 //!
 //! For each concurrency level it drives `POST /orders` at an in-process server for a
 //! fixed time and reports commands/s and p50/p99 latency; then, through sqlx at the
@@ -14,8 +17,10 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::settings::{BenchSettings, StoreSettings};
+use crate::settings::{BenchScenario, BenchSettings, StoreSettings};
 use crate::{serve, Backend};
+
+mod projection;
 
 /// A copy of `events` made from the migrated table, dropped after the run.
 const CEILING_TABLE: &str = "strata_bench_ceiling";
@@ -44,7 +49,16 @@ pub async fn run(store: &StoreSettings, settings: &BenchSettings) -> anyhow::Res
     }
     let backend = Backend::open(store).await?;
     backend.migrate().await?;
-    let Backend::Postgres(service) = &backend else {
+    match settings.scenario.clone().unwrap_or(BenchScenario::Commands) {
+        BenchScenario::Commands => commands(&backend, settings).await,
+        BenchScenario::Rebuild { events } => projection::rebuild(&backend, events).await,
+        BenchScenario::Lag { rate, seconds } => projection::lag(&backend, rate, seconds).await,
+    }
+}
+
+/// Commands over HTTP at each concurrency, against the single-row INSERT ceiling.
+async fn commands(backend: &Backend, settings: &BenchSettings) -> anyhow::Result<()> {
+    let Backend::Postgres(service) = backend else {
         bail!("strata bench needs the PostgreSQL backend");
     };
     let pool = service.log().pool().clone();
@@ -83,7 +97,7 @@ pub async fn run(store: &StoreSettings, settings: &BenchSettings) -> anyhow::Res
     Ok(())
 }
 
-fn millis(duration: Duration) -> f64 {
+pub(crate) fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 

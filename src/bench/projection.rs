@@ -1,0 +1,191 @@
+//! `strata bench rebuild` and `strata bench lag`: how fast views are built.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use projections::{ProjectionStore, Projector, ViewName};
+use serde_json::json;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
+
+use super::millis;
+use crate::admin::REBUILD_BATCH;
+use crate::{serve, Backend};
+
+/// Orders per `INSERT … SELECT` while bulk-loading.
+const LOAD_CHUNK: i64 = 100_000;
+/// Every how many commands the lag bench samples one.
+const LAG_SAMPLE_EVERY: u64 = 10;
+
+/// Loads `events` events (orders and their payments) straight into the log, catches
+/// orderList up, then rebuilds it from position 0.
+pub async fn rebuild(backend: &Backend, events: i64) -> anyhow::Result<()> {
+    let Backend::Postgres(service) = backend else {
+        bail!("strata bench needs the PostgreSQL backend");
+    };
+    let loading = Instant::now();
+    load_orders(service.log().pool(), events / 2).await?;
+    println!(
+        "loaded {events} events in {:.1}s; peak RSS {} MiB",
+        loading.elapsed().as_secs_f64(),
+        peak_rss_mib()
+    );
+    let store = backend.projection_store().await?;
+    let projector =
+        Projector::new(store.clone(), vec![ViewName::OrderList]).with_batch_size(REBUILD_BATCH);
+    let catching_up = Instant::now();
+    projector.catch_up(ViewName::OrderList).await?;
+    let elapsed = catching_up.elapsed().as_secs_f64();
+    let applied = projector.applied_events();
+    println!(
+        "catch-up:  {applied} events in {elapsed:.1}s = {:.0} events/s; peak RSS {} MiB",
+        applied as f64 / elapsed,
+        peak_rss_mib()
+    );
+    let rebuilding = Instant::now();
+    let report = projections::rebuild(&store, ViewName::OrderList, REBUILD_BATCH).await?;
+    let elapsed = rebuilding.elapsed().as_secs_f64();
+    println!(
+        "rebuild:   {} events in {elapsed:.1}s = {:.0} events/s (shadow build, compare, swap); peak RSS {} MiB; differences: {}",
+        report.events,
+        report.events as f64 / elapsed,
+        peak_rss_mib(),
+        report.differences.len()
+    );
+    Ok(())
+}
+
+/// Inserts `orders` OrderPlaced events and their PaymentMade events, in chunks.
+async fn load_orders(pool: &PgPool, orders: i64) -> anyhow::Result<()> {
+    let insert = "
+        WITH o AS (SELECT gen_random_uuid() AS id, g FROM generate_series(1, $1) g)
+        INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+        SELECT 'Order', id::text, 1, 'OrderPlaced', '1.0',
+               jsonb_build_object('OrderPlaced', jsonb_build_object('customerId', 'bench-' || (g % 1000),
+                   'product', 'keyboard', 'qty', 1 + g % 5, 'price', 1000, 'payMethod', 'CARD')),
+               '{}'::jsonb FROM o
+        UNION ALL
+        SELECT 'Payment', gen_random_uuid()::text, 1, 'PaymentMade', '1.0',
+               jsonb_build_object('PaymentMade', jsonb_build_object('orderId', id,
+                   'amount', 1000 * (1 + g % 5), 'payMethod', 'CARD')),
+               '{}'::jsonb FROM o";
+    let mut loaded = 0;
+    while loaded < orders {
+        let chunk = LOAD_CHUNK.min(orders - loaded);
+        sqlx::query(insert).bind(chunk).execute(pool).await?;
+        loaded += chunk;
+    }
+    Ok(())
+}
+
+/// The process's peak resident set (VmHWM), in MiB; 0 where /proc is missing.
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kib| kib / 1024)
+}
+
+/// Places orders at `rate` per second through an in-process server with its projector
+/// (as `strata serve` runs) and measures, for every tenth, the time from the 201 to
+/// the order's row being readable in orderList.
+pub async fn lag(backend: &Backend, rate: u64, seconds: u64) -> anyhow::Result<()> {
+    let store = backend.projection_store().await?;
+    let projector = backend.projector(vec![ViewName::OrderList]).await?;
+    projector.catch_up(ViewName::OrderList).await?;
+    let (stop, stopped) = watch::channel(false);
+    let workers = tokio::spawn(projector.run(stopped.clone()));
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/orders", listener.local_addr()?);
+    let mut server_stopped = stopped.clone();
+    let server = tokio::spawn(serve(listener, backend.api_router().await?, async move {
+        let _ = server_stopped.changed().await;
+    }));
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    drive_at_rate(&url, rate, Duration::from_secs(seconds), &store, &samples).await?;
+    let _ = stop.send(true);
+    workers.await?;
+    server.await??;
+    let mut lags = samples.lock().map(|s| s.clone()).unwrap_or_default();
+    lags.sort_unstable();
+    let at = |p: f64| {
+        lags.get(((lags.len().max(1) - 1) as f64 * p) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "lag at {rate} orders/s for {seconds}s ({} samples): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        lags.len(),
+        millis(at(0.50)),
+        millis(at(0.99)),
+        millis(at(1.0))
+    );
+    Ok(())
+}
+
+async fn drive_at_rate(
+    url: &str,
+    rate: u64,
+    duration: Duration,
+    store: &ProjectionStore,
+    samples: &Arc<Mutex<Vec<Duration>>>,
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let body = json!({"customerId": "lag", "product": "keyboard", "qty": 1, "price": 1000, "payMethod": "CARD"});
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let deadline = Instant::now() + duration;
+    let mut sent = 0_u64;
+    let mut requests = tokio::task::JoinSet::new();
+    while Instant::now() < deadline {
+        ticks.tick().await;
+        sent += 1;
+        let (client, body, url, store, samples) = (
+            client.clone(),
+            body.clone(),
+            url.to_string(),
+            store.clone(),
+            samples.clone(),
+        );
+        let sample = sent.is_multiple_of(LAG_SAMPLE_EVERY);
+        requests.spawn(async move {
+            let reply: serde_json::Value =
+                client.post(&url).json(&body).send().await?.json().await?;
+            if sample {
+                let order_id = reply["orderId"].as_str().unwrap_or_default().to_string();
+                let lag = wait_for_row(&store, &order_id).await?;
+                samples.lock().map(|mut s| s.push(lag)).ok();
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(request) = requests.join_next().await {
+        request??;
+    }
+    Ok(())
+}
+
+/// Polls orderList for the order's row every millisecond; returns how long it took.
+async fn wait_for_row(store: &ProjectionStore, order_id: &str) -> anyhow::Result<Duration> {
+    let ProjectionStore::Postgres(pool) = store else {
+        bail!("lag is measured on PostgreSQL");
+    };
+    let started = Instant::now();
+    loop {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM order_list WHERE order_id = $1")
+                .bind(order_id)
+                .fetch_optional(pool)
+                .await?;
+        if found.is_some() {
+            return Ok(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}

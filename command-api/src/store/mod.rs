@@ -7,6 +7,7 @@
 //! `docs/adr/0001-guarantees-across-aggregates.md`.
 
 mod postgres;
+mod sql;
 mod sqlite;
 
 pub use postgres::PostgresEventLog;

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use cqrs_es::persist::SerializedEvent;
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
@@ -11,6 +10,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Row};
 
+use super::sql;
 use super::{
     last_position, Commit, EventLog, IdempotencyClaim, RecordedEvent, ReservationChange, Snapshot,
     StoreError, StoredResponse,
@@ -90,21 +90,12 @@ impl EventLog for PostgresEventLog {
         &self,
         scope_key: &str,
     ) -> Result<Option<StoredResponse>, StoreError> {
-        let row = sqlx::query(
-            "SELECT request_body, status, location, response, position
-               FROM idempotency_keys WHERE scope_key = $1",
-        )
-        .bind(scope_key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-        Ok(row.map(|row| StoredResponse {
-            request_body: row.get("request_body"),
-            status: row.get::<i16, _>("status") as u16,
-            location: row.get("location"),
-            response: row.get("response"),
-            position: row.get("position"),
-        }))
+        let row = sqlx::query(sql::SELECT_IDEMPOTENT_RESPONSE)
+            .bind(scope_key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(row.map(|row| sql::stored_response!(row, i16)))
     }
 
     async fn stream(
@@ -112,38 +103,19 @@ impl EventLog for PostgresEventLog {
         aggregate_type: &str,
         aggregate_id: &str,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT global_position, aggregate_type, aggregate_id, sequence, event_type,
-                    event_version, payload, metadata, recorded_at
-               FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
-              ORDER BY sequence",
-        )
-        .bind(aggregate_type)
-        .bind(aggregate_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::from_sqlx)?;
-        Ok(rows
-            .iter()
-            .map(|row| RecordedEvent {
-                global_position: row.get("global_position"),
-                aggregate_type: row.get("aggregate_type"),
-                aggregate_id: row.get("aggregate_id"),
-                sequence: row.get("sequence"),
-                event_type: row.get("event_type"),
-                event_version: row.get("event_version"),
-                payload: row.get("payload"),
-                metadata: row.get("metadata"),
-                recorded_at: row.get::<DateTime<Utc>, _>("recorded_at"),
-            })
-            .collect())
+        let rows = sqlx::query(sql::SELECT_STREAM)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(rows.iter().map(|row| sql::recorded_event!(row)).collect())
     }
 
     async fn is_ready(&self) -> bool {
-        let applied: Result<i64, _> =
-            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await;
+        let applied: Result<i64, _> = sqlx::query_scalar(sql::APPLIED_MIGRATIONS)
+            .fetch_one(&self.pool)
+            .await;
         matches!(applied, Ok(n) if n as usize >= MIGRATOR.iter().count())
     }
 }
@@ -184,19 +156,16 @@ async fn claim_idempotency_key(
     claim: &IdempotencyClaim,
     position: i64,
 ) -> Result<(), StoreError> {
-    let claimed = sqlx::query(
-        "INSERT INTO idempotency_keys (scope_key, request_body, status, location, response, position)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope_key) DO NOTHING",
-    )
-    .bind(&claim.scope_key)
-    .bind(&claim.request_body)
-    .bind(claim.status as i16)
-    .bind(&claim.location)
-    .bind(&claim.response)
-    .bind(position)
-    .execute(&mut *connection)
-    .await
-    .map_err(StoreError::from_sqlx)?;
+    let claimed = sqlx::query(sql::CLAIM_IDEMPOTENCY_KEY)
+        .bind(&claim.scope_key)
+        .bind(&claim.request_body)
+        .bind(claim.status as i16)
+        .bind(&claim.location)
+        .bind(&claim.response)
+        .bind(position)
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::from_sqlx)?;
     match claimed.rows_affected() {
         1 => Ok(()),
         _ => Err(StoreError::DuplicateRequest),
@@ -245,22 +214,14 @@ async fn store_snapshot(
     connection: &mut PgConnection,
     snapshot: &Snapshot,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
-            SET last_sequence = excluded.last_sequence,
-                current_snapshot = excluded.current_snapshot,
-                payload = excluded.payload
-          WHERE snapshots.last_sequence < excluded.last_sequence",
-    )
-    .bind(&snapshot.aggregate_type)
-    .bind(&snapshot.aggregate_id)
-    .bind(snapshot.last_sequence as i64)
-    .bind(snapshot.current_snapshot as i64)
-    .bind(&snapshot.payload)
-    .execute(&mut *connection)
-    .await
-    .map_err(StoreError::from_sqlx)?;
+    sqlx::query(sql::UPSERT_SNAPSHOT)
+        .bind(&snapshot.aggregate_type)
+        .bind(&snapshot.aggregate_id)
+        .bind(snapshot.last_sequence as i64)
+        .bind(snapshot.current_snapshot as i64)
+        .bind(&snapshot.payload)
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::from_sqlx)?;
     Ok(())
 }

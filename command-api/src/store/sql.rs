@@ -1,0 +1,65 @@
+//! SQL text both stores run as it is (`$1, $2, …` placeholders, standard upserts), and
+//! the mapping of their rows, so the two adapters differ only where the stores do.
+
+/// The stored response of an idempotent command.
+pub(super) const SELECT_IDEMPOTENT_RESPONSE: &str = "
+    SELECT request_body, status, location, response, position
+      FROM idempotency_keys WHERE scope_key = $1";
+
+/// Records a response under its key, unless a concurrent request did first.
+pub(super) const CLAIM_IDEMPOTENCY_KEY: &str = "
+    INSERT INTO idempotency_keys (scope_key, request_body, status, location, response, position)
+    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope_key) DO NOTHING";
+
+/// One stream's events in order.
+pub(super) const SELECT_STREAM: &str = "
+    SELECT global_position, aggregate_type, aggregate_id, sequence, event_type,
+           event_version, payload, metadata, recorded_at
+      FROM events WHERE aggregate_type = $1 AND aggregate_id = $2
+     ORDER BY sequence";
+
+/// Stores a snapshot unless a newer one is already there.
+pub(super) const UPSERT_SNAPSHOT: &str = "
+    INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE
+       SET last_sequence = excluded.last_sequence,
+           current_snapshot = excluded.current_snapshot,
+           payload = excluded.payload
+     WHERE snapshots.last_sequence < excluded.last_sequence";
+
+/// How many migrations the database has applied.
+pub(super) const APPLIED_MIGRATIONS: &str = "SELECT count(*) FROM _sqlx_migrations WHERE success";
+
+/// A [`super::RecordedEvent`] from a row of [`SELECT_STREAM`], on either store.
+macro_rules! recorded_event {
+    ($row:expr) => {
+        super::RecordedEvent {
+            global_position: $row.get("global_position"),
+            aggregate_type: $row.get("aggregate_type"),
+            aggregate_id: $row.get("aggregate_id"),
+            sequence: $row.get("sequence"),
+            event_type: $row.get("event_type"),
+            event_version: $row.get("event_version"),
+            payload: $row.get::<serde_json::Value, _>("payload"),
+            metadata: $row.get::<serde_json::Value, _>("metadata"),
+            recorded_at: $row.get::<chrono::DateTime<chrono::Utc>, _>("recorded_at"),
+        }
+    };
+}
+
+/// A [`super::StoredResponse`] from a row of [`SELECT_IDEMPOTENT_RESPONSE`]; the status
+/// column is a smallint on PostgreSQL and an integer on SQLite, hence `$status`.
+macro_rules! stored_response {
+    ($row:expr, $status:ty) => {
+        super::StoredResponse {
+            request_body: $row.get("request_body"),
+            status: $row.get::<$status, _>("status") as u16,
+            location: $row.get("location"),
+            response: $row.get("response"),
+            position: $row.get("position"),
+        }
+    };
+}
+
+pub(super) use {recorded_event, stored_response};

@@ -72,7 +72,11 @@ impl Backend {
     /// The command API with `/admin/projections`.
     pub async fn api_router(&self) -> anyhow::Result<Router> {
         let admin = admin::router(self.projection_store().await?);
-        Ok(self.command_router().merge(admin))
+        let routes = match self {
+            Self::Postgres(service) => command_api::http::routes(service.clone()),
+            Self::Sqlite(service) => command_api::http::routes(service.clone()),
+        };
+        Ok(command_api::http::layered(routes.merge(admin)))
     }
 
     /// Views and checkpoints: the event store's own database (on SQLite, through a

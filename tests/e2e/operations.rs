@@ -13,6 +13,14 @@ on_both_stores! {
         assert_eq!(ready.body["status"], "ready");
     }
 
+    async fn admin_routes_carry_the_correlation_id_like_every_route(app: TestApp) {
+        let reply = app.get("/admin/projections").await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.header("x-correlation-id").is_some());
+        let missing = app.get("/admin/nowhere").await;
+        assert_eq!(missing.body["error"], "route_not_found");
+    }
+
     async fn unknown_streams_and_aggregate_types_answer_404(app: TestApp) {
         let stream = app.get(&format!("/admin/streams/Order/{}", Uuid::now_v7())).await;
         assert_eq!(stream.status, StatusCode::NOT_FOUND);

@@ -31,32 +31,35 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// Every command route, health and admin, ready to serve.
 pub fn router<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
-    let routes = Router::new()
+    layered(routes(service))
+}
+
+/// Only `/health/*`: what a process that serves no API (a projector) answers.
+pub fn health_router<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
+    layered(operations::health().with_state(service))
+}
+
+/// The command, health and audit routes without the cross-cutting layers, so a caller
+/// can merge more routes (e.g. `/admin/projections`) before [`layered`] wraps them all.
+pub fn routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
+    Router::new()
         .merge(orders::router())
         .merge(deliveries::router())
         .merge(bookings::router())
         .merge(confirms::router())
         .merge(operations::health())
-        .merge(operations::admin());
-    with_layers(routes, service)
+        .merge(operations::admin())
+        .with_state(service)
 }
 
-/// Only `/health/*`: what a process that serves no API (a projector) answers.
-pub fn health_router<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
-    with_layers(operations::health(), service)
-}
-
-fn with_layers<L: EventLog>(
-    routes: Router<Arc<CommandService<L>>>,
-    service: Arc<CommandService<L>>,
-) -> Router {
+/// JSON fallbacks, the body limit, tracing and correlation ids around `routes`.
+pub fn layered(routes: Router) -> Router {
     routes
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(middleware::from_fn(correlate))
-        .with_state(service)
 }
 
 /// Gives every request a correlation id (the client's, or a new one) and echoes it.

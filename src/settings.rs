@@ -37,7 +37,7 @@ pub enum Command {
     Migrate,
     /// Rebuild a view from the start of the log, compare it with the live one, swap it in.
     Replay(ReplaySettings),
-    /// Measure command throughput against the configured PostgreSQL and its own ceiling.
+    /// Print performance figures against the configured PostgreSQL (commands, rebuild, lag).
     Bench(BenchSettings),
 }
 

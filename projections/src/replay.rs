@@ -11,7 +11,7 @@
 //! the new one after it. Rebuilds write views only: no policy, no notification.
 
 use serde::Serialize;
-use sqlx::{Connection, Row};
+use sqlx::Connection;
 
 use crate::sql::ViewTx;
 use crate::subscription::{
@@ -64,7 +64,8 @@ pub async fn rebuild(
     let schemas = create_shadow(&mut connection, view).await?;
     // The shadow's own checkpoint: unqualified names now resolve to the shadow first.
     connection.register(view).await?;
-    let live = live_checkpoint(&mut connection, &schemas, view).await?;
+    let sql = live_checkpoint_sql(&schemas);
+    let live = live_checkpoint(&mut connection.as_view_tx(), &sql, view).await?;
     let until = if live.1 { LogPoint::END } else { live.0 };
     let mut events = 0;
     while let Batch::Applied {
@@ -79,41 +80,22 @@ pub async fn rebuild(
     Ok(report)
 }
 
-/// The live view's checkpoint and whether it is stopped at a poison event.
+/// The live view's checkpoint and whether it is stopped at a poison event, as `sql`
+/// reads it (the caller adds `FOR UPDATE` where it must hold it).
 async fn live_checkpoint(
-    connection: &mut WorkerConnection,
-    schemas: &Schemas,
+    tx: &mut ViewTx<'_>,
+    sql: &str,
     view: ViewName,
 ) -> Result<(LogPoint, bool), sqlx::Error> {
-    let sql = format!(
+    let checkpoint = tx.read_checkpoint(sql, view).await?;
+    Ok(checkpoint.map_or((LogPoint::START, true), |c| (c.point, c.failed)))
+}
+
+fn live_checkpoint_sql(schemas: &Schemas) -> String {
+    format!(
         "SELECT transaction_id, position, state FROM {}.projection_checkpoints WHERE name = $1",
         schemas.live
-    );
-    let read = |transaction_id, position, state: String| {
-        (
-            LogPoint {
-                transaction_id,
-                position,
-            },
-            state == "failed",
-        )
-    };
-    Ok(match connection {
-        WorkerConnection::Postgres(c) => {
-            let row = sqlx::query(&sql)
-                .bind(view.as_str())
-                .fetch_one(&mut *c)
-                .await?;
-            read(row.get(0), row.get(1), row.get(2))
-        }
-        WorkerConnection::Sqlite(c) => {
-            let row = sqlx::query(&sql)
-                .bind(view.as_str())
-                .fetch_one(&mut *c)
-                .await?;
-            read(row.get(0), row.get(1), row.get(2))
-        }
-    })
+    )
 }
 
 /// Empty copies of the view's tables and of the checkpoints, resolved before the live
@@ -189,44 +171,33 @@ async fn swap(
     view: ViewName,
     events: usize,
 ) -> Result<RebuildReport, ProjectionError> {
-    let lock_live = format!(
-        "SELECT transaction_id, position, state FROM {}.projection_checkpoints WHERE name = $1 FOR UPDATE",
-        schemas.live
-    );
+    let read_live = live_checkpoint_sql(schemas);
     match connection {
         WorkerConnection::Postgres(c) => {
             let mut tx = c.begin().await?;
-            let row = sqlx::query(&lock_live)
-                .bind(view.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-            let live = (
-                LogPoint {
-                    transaction_id: row.get(0),
-                    position: row.get(1),
-                },
-                row.get::<String, _>(2) == "failed",
-            );
-            let report =
-                swap_in(&mut ViewTx::Postgres(&mut tx), schemas, view, live, events).await?;
+            let lock_live = format!("{read_live} FOR UPDATE");
+            let report = swap_in(
+                &mut ViewTx::Postgres(&mut tx),
+                &lock_live,
+                schemas,
+                view,
+                events,
+            )
+            .await?;
             tx.commit().await?;
             Ok(report)
         }
         WorkerConnection::Sqlite(c) => {
+            // BEGIN IMMEDIATE already excludes every other writer.
             let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
-            let sql = lock_live.replace(" FOR UPDATE", "");
-            let row = sqlx::query(&sql)
-                .bind(view.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-            let live = (
-                LogPoint {
-                    transaction_id: row.get(0),
-                    position: row.get(1),
-                },
-                row.get::<String, _>(2) == "failed",
-            );
-            let report = swap_in(&mut ViewTx::Sqlite(&mut tx), schemas, view, live, events).await?;
+            let report = swap_in(
+                &mut ViewTx::Sqlite(&mut tx),
+                &read_live,
+                schemas,
+                view,
+                events,
+            )
+            .await?;
             tx.commit().await?;
             Ok(report)
         }
@@ -235,11 +206,12 @@ async fn swap(
 
 async fn swap_in(
     tx: &mut ViewTx<'_>,
+    lock_live: &str,
     schemas: &Schemas,
     view: ViewName,
-    (live, live_failed): (LogPoint, bool),
     built: usize,
 ) -> Result<RebuildReport, ProjectionError> {
+    let (live, live_failed) = live_checkpoint(tx, lock_live, view).await?;
     let mut events_at_swap = 0;
     let mut shadow = tx
         .lock_checkpoint(view)

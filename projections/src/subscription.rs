@@ -146,6 +146,16 @@ pub enum WorkerConnection {
     Sqlite(SqliteConnection),
 }
 
+impl WorkerConnection {
+    /// The connection as view code sees it (outside any transaction).
+    pub fn as_view_tx(&mut self) -> ViewTx<'_> {
+        match self {
+            Self::Postgres(connection) => ViewTx::Postgres(connection),
+            Self::Sqlite(connection) => ViewTx::Sqlite(connection),
+        }
+    }
+}
+
 /// Runs one statement with the same binds on either connection.
 macro_rules! on_connection {
     ($connection:expr, |$c:ident| $body:expr) => {
@@ -293,19 +303,31 @@ impl ViewTx<'_> {
         &mut self,
         view: ViewName,
     ) -> Result<Option<Checkpoint>, sqlx::Error> {
-        let row = match self {
-            Self::Postgres(c) => sqlx::query(PG_LOCK_CHECKPOINT)
-                .bind(view.as_str())
-                .fetch_optional(&mut **c)
-                .await?
-                .map(|row| checkpoint(row.get(0), row.get(1), row.get(2))),
-            Self::Sqlite(c) => sqlx::query(SQLITE_READ_CHECKPOINT)
-                .bind(view.as_str())
-                .fetch_optional(&mut **c)
-                .await?
-                .map(|row| checkpoint(row.get(0), row.get(1), row.get(2))),
+        let sql = match self {
+            Self::Postgres(_) => PG_LOCK_CHECKPOINT,
+            Self::Sqlite(_) => SQLITE_READ_CHECKPOINT,
         };
-        Ok(row)
+        self.read_checkpoint(sql, view).await
+    }
+
+    /// A checkpoint row as `sql` (selecting transaction_id, position, state) reads it.
+    pub(crate) async fn read_checkpoint(
+        &mut self,
+        sql: &str,
+        view: ViewName,
+    ) -> Result<Option<Checkpoint>, sqlx::Error> {
+        Ok(match self {
+            Self::Postgres(c) => sqlx::query(sql)
+                .bind(view.as_str())
+                .fetch_optional(&mut **c)
+                .await?
+                .map(|row| checkpoint(row.get(0), row.get(1), row.get(2))),
+            Self::Sqlite(c) => sqlx::query(sql)
+                .bind(view.as_str())
+                .fetch_optional(&mut **c)
+                .await?
+                .map(|row| checkpoint(row.get(0), row.get(1), row.get(2))),
+        })
     }
 
     async fn read_events(

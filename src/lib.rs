@@ -53,14 +53,6 @@ impl Backend {
         Ok(())
     }
 
-    /// The command API's routes over this store.
-    pub fn command_router(&self) -> Router {
-        match self {
-            Self::Postgres(service) => command_api::router(service.clone()),
-            Self::Sqlite(service) => command_api::router(service.clone()),
-        }
-    }
-
     /// Only `/health/*`, for processes that serve no API.
     pub fn health_router(&self) -> Router {
         match self {

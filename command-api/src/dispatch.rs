@@ -4,8 +4,6 @@
 //! The use cases the API and, later, the policies call are the `pub async fn`s of
 //! [`CommandService`]; everything generic over the aggregate sits below them.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{PersistedEventStore, SerializedEvent};
@@ -16,7 +14,7 @@ use domain::delivery::{Delivery, DeliveryCommand};
 use domain::order::{CancelOrder, CancelledBy, Order, OrderCommand, PlaceOrder};
 use domain::payment::{MakePayment, Payment, PaymentCommand};
 use domain::{PayMethod, Rejection, RejectionKind};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -379,12 +377,11 @@ where
 
 /// `eventId`, `correlationId` and `causationId`, as every stored event carries them.
 fn event_metadata(context: &CommandContext) -> Value {
-    let metadata: HashMap<&str, String> = HashMap::from([
-        ("eventId", Uuid::now_v7().to_string()),
-        ("correlationId", context.correlation_id.clone()),
-        ("causationId", context.causation_id.clone()),
-    ]);
-    serde_json::to_value(metadata).unwrap_or_default()
+    json!({
+        "eventId": Uuid::now_v7(),
+        "correlationId": context.correlation_id,
+        "causationId": context.causation_id,
+    })
 }
 
 fn internal(error: serde_json::Error) -> StoreError {

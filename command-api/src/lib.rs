@@ -15,4 +15,3 @@ pub mod http;
 pub mod store;
 
 pub use dispatch::{CommandContext, CommandError, CommandService};
-pub use http::router;

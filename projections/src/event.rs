@@ -7,6 +7,7 @@ use domain::delivery::DeliveryEvent;
 use domain::notification::NotificationEvent;
 use domain::order::OrderEvent;
 use domain::payment::PaymentEvent;
+use serde::Deserialize;
 use serde_json::Value;
 
 /// One stored event with its place in the log.
@@ -39,14 +40,14 @@ pub enum BusinessEvent {
 impl LogEvent {
     /// The domain event, or `None` for aggregate types the views do not know.
     pub fn decode(&self) -> Result<Option<BusinessEvent>, serde_json::Error> {
-        let payload = self.payload.clone();
+        let payload = &self.payload;
         Ok(Some(match self.aggregate_type.as_str() {
-            "Order" => BusinessEvent::Order(serde_json::from_value(payload)?),
-            "Payment" => BusinessEvent::Payment(serde_json::from_value(payload)?),
-            "Delivery" => BusinessEvent::Delivery(serde_json::from_value(payload)?),
-            "Booking" => BusinessEvent::Booking(serde_json::from_value(payload)?),
-            "Confirm" => BusinessEvent::Confirm(serde_json::from_value(payload)?),
-            "Notification" => BusinessEvent::Notification(serde_json::from_value(payload)?),
+            "Order" => BusinessEvent::Order(Deserialize::deserialize(payload)?),
+            "Payment" => BusinessEvent::Payment(Deserialize::deserialize(payload)?),
+            "Delivery" => BusinessEvent::Delivery(Deserialize::deserialize(payload)?),
+            "Booking" => BusinessEvent::Booking(Deserialize::deserialize(payload)?),
+            "Confirm" => BusinessEvent::Confirm(Deserialize::deserialize(payload)?),
+            "Notification" => BusinessEvent::Notification(Deserialize::deserialize(payload)?),
             _ => return Ok(None),
         }))
     }

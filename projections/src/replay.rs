@@ -68,9 +68,8 @@ pub async fn rebuild(
     let live = live_checkpoint(&mut connection.as_view_tx(), &sql, view).await?;
     let until = if live.1 { LogPoint::END } else { live.0 };
     let mut events = 0;
-    while let Batch::Applied {
-        events: applied, ..
-    } = connection.run_batch_until(view, until, batch_size).await?
+    while let Batch::Applied { events: applied } =
+        connection.run_batch_until(view, until, batch_size).await?
     {
         events += applied;
     }

@@ -31,8 +31,8 @@ pub enum ProjectionStore {
 /// What one batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Batch {
-    /// Applied this many events, up to this position.
-    Applied { events: usize, position: i64 },
+    /// Applied this many events.
+    Applied { events: usize },
     /// Nothing to apply: the view has every event that can be read now.
     CaughtUp,
     /// Another worker is applying a batch of this view right now.
@@ -267,10 +267,7 @@ async fn batch(
         None => Ok(Batch::CaughtUp),
         Some((events, point)) => {
             tx.advance(view, point).await?;
-            Ok(Batch::Applied {
-                events,
-                position: point.position,
-            })
+            Ok(Batch::Applied { events })
         }
     }
 }

@@ -87,7 +87,7 @@ impl Projector {
     ) -> Result<(), ProjectionError> {
         loop {
             match connection.run_batch(view, self.batch_size).await? {
-                Batch::Applied { events, .. } => {
+                Batch::Applied { events } => {
                     self.applied.fetch_add(events as u64, Ordering::Relaxed);
                 }
                 Batch::Failed => return Err(ProjectionError::Stopped(view)),

@@ -65,7 +65,7 @@ async fn commands(backend: &Backend, settings: &BenchSettings) -> anyhow::Result
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, backend.command_router(), async {
+    let server = tokio::spawn(serve(listener, backend.api_router().await?, async {
         let _ = stopped.await;
     }));
     let duration = Duration::from_secs(settings.seconds);

@@ -29,11 +29,6 @@ use crate::store::EventLog;
 /// Bodies above this are refused with 413.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-/// Every command route, health and admin, ready to serve.
-pub fn router<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
-    layered(routes(service))
-}
-
 /// Only `/health/*`: what a process that serves no API (a projector) answers.
 pub fn health_router<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
     layered(operations::health().with_state(service))

@@ -54,6 +54,10 @@ pub enum ProjectionError {
     /// The view is stopped at a poison event recorded earlier.
     #[error("{0} is stopped at a poison event")]
     Stopped(ViewName),
+    /// The database refused the writes of a batch of several events; applied one at a
+    /// time, they show which one is poison.
+    #[error("{0}: the database refused a batch: {1}")]
+    Refused(ViewName, sqlx::Error),
     /// The database failed; the batch rolled back and can be retried.
     #[error("projection store error: {0}")]
     Database(#[from] sqlx::Error),
@@ -215,7 +219,34 @@ impl WorkerConnection {
         until: LogPoint,
         limit: i64,
     ) -> Result<Batch, ProjectionError> {
-        let outcome = match self {
+        let outcome = match self.transact(view, until, limit).await {
+            Err(ProjectionError::Refused(..)) => self.transact(view, until, 1).await,
+            outcome => outcome,
+        };
+        if let Err(ProjectionError::Poison {
+            position, reason, ..
+        }) = &outcome
+        {
+            tracing::error!(view = %view, position, error = %reason, "poison event: view stopped");
+            on_connection!(self, |c| sqlx::query(MARK_FAILED)
+                .bind(view.as_str())
+                .bind(*position)
+                .bind(reason)
+                .execute(&mut *c)
+                .await
+                .map(drop))?;
+        }
+        outcome
+    }
+
+    /// One batch in one transaction, committed if it applied events.
+    async fn transact(
+        &mut self,
+        view: ViewName,
+        until: LogPoint,
+        limit: i64,
+    ) -> Result<Batch, ProjectionError> {
+        match self {
             Self::Postgres(connection) => {
                 let mut tx = connection.begin().await?;
                 let outcome = batch(&mut ViewTx::Postgres(&mut tx), view, until, limit).await;
@@ -232,21 +263,7 @@ impl WorkerConnection {
                 }
                 outcome
             }
-        };
-        if let Err(ProjectionError::Poison {
-            position, reason, ..
-        }) = &outcome
-        {
-            tracing::error!(view = %view, position, error = %reason, "poison event: view stopped");
-            on_connection!(self, |c| sqlx::query(MARK_FAILED)
-                .bind(view.as_str())
-                .bind(*position)
-                .bind(reason)
-                .execute(&mut *c)
-                .await
-                .map(drop))?;
         }
-        outcome
     }
 }
 
@@ -289,7 +306,7 @@ pub(crate) async fn apply_range(
         transaction_id: last.transaction_id,
         position: last.position,
     };
-    apply_all(tx, view, &events).await?;
+    view.apply(tx, &events).await?;
     Ok(Some((events.len(), point)))
 }
 
@@ -393,37 +410,6 @@ fn checkpoint(transaction_id: i64, position: i64, state: String) -> Checkpoint {
         },
         failed: state == "failed",
     }
-}
-
-/// Applies each event; an event that cannot be decoded or applied is poison, unless
-/// the database itself failed (then the batch is simply retried).
-async fn apply_all(
-    tx: &mut ViewTx<'_>,
-    view: ViewName,
-    events: &[LogEvent],
-) -> Result<(), ProjectionError> {
-    for event in events
-        .iter()
-        .filter(|event| view.reads(&event.aggregate_type))
-    {
-        let poison = |reason: String| ProjectionError::Poison {
-            view,
-            position: event.position,
-            reason,
-        };
-        let business = match event.decode() {
-            Ok(Some(business)) => business,
-            Ok(None) => continue,
-            Err(error) => return Err(poison(format!("undecodable {}: {error}", event.event_type))),
-        };
-        if let Err(error) = view.apply(tx, event, &business).await {
-            return Err(match error {
-                sqlx::Error::Database(_) => poison(error.to_string()),
-                other => ProjectionError::Database(other),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Builds a [`LogEvent`] from a row of either store (the column names are shared).

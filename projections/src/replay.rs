@@ -2,16 +2,19 @@
 //!
 //! The rebuild applies the whole log to shadow copies of the view's tables (and of the
 //! checkpoint table) through the ordinary batch code: on PostgreSQL in a schema of its
-//! own put first on the connection's `search_path`, on SQLite in `TEMP` tables, which
-//! shadow the main ones on that connection. It stops at the live view's checkpoint.
-//! Then, in one transaction that holds the live checkpoint, it brings the shadow up to
-//! the live view's position, compares the two table by table (a rebuild that disagrees
-//! with the incremental view points at a bug or a changed handler), copies the shadow
-//! into the live tables and commits: readers see the old view until that commit and
-//! the new one after it. Rebuilds write views only: no policy, no notification.
+//! own put first on the connection's `search_path` (the shadow tables get only their
+//! key while being built, and the live tables' other indexes at the end), on SQLite in
+//! `TEMP` tables, which shadow the main ones on that connection. It stops at the live
+//! view's checkpoint. Then, in one transaction that holds the live checkpoint, it
+//! brings the shadow up to the live view's position, compares the two table by table (a
+//! rebuild that disagrees with the incremental view points at a bug or a changed
+//! handler), puts the shadow tables in place of the live ones (PostgreSQL moves them
+//! into the live schema; SQLite copies their rows) and commits: readers see the old
+//! view until that commit and the new one after it. Rebuilds write views only: no
+//! policy, no notification.
 
 use serde::Serialize;
-use sqlx::Connection;
+use sqlx::{Connection, PgConnection};
 
 use crate::sql::ViewTx;
 use crate::subscription::{
@@ -73,6 +76,7 @@ pub async fn rebuild(
     {
         events += applied;
     }
+    index_shadow(&mut connection, &schemas, view).await?;
     let report = swap(&mut connection, &schemas, view, events).await?;
     drop_shadow(&mut connection, &schemas).await?;
     tracing::info!(view = %view, ?report, "view rebuilt");
@@ -114,18 +118,34 @@ async fn create_shadow(
                 .fetch_one(&mut *c)
                 .await?;
             let shadow = format!("strata_rebuild_{}", view.as_str().to_lowercase());
+            let schemas = Schemas { live, shadow };
+            let shadow = &schemas.shadow;
             let mut ddl = vec![
                 format!("DROP SCHEMA IF EXISTS {shadow} CASCADE"),
                 format!("CREATE SCHEMA {shadow}"),
             ];
-            ddl.extend(tables.map(|table| {
-                format!("CREATE TABLE {shadow}.{table} (LIKE {live}.{table} INCLUDING ALL)")
-            }));
-            ddl.push(format!("SET search_path TO {shadow}, {live}"));
+            for table in tables {
+                let live = &schemas.live;
+                ddl.push(format!(
+                    "CREATE TABLE {shadow}.{table} (LIKE {live}.{table} INCLUDING ALL EXCLUDING INDEXES)"
+                ));
+                // The key only: the upserts need it, and the other indexes are cheaper
+                // to build once at the end than to keep up row by row.
+                for index in pg_indexes(c, &schemas, table).await? {
+                    if index.primary {
+                        ddl.push(index.definition);
+                        ddl.push(format!(
+                            "ALTER TABLE {shadow}.{table} ADD CONSTRAINT {0} PRIMARY KEY USING INDEX {0}",
+                            index.name
+                        ));
+                    }
+                }
+            }
+            ddl.push(format!("SET search_path TO {shadow}, {}", schemas.live));
             for statement in &ddl {
                 sqlx::query(statement).execute(&mut *c).await?;
             }
-            Ok(Schemas { live, shadow })
+            Ok(schemas)
         }
         WorkerConnection::Sqlite(c) => {
             for table in tables {
@@ -146,6 +166,61 @@ async fn create_shadow(
             })
         }
     }
+}
+
+/// An index of a live table, as created on its shadow (under the same name).
+struct ShadowIndex {
+    name: String,
+    definition: String,
+    primary: bool,
+}
+
+async fn pg_indexes(
+    c: &mut PgConnection,
+    schemas: &Schemas,
+    table: &str,
+) -> Result<Vec<ShadowIndex>, sqlx::Error> {
+    let (live, shadow) = (&schemas.live, &schemas.shadow);
+    let indexes: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT i.relname::text, pg_get_indexdef(x.indexrelid), x.indisprimary
+           FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+          WHERE x.indrelid = to_regclass($1)",
+    )
+    .bind(format!("{live}.{table}"))
+    .fetch_all(&mut *c)
+    .await?;
+    let (on_live, on_shadow) = (
+        format!(" ON {live}.{table} "),
+        format!(" ON {shadow}.{table} "),
+    );
+    Ok(indexes
+        .into_iter()
+        .map(|(name, definition, primary)| ShadowIndex {
+            name,
+            definition: definition.replacen(&on_live, &on_shadow, 1),
+            primary,
+        })
+        .collect())
+}
+
+/// Gives the built shadow tables the live ones' other indexes, before the swap takes
+/// its locks (PostgreSQL; SQLite's TEMP tables are copied, not swapped in).
+async fn index_shadow(
+    connection: &mut WorkerConnection,
+    schemas: &Schemas,
+    view: ViewName,
+) -> Result<(), sqlx::Error> {
+    let WorkerConnection::Postgres(c) = connection else {
+        return Ok(());
+    };
+    for table in view.tables() {
+        for index in pg_indexes(c, schemas, table).await? {
+            if !index.primary {
+                sqlx::query(&index.definition).execute(&mut *c).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn drop_shadow(
@@ -229,11 +304,7 @@ async fn swap_in(
         if difference.only_in_live + difference.only_in_rebuilt > 0 {
             differences.push(difference);
         }
-        let (live, shadow) = (&schemas.live, &schemas.shadow);
-        tx.execute(&format!("DELETE FROM {live}.{table}"), &[])
-            .await?;
-        let copy = format!("INSERT INTO {live}.{table} SELECT * FROM {shadow}.{table}");
-        tx.execute(&copy, &[]).await?;
+        replace_live(tx, schemas, table).await?;
     }
     let resume = format!(
         "UPDATE {}.projection_checkpoints SET transaction_id = $2, position = $3, state = 'running',
@@ -256,24 +327,77 @@ async fn swap_in(
     })
 }
 
+/// Puts the shadow table in the live one's place. On PostgreSQL the shadow table moves
+/// into the live schema (its indexes carry the live names), so the swap costs no copy;
+/// readers blocked on the dropped table then resolve the name to the new one. SQLite
+/// copies the rows.
+async fn replace_live(
+    tx: &mut ViewTx<'_>,
+    schemas: &Schemas,
+    table: &str,
+) -> Result<(), sqlx::Error> {
+    let (live, shadow) = (&schemas.live, &schemas.shadow);
+    let statements = match tx {
+        ViewTx::Postgres(_) => [
+            format!("DROP TABLE {live}.{table}"),
+            format!("ALTER TABLE {shadow}.{table} SET SCHEMA {live}"),
+        ],
+        ViewTx::Sqlite(_) => [
+            format!("DELETE FROM {live}.{table}"),
+            format!("INSERT INTO {live}.{table} SELECT * FROM {shadow}.{table}"),
+        ],
+    };
+    for statement in &statements {
+        tx.execute(statement, &[]).await?;
+    }
+    Ok(())
+}
+
+/// Counts the rows of each side that the other lacks or has otherwise. PostgreSQL
+/// full-joins the two tables on their key (one pass); SQLite runs `EXCEPT` both ways.
 async fn compare(
     tx: &mut ViewTx<'_>,
     schemas: &Schemas,
     table: &str,
 ) -> Result<TableDifference, sqlx::Error> {
-    let count = |from: &str, to: &str| {
-        format!("SELECT CAST(count(*) AS TEXT) FROM (SELECT * FROM {from}.{table} EXCEPT SELECT * FROM {to}.{table}) d")
+    let (live, shadow) = (&schemas.live, &schemas.shadow);
+    let (only_in_rebuilt, only_in_live): (i64, i64) = match tx {
+        ViewTx::Postgres(c) => {
+            let key: Vec<String> = sqlx::query_scalar(
+                "SELECT pg_get_indexdef(x.indexrelid, k, true)
+                   FROM pg_index x, generate_series(1, x.indnkeyatts) k
+                  WHERE x.indrelid = to_regclass($1) AND x.indisprimary ORDER BY k",
+            )
+            .bind(format!("{live}.{table}"))
+            .fetch_all(&mut **c)
+            .await?;
+            let on = key
+                .iter()
+                .map(|column| format!("s.{column} = l.{column}"))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            let sql = format!(
+                "SELECT count(s.{0}), count(l.{0}) FROM {shadow}.{table} s FULL JOIN {live}.{table} l
+                     ON {on} WHERE ROW(s.*) IS DISTINCT FROM ROW(l.*)",
+                key[0]
+            );
+            sqlx::query_as(&sql).fetch_one(&mut **c).await?
+        }
+        ViewTx::Sqlite(c) => {
+            let except = |from: &str, to: &str| {
+                format!("SELECT count(*) FROM (SELECT * FROM {from}.{table} EXCEPT SELECT * FROM {to}.{table})")
+            };
+            let sql = format!(
+                "SELECT ({}), ({})",
+                except(shadow, live),
+                except(live, shadow)
+            );
+            sqlx::query_as(&sql).fetch_one(&mut **c).await?
+        }
     };
-    let only_in_rebuilt = tx
-        .fetch_text(&count(&schemas.shadow, &schemas.live), &[])
-        .await?;
-    let only_in_live = tx
-        .fetch_text(&count(&schemas.live, &schemas.shadow), &[])
-        .await?;
-    let number = |text: Option<String>| text.and_then(|t| t.parse().ok()).unwrap_or_default();
     Ok(TableDifference {
         table: table.to_string(),
-        only_in_rebuilt: number(only_in_rebuilt),
-        only_in_live: number(only_in_live),
+        only_in_rebuilt,
+        only_in_live,
     })
 }

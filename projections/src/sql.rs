@@ -2,15 +2,13 @@
 //! first use) and plain types, which PostgreSQL and SQLite both accept, and run it
 //! through [`ViewTx`] on whichever connection the worker holds.
 
-use sqlx::{PgConnection, Row, SqliteConnection};
+use sqlx::{PgConnection, SqliteConnection};
 
 /// A value bound to a statement.
 #[derive(Debug, Clone, Copy)]
 pub enum Arg<'a> {
     Text(&'a str),
     Int(i64),
-    /// SQL NULL (in a text or integer column).
-    Null,
 }
 
 /// The transaction a batch runs in, on either store.
@@ -26,7 +24,6 @@ macro_rules! bind_all {
             query = match *arg {
                 Arg::Text(text) => query.bind(text),
                 Arg::Int(number) => query.bind(number),
-                Arg::Null => query.bind(None::<String>),
             };
         }
         query
@@ -45,24 +42,6 @@ impl ViewTx<'_> {
                 .execute(&mut **connection)
                 .await?
                 .rows_affected(),
-        })
-    }
-
-    /// The first column of the first row as text, if there is a row (and it is not NULL).
-    pub async fn fetch_text(
-        &mut self,
-        sql: &str,
-        args: &[Arg<'_>],
-    ) -> Result<Option<String>, sqlx::Error> {
-        Ok(match self {
-            Self::Postgres(connection) => bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut **connection)
-                .await?
-                .and_then(|row| row.get::<Option<String>, _>(0)),
-            Self::Sqlite(connection) => bind_all!(sqlx::query(sql), args)
-                .fetch_optional(&mut **connection)
-                .await?
-                .and_then(|row| row.get::<Option<String>, _>(0)),
         })
     }
 }

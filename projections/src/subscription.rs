@@ -66,6 +66,8 @@ pub enum ProjectionError {
 const PG_LOCK_CHECKPOINT: &str = "
     SELECT transaction_id, position, state FROM projection_checkpoints
      WHERE name = $1 FOR UPDATE SKIP LOCKED";
+// ORDER BY names the table's columns: the bare names would mean the bigint aliases of
+// the select list, which no index is ordered by (a sort of every matching row).
 const PG_READ_EVENTS: &str = "
     SELECT global_position, transaction_id::text::bigint AS transaction_id, aggregate_type,
            aggregate_id, sequence, event_type, payload, metadata, recorded_at
@@ -73,7 +75,7 @@ const PG_READ_EVENTS: &str = "
      WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
        AND (transaction_id, global_position) <= ($3::text::xid8, $4)
        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY transaction_id, global_position
+     ORDER BY events.transaction_id, events.global_position
      LIMIT $5";
 const SQLITE_READ_CHECKPOINT: &str =
     "SELECT transaction_id, position, state FROM projection_checkpoints WHERE name = $1";

@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
+use uuid::Uuid;
 
 use super::millis;
 use crate::admin::REBUILD_BATCH;
@@ -58,24 +59,37 @@ pub async fn rebuild(backend: &Backend, events: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Inserts `orders` OrderPlaced events and their PaymentMade events, in chunks.
+/// Inserts `orders` orders as the command side writes them: each `OrderPlaced`
+/// followed by its `PaymentMade` (one commit, adjacent positions), ids uuid v7.
 async fn load_orders(pool: &PgPool, orders: i64) -> anyhow::Result<()> {
     let insert = "
-        WITH o AS (SELECT gen_random_uuid() AS id, g FROM generate_series(1, $1) g)
+        WITH o AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS o(order_id, payment_id, g))
         INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-        SELECT 'Order', id::text, 1, 'OrderPlaced', '1.0',
-               jsonb_build_object('OrderPlaced', jsonb_build_object('customerId', 'bench-' || (g % 1000),
-                   'product', 'keyboard', 'qty', 1 + g % 5, 'price', 1000, 'payMethod', 'CARD')),
-               '{}'::jsonb FROM o
-        UNION ALL
-        SELECT 'Payment', gen_random_uuid()::text, 1, 'PaymentMade', '1.0',
-               jsonb_build_object('PaymentMade', jsonb_build_object('orderId', id,
-                   'amount', 1000 * (1 + g % 5), 'payMethod', 'CARD')),
-               '{}'::jsonb FROM o";
+        SELECT aggregate_type, aggregate_id, 1, event_type, '1.0', payload, '{}'::jsonb FROM (
+            SELECT g, 0 AS kind, 'Order' AS aggregate_type, order_id AS aggregate_id,
+                   'OrderPlaced' AS event_type,
+                   jsonb_build_object('OrderPlaced', jsonb_build_object('customerId', 'bench-' || (g % 1000),
+                       'product', 'keyboard', 'qty', 1 + g % 5, 'price', 1000, 'payMethod', 'CARD')) AS payload
+              FROM o
+            UNION ALL
+            SELECT g, 1, 'Payment', payment_id, 'PaymentMade',
+                   jsonb_build_object('PaymentMade', jsonb_build_object('orderId', order_id,
+                       'amount', 1000 * (1 + g % 5), 'payMethod', 'CARD'))
+              FROM o) e
+        ORDER BY g, kind";
     let mut loaded = 0;
     while loaded < orders {
         let chunk = LOAD_CHUNK.min(orders - loaded);
-        sqlx::query(insert).bind(chunk).execute(pool).await?;
+        let ids = || {
+            (0..chunk)
+                .map(|_| Uuid::now_v7().to_string())
+                .collect::<Vec<_>>()
+        };
+        sqlx::query(insert)
+            .bind(ids())
+            .bind(ids())
+            .execute(pool)
+            .await?;
         loaded += chunk;
     }
     Ok(())

@@ -78,6 +78,13 @@ impl ViewRow for BookingRow {
         }
     }
 
+    fn starts_row(business: &BusinessEvent) -> bool {
+        matches!(
+            business,
+            BusinessEvent::Booking(BookingEvent::BookingCreated { .. })
+        )
+    }
+
     fn apply(
         row: &mut Option<Self>,
         event: &LogEvent,

@@ -46,6 +46,13 @@ impl ViewRow for NotificationRow {
         matches!(business, BusinessEvent::Notification(_)).then(|| event.aggregate_id.clone())
     }
 
+    fn starts_row(business: &BusinessEvent) -> bool {
+        matches!(
+            business,
+            BusinessEvent::Notification(NotificationEvent::NotificationSent { .. })
+        )
+    }
+
     fn apply(
         row: &mut Option<Self>,
         event: &LogEvent,

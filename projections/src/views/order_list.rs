@@ -91,6 +91,13 @@ impl ViewRow for OrderRow {
         }
     }
 
+    fn starts_row(business: &BusinessEvent) -> bool {
+        matches!(
+            business,
+            BusinessEvent::Order(OrderEvent::OrderPlaced { .. })
+        )
+    }
+
     fn apply(
         row: &mut Option<Self>,
         event: &LogEvent,

@@ -1,12 +1,13 @@
-//! Set-based batches: a batch changes a view's table with three round trips whatever
-//! its size. The rows its events touch are read with one statement, the events are
-//! folded into them in memory in reading order, and the rows that changed are written
-//! back with one upsert. Rows travel as one JSON array parameter, which both stores
+//! Set-based batches: a batch changes a view's table with at most two round trips
+//! whatever its size. The rows its events touch are read with one statement (but for
+//! rows the batch itself starts), the events are folded into them in memory in reading
+//! order, and the rows that changed are written back with one upsert. Rows travel as one JSON array parameter, which both stores
 //! can turn into rows (`jsonb_to_recordset`, `json_each`), so one Rust path serves both.
 //!
 //! No `position` guard is needed on writes: a batch runs under its view's locked
 //! checkpoint, so nothing else writes the table meanwhile and no event is applied twice.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
@@ -32,6 +33,10 @@ pub(crate) trait ViewRow:
 
     /// The key of the row the event changes, if it changes one.
     fn key_of(event: &LogEvent, business: &BusinessEvent) -> Option<String>;
+
+    /// True for an event that starts its row afresh (`OrderPlaced`, …), whatever the
+    /// table held: when it comes first in a batch, its row need not be read.
+    fn starts_row(business: &BusinessEvent) -> bool;
 
     /// Applies the event to its row (`None` while the table has no such row). An error
     /// says why the event cannot be applied: it is poison.
@@ -98,16 +103,22 @@ impl<R: ViewRow> Table<R> {
         tx: &mut ViewTx<'_>,
         events: &[DecodedEvent<'_>],
     ) -> Result<(), ApplyError> {
-        let mut rows: HashMap<String, Option<R>> = events
-            .iter()
-            .filter_map(|decoded| R::key_of(decoded.event, &decoded.business))
-            .map(|key| (key, None))
-            .collect();
-        if rows.is_empty() {
-            return Ok(());
+        let mut rows: HashMap<String, Option<R>> = HashMap::new();
+        let mut stored = Vec::new();
+        for DecodedEvent { event, business } in events {
+            if let Some(key) = R::key_of(event, business) {
+                if let Entry::Vacant(entry) = rows.entry(key) {
+                    if !R::starts_row(business) {
+                        stored.push(entry.key().clone());
+                    }
+                    entry.insert(None);
+                }
+            }
         }
-        for row in self.load(tx, rows.keys()).await? {
-            rows.insert(row.id().to_owned(), Some(row));
+        if !stored.is_empty() {
+            for row in self.load(tx, &stored).await? {
+                rows.insert(row.id().to_owned(), Some(row));
+            }
         }
         let mut changed = Vec::new();
         for DecodedEvent { event, business } in events {
@@ -132,13 +143,9 @@ impl<R: ViewRow> Table<R> {
         self.upsert(tx, &changed).await
     }
 
-    async fn load(
-        &self,
-        tx: &mut ViewTx<'_>,
-        keys: impl Iterator<Item = &String>,
-    ) -> Result<Vec<R>, sqlx::Error> {
-        let keys = serde_json::to_string(&keys.collect::<Vec<_>>())
-            .map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+    async fn load(&self, tx: &mut ViewTx<'_>, keys: &[String]) -> Result<Vec<R>, sqlx::Error> {
+        let keys =
+            serde_json::to_string(keys).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
         let columns = self.columns().collect::<Vec<_>>().join(", ");
         let sql = format!(
             "SELECT {columns} FROM {} WHERE {} IN ({})",

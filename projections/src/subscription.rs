@@ -77,8 +77,6 @@ const PG_READ_EVENTS: &str = "
        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
      ORDER BY events.transaction_id, events.global_position
      LIMIT $5";
-const SQLITE_READ_CHECKPOINT: &str =
-    "SELECT transaction_id, position, state FROM projection_checkpoints WHERE name = $1";
 const SQLITE_READ_EVENTS: &str = "
     SELECT global_position, 0 AS transaction_id, aggregate_type, aggregate_id, sequence,
            event_type, payload, metadata, recorded_at
@@ -96,13 +94,15 @@ const SQLITE_ADVANCE: &str = "
            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
      WHERE name = $1";
 const HEAD: &str = "SELECT coalesce(max(global_position), 0) FROM events";
-const PG_HAS_APPLIED: &str = "
-    SELECT NOT EXISTS (
-        SELECT 1 FROM events e JOIN projection_checkpoints c ON c.name = $1
-         WHERE e.global_position <= $2
-           AND (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.position))";
-const SQLITE_HAS_APPLIED: &str =
-    "SELECT coalesce((SELECT position >= $2 FROM projection_checkpoints WHERE name = $1), 0)";
+// Whether any event up to `$3` follows the checkpoint `($1, $2)` in reading order. The
+// ORDER BY … LIMIT keeps the planner on the index, which starts right at the checkpoint.
+const PG_ANY_PENDING: &str = "
+    SELECT count(*) > 0 FROM (
+        SELECT 1 FROM events
+         WHERE (transaction_id, global_position) > ($1::text::xid8, $2) AND global_position <= $3
+         ORDER BY transaction_id, global_position LIMIT 1) pending";
+const READ_CHECKPOINT: &str =
+    "SELECT transaction_id, position, state FROM projection_checkpoints WHERE name = $1";
 const MARK_FAILED: &str = "
     UPDATE projection_checkpoints SET state = 'failed', failed_position = $2, last_error = $3
      WHERE name = $1";
@@ -194,15 +194,22 @@ impl WorkerConnection {
         view: ViewName,
         position: i64,
     ) -> Result<bool, sqlx::Error> {
-        let sql = match self {
-            Self::Postgres(_) => PG_HAS_APPLIED,
-            Self::Sqlite(_) => SQLITE_HAS_APPLIED,
+        let mut tx = self.as_view_tx();
+        let Some(checkpoint) = tx.read_checkpoint(READ_CHECKPOINT, view).await? else {
+            return Ok(false);
         };
-        on_connection!(self, |c| sqlx::query_scalar(sql)
-            .bind(view.as_str())
-            .bind(position)
-            .fetch_one(&mut *c)
-            .await)
+        match self {
+            Self::Postgres(c) => {
+                let pending: bool = sqlx::query_scalar(PG_ANY_PENDING)
+                    .bind(checkpoint.point.transaction_id)
+                    .bind(checkpoint.point.position)
+                    .bind(position)
+                    .fetch_one(&mut *c)
+                    .await?;
+                Ok(!pending)
+            }
+            Self::Sqlite(_) => Ok(checkpoint.point.position >= position),
+        }
     }
 
     /// Applies at most `limit` events to `view` in one transaction.
@@ -321,7 +328,7 @@ impl ViewTx<'_> {
     ) -> Result<Option<Checkpoint>, sqlx::Error> {
         let sql = match self {
             Self::Postgres(_) => PG_LOCK_CHECKPOINT,
-            Self::Sqlite(_) => SQLITE_READ_CHECKPOINT,
+            Self::Sqlite(_) => READ_CHECKPOINT,
         };
         self.read_checkpoint(sql, view).await
     }

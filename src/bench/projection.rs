@@ -20,6 +20,9 @@ use crate::{serve, Backend};
 const LOAD_CHUNK: i64 = 100_000;
 /// Every how many commands the lag bench samples one.
 const LAG_SAMPLE_EVERY: u64 = 10;
+/// How often a sample looks for its row: the lag's resolution, and a load on the
+/// shared cores that a finer one would add to what it measures.
+const LAG_POLL: Duration = Duration::from_millis(2);
 
 /// Loads `events` events (orders and their payments) straight into the log, catches
 /// orderList up, then rebuilds it from position 0.
@@ -185,7 +188,7 @@ async fn drive_at_rate(
     Ok(())
 }
 
-/// Polls orderList for the order's row every millisecond; returns how long it took.
+/// Polls orderList for the order's row every `LAG_POLL`; returns how long it took.
 async fn wait_for_row(store: &ProjectionStore, order_id: &str) -> anyhow::Result<Duration> {
     let ProjectionStore::Postgres(pool) = store else {
         bail!("lag is measured on PostgreSQL");
@@ -200,6 +203,6 @@ async fn wait_for_row(store: &ProjectionStore, order_id: &str) -> anyhow::Result
         if found.is_some() {
             return Ok(started.elapsed());
         }
-        tokio::time::sleep(Duration::from_millis(1)).await;
+        tokio::time::sleep(LAG_POLL).await;
     }
 }

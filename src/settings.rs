@@ -122,12 +122,15 @@ pub enum BenchScenario {
     },
     /// Orders at a fixed rate; how long until each shows in orderList.
     Lag {
-        /// Orders per second.
-        #[arg(long, default_value_t = 1_700)]
+        /// Orders per second (half the peak `strata bench commands` measured here).
+        #[arg(long, default_value_t = 2_000)]
         rate: u64,
-        /// Seconds of load.
+        /// Seconds of measured load.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Seconds of load at the same rate before measuring, while connections open.
+        #[arg(long, default_value_t = 2)]
+        warm_up: u64,
     },
 }
 

@@ -83,6 +83,7 @@ const SQLITE_READ_EVENTS: &str = "
       FROM events
      WHERE (0, global_position) > ($1, $2) AND (0, global_position) <= ($3, $4)
      ORDER BY global_position LIMIT $5";
+const PG_ASYNCHRONOUS_COMMIT: &str = "SET synchronous_commit = off";
 const REGISTER: &str = "
     INSERT INTO projection_checkpoints (name, kind) VALUES ($1, 'view')
     ON CONFLICT (name) DO NOTHING";
@@ -138,9 +139,20 @@ impl ProjectionStore {
     /// drops it, which closes it and makes the database roll the batch back — as when
     /// a process dies — instead of returning a connection in an unknown transaction
     /// state to a pool the command side also uses.
+    ///
+    /// On PostgreSQL its batches commit without waiting for the WAL flush: a view is
+    /// derived data, and a batch lost in a database crash is lost whole, checkpoint
+    /// included, so the worker applies it again. Waiting for the disk would put every
+    /// batch behind the writers' flushes and lengthen the view's lag under load (ADR 3).
     pub async fn connect(&self) -> Result<WorkerConnection, sqlx::Error> {
         Ok(match self {
-            Self::Postgres(pool) => WorkerConnection::Postgres(pool.acquire().await?.detach()),
+            Self::Postgres(pool) => {
+                let mut connection = pool.acquire().await?.detach();
+                sqlx::query(PG_ASYNCHRONOUS_COMMIT)
+                    .execute(&mut connection)
+                    .await?;
+                WorkerConnection::Postgres(connection)
+            }
             Self::Sqlite(pool) => WorkerConnection::Sqlite(pool.acquire().await?.detach()),
         })
     }

@@ -52,7 +52,11 @@ pub async fn run(store: &StoreSettings, settings: &BenchSettings) -> anyhow::Res
     match settings.scenario.clone().unwrap_or(BenchScenario::Commands) {
         BenchScenario::Commands => commands(&backend, settings).await,
         BenchScenario::Rebuild { events } => projection::rebuild(&backend, events).await,
-        BenchScenario::Lag { rate, seconds } => projection::lag(&backend, rate, seconds).await,
+        BenchScenario::Lag {
+            rate,
+            seconds,
+            warm_up,
+        } => projection::lag(&backend, rate, seconds, warm_up).await,
     }
 }
 

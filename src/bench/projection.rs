@@ -110,9 +110,9 @@ fn peak_rss_mib() -> u64 {
 }
 
 /// Places orders at `rate` per second through an in-process server with its projector
-/// (as `strata serve` runs) and measures, for every tenth, the time from the 201 to
-/// the order's row being readable in orderList.
-pub async fn lag(backend: &Backend, rate: u64, seconds: u64) -> anyhow::Result<()> {
+/// (as `strata serve` runs) and measures, for every tenth after the first `warm_up`
+/// seconds, the time from the 201 to the order's row being readable in orderList.
+pub async fn lag(backend: &Backend, rate: u64, seconds: u64, warm_up: u64) -> anyhow::Result<()> {
     let store = backend.projection_store().await?;
     let projector = backend.projector(vec![ViewName::OrderList]).await?;
     projector.catch_up(ViewName::OrderList).await?;
@@ -125,7 +125,12 @@ pub async fn lag(backend: &Backend, rate: u64, seconds: u64) -> anyhow::Result<(
         let _ = server_stopped.changed().await;
     }));
     let samples = Arc::new(Mutex::new(Vec::new()));
-    drive_at_rate(&url, rate, Duration::from_secs(seconds), &store, &samples).await?;
+    let load = Load {
+        rate,
+        warm_up: Duration::from_secs(warm_up),
+        measured: Duration::from_secs(seconds),
+    };
+    drive_at_rate(&url, &load, &store, &samples).await?;
     let _ = stop.send(true);
     workers.await?;
     server.await??;
@@ -137,7 +142,7 @@ pub async fn lag(backend: &Backend, rate: u64, seconds: u64) -> anyhow::Result<(
             .unwrap_or_default()
     };
     println!(
-        "lag at {rate} orders/s for {seconds}s ({} samples): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "lag at {rate} orders/s for {seconds}s after {warm_up}s of warm-up ({} samples): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         lags.len(),
         millis(at(0.50)),
         millis(at(0.99)),
@@ -146,18 +151,25 @@ pub async fn lag(backend: &Backend, rate: u64, seconds: u64) -> anyhow::Result<(
     Ok(())
 }
 
+/// A steady load: `rate` orders per second, sampled only after `warm_up`.
+struct Load {
+    rate: u64,
+    warm_up: Duration,
+    measured: Duration,
+}
+
 async fn drive_at_rate(
     url: &str,
-    rate: u64,
-    duration: Duration,
+    load: &Load,
     store: &ProjectionStore,
     samples: &Arc<Mutex<Vec<Duration>>>,
 ) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let body = json!({"customerId": "lag", "product": "keyboard", "qty": 1, "price": 1000, "payMethod": "CARD"});
-    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / load.rate as f64));
     ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
-    let deadline = Instant::now() + duration;
+    let measuring = Instant::now() + load.warm_up;
+    let deadline = measuring + load.measured;
     let mut sent = 0_u64;
     let mut requests = tokio::task::JoinSet::new();
     while Instant::now() < deadline {
@@ -170,7 +182,7 @@ async fn drive_at_rate(
             store.clone(),
             samples.clone(),
         );
-        let sample = sent.is_multiple_of(LAG_SAMPLE_EVERY);
+        let sample = Instant::now() >= measuring && sent.is_multiple_of(LAG_SAMPLE_EVERY);
         requests.spawn(async move {
             let reply: serde_json::Value =
                 client.post(&url).json(&body).send().await?.json().await?;

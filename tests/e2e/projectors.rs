@@ -57,6 +57,7 @@ on_both_stores! {
         assert_eq!(app.count_events().await, 400, "every acknowledged command is stored");
         assert_eq!(app.scalar("SELECT count(*) FROM order_list WHERE customer_id = $1", "crash").await, 200);
         assert_eq!(app.scalar("SELECT CAST(sum(qty) AS BIGINT) FROM order_list WHERE customer_id = $1", "crash").await, expected_qty);
+        app.assert_views_equal_a_rebuild().await;
     }
 }
 

@@ -41,6 +41,8 @@ on_both_stores! {
                 app.place_order("during", 2, 1).await;
                 let reply = app.get("/admin/projections").await;
                 assert_eq!(reply.status, StatusCode::OK, "the live side keeps serving");
+                let served = app.scalar("SELECT count(*) FROM order_list WHERE $1 = $1", "").await;
+                assert!(served >= 100, "readers never see a partial view: {served} rows");
             }
         };
         let (report, ()) = join(projections::rebuild(&store, ViewName::OrderList, 7), writes).await;

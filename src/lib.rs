@@ -18,6 +18,7 @@ use axum::Router;
 use command_api::store::{PostgresEventLog, SqliteEventLog};
 use command_api::CommandService;
 use projections::{wake, ProjectionStore, Projector, ViewName};
+use read_api::ViewStore;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -55,20 +56,46 @@ impl Backend {
 
     /// Only `/health/*`, for processes that serve no API.
     pub fn health_router(&self) -> Router {
-        match self {
-            Self::Postgres(service) => command_api::http::health_router(service.clone()),
-            Self::Sqlite(service) => command_api::http::health_router(service.clone()),
-        }
+        command_api::http::layered(self.health_routes())
     }
 
-    /// The command API with `/admin/projections`.
+    /// Everything in one: commands, reads, `/admin/*` and `/health/*` (`strata serve`).
     pub async fn api_router(&self) -> anyhow::Result<Router> {
+        let routes = self.command_routes().await?.merge(self.read_routes());
+        Ok(command_api::http::layered(routes))
+    }
+
+    /// The command API with `/admin/*` and `/health/*` (`strata command-api`).
+    pub async fn command_api_router(&self) -> anyhow::Result<Router> {
+        Ok(command_api::http::layered(self.command_routes().await?))
+    }
+
+    /// The read API with `/health/*` (`strata read-api`).
+    pub fn read_api_router(&self) -> Router {
+        command_api::http::layered(self.read_routes().merge(self.health_routes()))
+    }
+
+    async fn command_routes(&self) -> anyhow::Result<Router> {
         let admin = admin::router(self.projection_store().await?);
         let routes = match self {
             Self::Postgres(service) => command_api::http::routes(service.clone()),
             Self::Sqlite(service) => command_api::http::routes(service.clone()),
         };
-        Ok(command_api::http::layered(routes.merge(admin)))
+        Ok(routes.merge(admin))
+    }
+
+    fn read_routes(&self) -> Router {
+        read_api::routes(match self {
+            Self::Postgres(service) => ViewStore::Postgres(service.log().pool().clone()),
+            Self::Sqlite(service) => ViewStore::Sqlite(service.log().pool().clone()),
+        })
+    }
+
+    fn health_routes(&self) -> Router {
+        match self {
+            Self::Postgres(service) => command_api::http::health_routes(service.clone()),
+            Self::Sqlite(service) => command_api::http::health_routes(service.clone()),
+        }
     }
 
     /// Views and checkpoints: the event store's own database (on SQLite, through a

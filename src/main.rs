@@ -17,6 +17,7 @@ async fn main() -> anyhow::Result<()> {
     {
         Command::Serve(settings) => run(&cli.store, settings.port, Role::Serve).await,
         Command::CommandApi(settings) => run(&cli.store, settings.port, Role::CommandApi).await,
+        Command::ReadApi(settings) => run(&cli.store, settings.port, Role::ReadApi).await,
         Command::Projector(settings) => {
             run(&cli.store, settings.port, Role::Projector(settings.views())).await
         }
@@ -41,9 +42,10 @@ async fn main() -> anyhow::Result<()> {
 
 /// What a process runs.
 enum Role {
-    /// Commands and every view.
+    /// Commands, reads and every view's worker.
     Serve,
     CommandApi,
+    ReadApi,
     /// Workers for these views, and /health.
     Projector(Vec<ViewName>),
 }
@@ -59,8 +61,9 @@ async fn run(store: &StoreSettings, port: u16, role: Role) -> anyhow::Result<()>
         }
         Role::CommandApi => {
             backend.announce_commits();
-            (backend.api_router().await?, None)
+            (backend.command_api_router().await?, None)
         }
+        Role::ReadApi => (backend.read_api_router(), None),
         Role::Projector(views) => {
             let projector = backend.remote_projector(views).await?;
             (backend.health_router(), Some(projector))

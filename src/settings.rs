@@ -31,6 +31,8 @@ pub enum Command {
     Serve(ServeSettings),
     /// Run only the command API (split mode).
     CommandApi(CommandApiSettings),
+    /// Run only the read API over the views (split mode).
+    ReadApi(ReadApiSettings),
     /// Run projector workers (every view unless narrowed with --view).
     Projector(ProjectorSettings),
     /// Apply the database migrations and exit.
@@ -86,6 +88,13 @@ impl Default for ServeSettings {
 pub struct CommandApiSettings {
     /// Port to listen on (all interfaces).
     #[arg(long, env = "STRATA_PORT", default_value_t = 8081)]
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReadApiSettings {
+    /// Port to listen on (all interfaces).
+    #[arg(long, env = "STRATA_PORT", default_value_t = 8082)]
     pub port: u16,
 }
 

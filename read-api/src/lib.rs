@@ -1,4 +1,16 @@
-//! strata's read side: axum routes over the materialized views only.
+//! strata's read side: axum routes over the materialized views only — never the
+//! events table, never an aggregate.
 //!
-//! Empty until the read-API issue lands (it needs the views the projectors build).
+//! # Layout
+//! - [`store`]: [`ViewStore`], the view tables on either database, and the rows read
+//!   from them as the API shows them (SPEC §3, camelCase).
+//! - [`page`]: keyset pages and their opaque cursors.
+//! - [`http`]: the routes, their query parameters and the one [`http::ApiError`].
 #![forbid(unsafe_code)]
+
+pub mod http;
+pub mod page;
+pub mod store;
+
+pub use http::routes;
+pub use store::ViewStore;

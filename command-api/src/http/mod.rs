@@ -29,9 +29,10 @@ use crate::store::EventLog;
 /// Bodies above this are refused with 413.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
-/// Only `/health/*`: what a process that serves no API (a projector) answers.
-pub fn health_router<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
-    layered(operations::health().with_state(service))
+/// Only `/health/*`, without the cross-cutting layers: what a process that serves no
+/// command answers (a projector, the read API), merged before [`layered`] wraps it.
+pub fn health_routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
+    operations::health().with_state(service)
 }
 
 /// The command, health and audit routes without the cross-cutting layers, so a caller

@@ -1,0 +1,97 @@
+//! The read API over HTTP: one router per view, merged once. Every response carries
+//! `X-Projection-Position`, the position the view had applied when it was read (read
+//! before the rows, so the rows are at least that fresh); single resources carry an
+//! `ETag` (the position of the last event applied to them) and answer
+//! `If-None-Match` with 304.
+
+mod bookings;
+mod error;
+mod mypages;
+mod notifications;
+mod orders;
+mod params;
+
+pub use error::ApiError;
+
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::page::Page;
+use crate::store::ViewStore;
+
+/// The header naming the view position a read reflects.
+pub const PROJECTION_POSITION: HeaderName = HeaderName::from_static("x-projection-position");
+
+/// Every read route over `store`, without cross-cutting layers (the binary adds them).
+pub fn routes(store: ViewStore) -> Router {
+    Router::new()
+        .merge(orders::router())
+        .merge(bookings::router())
+        .merge(mypages::router())
+        .merge(notifications::router())
+        .with_state(store)
+}
+
+/// A page of a list read.
+fn page_response<T: Serialize>(view_position: i64, page: Page<T>) -> Response {
+    with_position(Json(page).into_response(), view_position)
+}
+
+/// One resource, or 304 when the client's `If-None-Match` names its current ETag.
+fn resource_response<T: Serialize>(
+    request: &HeaderMap,
+    view_position: i64,
+    resource_position: i64,
+    body: &T,
+) -> Response {
+    let etag = format!("\"{resource_position}\"");
+    let mut response = if client_has(request, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Json(body).into_response()
+    };
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    with_position(response, view_position)
+}
+
+/// Whether `If-None-Match` lists `etag` (weakly compared, as RFC 9110 asks) or `*`.
+fn client_has(request: &HeaderMap, etag: &str) -> bool {
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+}
+
+fn with_position(mut response: Response, view_position: i64) -> Response {
+    response
+        .headers_mut()
+        .insert(PROJECTION_POSITION, HeaderValue::from(view_position));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn if_none_match(value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn if_none_match_matches_its_etag_in_a_list_weakly_or_as_a_wildcard() {
+        assert!(client_has(&if_none_match("\"7\""), "\"7\""));
+        assert!(client_has(&if_none_match("\"3\", W/\"7\""), "\"7\""));
+        assert!(client_has(&if_none_match("*"), "\"7\""));
+        assert!(!client_has(&if_none_match("\"6\""), "\"7\""));
+        assert!(!client_has(&HeaderMap::new(), "\"7\""));
+    }
+}

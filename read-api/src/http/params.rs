@@ -1,0 +1,125 @@
+//! Path and query parameters, parsed at the edge into what the store is asked for; a
+//! value this API does not take is a 422 naming its field.
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use crate::page::{decode_cursor, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::store::{Arg, RowQuery, ViewRow};
+
+/// The longest user id (customerId, bookingUserId) the domain accepts.
+const MAX_USER_ID_CHARS: usize = 64;
+
+/// A resource's id from the path: a UUID, as the server generated it.
+pub struct ResourceId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::invalid_field("id", "the path needs one id"))?;
+        let id = Uuid::parse_str(&raw)
+            .map_err(|_| ApiError::invalid_field("id", format!("id '{raw}' is not a UUID")))?;
+        Ok(Self(id.to_string()))
+    }
+}
+
+/// A user id from the path (`/mypages/{userId}`).
+pub struct UserId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::invalid_field("userId", "the path needs one user id"))?;
+        user_id("userId", raw).map(Self)
+    }
+}
+
+/// A user id as a filter or path value: 1 to 64 characters.
+pub fn user_id(field: &'static str, value: String) -> Result<String, ApiError> {
+    let chars = value.chars().count();
+    if (1..=MAX_USER_ID_CHARS).contains(&chars) {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid_field(
+            field,
+            format!("{field} must be 1 to {MAX_USER_ID_CHARS} characters"),
+        ))
+    }
+}
+
+/// `value` if it is one of `allowed` (upper-case statuses).
+pub fn one_of(field: &'static str, value: String, allowed: &[&str]) -> Result<String, ApiError> {
+    if allowed.contains(&value.as_str()) {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid_field(
+            field,
+            format!("{field} must be one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+/// A positive integer (roomId).
+pub fn positive(field: &'static str, value: &str) -> Result<i64, ApiError> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|number| *number > 0)
+        .ok_or_else(|| {
+            ApiError::invalid_field(field, format!("{field} must be a positive integer"))
+        })
+}
+
+/// Which page a list read wants.
+pub struct Paging {
+    pub limit: i64,
+    after: Option<String>,
+}
+
+impl Paging {
+    /// `limit` (1 to 500, default 50) and `after` (a cursor from a previous page).
+    pub fn parse(limit: Option<&str>, after: Option<&str>) -> Result<Self, ApiError> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(raw) => raw
+                .parse::<i64>()
+                .ok()
+                .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+                .ok_or_else(|| {
+                    ApiError::invalid_field("limit", format!("limit must be 1 to {MAX_LIMIT}"))
+                })?,
+        };
+        let after = after
+            .map(|cursor| {
+                decode_cursor(cursor).ok_or_else(|| {
+                    ApiError::invalid_field("after", "after must be a cursor from a previous page")
+                })
+            })
+            .transpose()?;
+        Ok(Self { limit, after })
+    }
+
+    /// The rows of `table` matching `filters` on this page, and one more to tell
+    /// whether another page follows.
+    pub fn query<R: ViewRow>(
+        &self,
+        table: &'static str,
+        filters: Vec<(&'static str, Arg)>,
+    ) -> RowQuery<'static> {
+        RowQuery {
+            table,
+            filters,
+            after: self.after.clone(),
+            order_by: R::KEY,
+            limit: Some(self.limit + 1),
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! `GET /admin/projections` (where each view stands) and
-//! `POST /admin/projections/{name}/rebuild` (rebuild a view in the background).
+//! `POST /admin/projections/{name}/rebuild` (rebuild a view in the background), and
+//! their OpenAPI document, [`AdminDoc`].
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -8,9 +9,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use command_api::http::ApiError;
-use projections::{ProjectionStore, ViewName};
-use serde_json::{json, Value};
+use command_api::http::{ApiError, ErrorBody};
+use projections::{ProjectionStatus, ProjectionStore, ViewName};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
 /// Events per transaction while rebuilding a view.
 pub const REBUILD_BATCH: i64 = 5_000;
@@ -20,6 +22,30 @@ struct AdminState {
     store: ProjectionStore,
     /// Views this process is rebuilding now: one rebuild per view at a time.
     rebuilding: Arc<Mutex<HashSet<ViewName>>>,
+}
+
+/// The `/admin/projections` routes.
+#[derive(OpenApi)]
+#[openapi(
+    paths(projections, rebuild),
+    components(schemas(ErrorBody)),
+    tags((name = "admin", description = "Projections: where each stands, rebuilds"))
+)]
+pub struct AdminDoc;
+
+/// Every view and policy, and where each stands.
+#[derive(Serialize, ToSchema)]
+struct Projections {
+    items: Vec<ProjectionStatus>,
+}
+
+/// A rebuild has started.
+#[derive(Serialize, ToSchema)]
+struct RebuildStarted {
+    #[schema(example = "orderList")]
+    view: &'static str,
+    #[schema(example = "rebuilding")]
+    state: &'static str,
 }
 
 pub fn router(store: ProjectionStore) -> Router {
@@ -33,7 +59,19 @@ pub fn router(store: ProjectionStore) -> Router {
         .with_state(state)
 }
 
-async fn projections(State(state): State<AdminState>) -> Result<Json<Value>, ApiError> {
+/// Where each view and policy stands: checkpoint, head, lag and state.
+#[utoipa::path(
+    get,
+    path = "/admin/projections",
+    operation_id = "list_projections",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Every view and policy", body = Projections),
+        (status = 503, description = "The database is unavailable", body = ErrorBody,
+            headers(("Retry-After" = u32))),
+    )
+)]
+async fn projections(State(state): State<AdminState>) -> Result<Json<Projections>, ApiError> {
     let items = state.store.statuses().await.map_err(|error| {
         tracing::warn!(%error, "projection status unavailable");
         ApiError::Unavailable
@@ -43,7 +81,7 @@ async fn projections(State(state): State<AdminState>) -> Result<Json<Value>, Api
         .lock()
         .map(|set| set.clone())
         .unwrap_or_default();
-    let items: Vec<Value> = items
+    let items = items
         .into_iter()
         .map(|mut status| {
             if rebuilding.iter().any(|view| view.as_str() == status.name)
@@ -51,16 +89,32 @@ async fn projections(State(state): State<AdminState>) -> Result<Json<Value>, Api
             {
                 status.state = "rebuilding".to_string();
             }
-            json!(status)
+            status
         })
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(Projections { items }))
 }
 
+/// Rebuild a view in the background: the old view keeps serving until the new one has
+/// caught up, then they swap.
+#[utoipa::path(
+    post,
+    path = "/admin/projections/{name}/rebuild",
+    operation_id = "rebuild_projection",
+    tag = "admin",
+    params(("name" = String, Path,
+        description = "The view: `orderList`, `mypage`, `bookingList` or `notifications`")),
+    responses(
+        (status = 202, description = "The rebuild has started", body = RebuildStarted),
+        (status = 404, description = "No such view (`unknown_view`)", body = ErrorBody),
+        (status = 409, description = "The view is already being rebuilt \
+            (`rebuild_in_progress`)", body = ErrorBody),
+    )
+)]
 async fn rebuild(
     State(state): State<AdminState>,
     Path(name): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RebuildStarted>), ApiError> {
     let view: ViewName =
         name.parse().map_err(
             |error: projections::views::UnknownView| ApiError::NotFound {
@@ -89,6 +143,9 @@ async fn rebuild(
     });
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "view": view.as_str(), "state": "rebuilding" })),
+        Json(RebuildStarted {
+            view: view.as_str(),
+            state: "rebuilding",
+        }),
     ))
 }

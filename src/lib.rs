@@ -4,21 +4,25 @@
 //! - [`settings`]: the one typed configuration, from flags and environment.
 //! - [`Backend`]: the event store chosen at start-up (PostgreSQL or embedded SQLite).
 //! - [`serve`]: runs a router on a listener until a shutdown future resolves.
+//! - [`openapi`]: the OpenAPI document each process mode serves at `/openapi.json`,
+//!   browsable at `/docs`.
 //! - [`bench`]: `strata bench`, figures for the README.
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod bench;
+pub mod openapi;
 pub mod settings;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use command_api::store::{PostgresEventLog, SqliteEventLog};
 use command_api::CommandService;
 use projections::{wake, ProjectionStore, Projector, ViewName};
-use read_api::ViewStore;
+use read_api::{Freshness, ViewStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -59,20 +63,34 @@ impl Backend {
         command_api::http::layered(self.health_routes())
     }
 
-    /// Everything in one: commands, reads, `/admin/*` and `/health/*` (`strata serve`).
-    pub async fn api_router(&self) -> anyhow::Result<Router> {
-        let routes = self.command_routes().await?.merge(self.read_routes());
+    /// Everything in one: commands, reads, `/admin/*` and `/health/*` (`strata serve`),
+    /// with their OpenAPI document.
+    pub async fn api_router(&self, freshness: Freshness) -> anyhow::Result<Router> {
+        let routes = self
+            .command_routes()
+            .await?
+            .merge(self.read_routes(freshness))
+            .merge(openapi::routes(openapi::all()));
         Ok(command_api::http::layered(routes))
     }
 
-    /// The command API with `/admin/*` and `/health/*` (`strata command-api`).
+    /// The command API with `/admin/*` and `/health/*` (`strata command-api`), with their
+    /// OpenAPI document.
     pub async fn command_api_router(&self) -> anyhow::Result<Router> {
-        Ok(command_api::http::layered(self.command_routes().await?))
+        let routes = self
+            .command_routes()
+            .await?
+            .merge(openapi::routes(openapi::command()));
+        Ok(command_api::http::layered(routes))
     }
 
-    /// The read API with `/health/*` (`strata read-api`).
-    pub fn read_api_router(&self) -> Router {
-        command_api::http::layered(self.read_routes().merge(self.health_routes()))
+    /// The read API with `/health/*` (`strata read-api`), with their OpenAPI document.
+    pub fn read_api_router(&self, freshness: Freshness) -> Router {
+        let routes = self
+            .read_routes(freshness)
+            .merge(self.health_routes())
+            .merge(openapi::routes(openapi::read()));
+        command_api::http::layered(routes)
     }
 
     async fn command_routes(&self) -> anyhow::Result<Router> {
@@ -84,11 +102,12 @@ impl Backend {
         Ok(routes.merge(admin))
     }
 
-    fn read_routes(&self) -> Router {
-        read_api::routes(match self {
+    fn read_routes(&self, freshness: Freshness) -> Router {
+        let store = match self {
             Self::Postgres(service) => ViewStore::Postgres(service.log().pool().clone()),
             Self::Sqlite(service) => ViewStore::Sqlite(service.log().pool().clone()),
-        })
+        };
+        read_api::routes(store, freshness)
     }
 
     fn health_routes(&self) -> Router {
@@ -120,7 +139,7 @@ impl Backend {
         let projector = Projector::new(store, views);
         Ok(match self {
             Self::Postgres(service) => {
-                projector.woken_by(wake::listen(service.log().pool()).await?)
+                projector.woken_by(wake::listen(service.log().pool(), wake::EVENTS).await?)
             }
             Self::Sqlite(_) => projector,
         })
@@ -129,11 +148,29 @@ impl Backend {
     /// Announces this process's commits to projectors in other processes (PostgreSQL).
     pub fn announce_commits(&self) {
         if let Self::Postgres(service) = self {
-            tokio::spawn(wake::announce(
-                service.log().pool().clone(),
-                service.appended(),
-            ));
+            let pool = service.log().pool().clone();
+            tokio::spawn(wake::announce(pool, wake::EVENTS, service.appended()));
         }
+    }
+
+    /// Announces `projector`'s batches to read APIs in other processes (PostgreSQL).
+    pub fn announce_progress(&self, projector: &Projector) {
+        if let Self::Postgres(service) = self {
+            let pool = service.log().pool().clone();
+            tokio::spawn(wake::announce(pool, wake::PROGRESS, projector.progress()));
+        }
+    }
+
+    /// How reads in a process without projectors wait for a position: woken by the
+    /// projector processes' announcements (PostgreSQL) or by re-checking.
+    pub async fn remote_freshness(&self, bound: Duration) -> anyhow::Result<Freshness> {
+        let freshness = Freshness::new(bound);
+        Ok(match self {
+            Self::Postgres(service) => {
+                freshness.woken_by(wake::listen(service.log().pool(), wake::PROGRESS).await?)
+            }
+            Self::Sqlite(_) => freshness,
+        })
     }
 
     fn appended(&self) -> watch::Receiver<i64> {

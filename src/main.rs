@@ -2,24 +2,26 @@
 
 use clap::Parser;
 use projections::ViewName;
-use strata::settings::{Cli, Command, LogFormat, ServeSettings, StoreSettings};
+use read_api::Freshness;
+use strata::settings::{Cli, Command, LogFormat, ServeSettings};
 use strata::{bench, run_until_stopped, Backend};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     init_logging(cli.log_format);
-    match cli
+    let command = cli
         .command
-        .unwrap_or(Command::Serve(ServeSettings::default()))
-    {
-        Command::Serve(settings) => run(&cli.store, settings.port, Role::Serve).await,
-        Command::CommandApi(settings) => run(&cli.store, settings.port, Role::CommandApi).await,
-        Command::ReadApi(settings) => run(&cli.store, settings.port, Role::ReadApi).await,
+        .take()
+        .unwrap_or(Command::Serve(ServeSettings::default()));
+    match command {
+        Command::Serve(settings) => run(&cli, settings.port, Role::Serve).await,
+        Command::CommandApi(settings) => run(&cli, settings.port, Role::CommandApi).await,
+        Command::ReadApi(settings) => run(&cli, settings.port, Role::ReadApi).await,
         Command::Projector(settings) => {
-            run(&cli.store, settings.port, Role::Projector(settings.views())).await
+            run(&cli, settings.port, Role::Projector(settings.views())).await
         }
         Command::Migrate => {
             let backend = Backend::open(&cli.store).await?;
@@ -50,22 +52,28 @@ enum Role {
     Projector(Vec<ViewName>),
 }
 
-async fn run(store: &StoreSettings, port: u16, role: Role) -> anyhow::Result<()> {
-    let backend = Backend::open(store).await?;
+async fn run(cli: &Cli, port: u16, role: Role) -> anyhow::Result<()> {
+    let backend = Backend::open(&cli.store).await?;
     backend.migrate().await?;
+    let wait = cli.reads.min_position_wait();
     let (router, projector) = match role {
         Role::Serve => {
             backend.announce_commits();
             let projector = backend.projector(ViewName::ALL.to_vec()).await?;
-            (backend.api_router().await?, Some(projector))
+            let freshness = Freshness::new(wait).woken_by(projector.progress());
+            (backend.api_router(freshness).await?, Some(projector))
         }
         Role::CommandApi => {
             backend.announce_commits();
             (backend.command_api_router().await?, None)
         }
-        Role::ReadApi => (backend.read_api_router(), None),
+        Role::ReadApi => {
+            let freshness = backend.remote_freshness(wait).await?;
+            (backend.read_api_router(freshness), None)
+        }
         Role::Projector(views) => {
             let projector = backend.remote_projector(views).await?;
+            backend.announce_progress(&projector);
             (backend.health_router(), Some(projector))
         }
     };

@@ -12,6 +12,8 @@ use projections::ViewName;
 pub struct Cli {
     #[command(flatten)]
     pub store: StoreSettings,
+    #[command(flatten)]
+    pub reads: ReadSettings,
     /// Log format; `RUST_LOG` sets the filter (default `info`).
     #[arg(long, env = "STRATA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
@@ -63,6 +65,26 @@ pub struct StoreSettings {
         global = true
     )]
     pub db_acquire_timeout_ms: u64,
+}
+
+/// How the read API answers.
+#[derive(Debug, Clone, Args)]
+pub struct ReadSettings {
+    /// How long a read with `minPosition` (or `X-Min-Position`) waits for its view to
+    /// apply that position before answering 503.
+    #[arg(
+        long,
+        env = "STRATA_MIN_POSITION_WAIT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub min_position_wait_ms: u64,
+}
+
+impl ReadSettings {
+    pub fn min_position_wait(&self) -> Duration {
+        Duration::from_millis(self.min_position_wait_ms)
+    }
 }
 
 impl StoreSettings {
@@ -128,6 +150,19 @@ pub enum BenchScenario {
         /// Events to load (half orders, half their payments).
         #[arg(long, default_value_t = 1_000_000)]
         events: i64,
+    },
+    /// GET /orderLists/{id} and a customer's page over HTTP against the same queries
+    /// through sqlx (the raw ceiling).
+    Reads {
+        /// Orders in orderList (bulk-loaded when fewer).
+        #[arg(long, default_value_t = 100_000)]
+        orders: i64,
+        /// Clients at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Seconds of load per read.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
     /// Orders at a fixed rate; how long until each shows in orderList.
     Lag {

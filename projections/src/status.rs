@@ -2,14 +2,18 @@
 
 use serde::Serialize;
 use sqlx::Row;
+use utoipa::ToSchema;
 
 use crate::subscription::ProjectionStore;
 
 /// One view's (or policy's) progress over the log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectionStatus {
+    #[schema(example = "orderList")]
     pub name: String,
+    /// `view` or `policy`.
+    #[schema(example = "view")]
     pub kind: String,
     /// The position of the last event applied.
     pub checkpoint: i64,
@@ -19,7 +23,7 @@ pub struct ProjectionStatus {
     pub lag_events: i64,
     /// Age of the oldest event not yet applied, in milliseconds (0 when caught up).
     pub lag_ms: i64,
-    /// `running` or `failed`.
+    /// `running` or `failed` (`/admin/projections` also shows `rebuilding`).
     pub state: String,
     /// The poison event's position and error, while failed.
     pub failed_position: Option<i64>,

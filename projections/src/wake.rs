@@ -1,49 +1,60 @@
-//! Waking projector workers in other processes through PostgreSQL `LISTEN/NOTIFY`.
+//! Signals between processes through PostgreSQL `LISTEN/NOTIFY`: command processes
+//! announce commits to projector workers ([`EVENTS`]), projector processes announce
+//! committed batches to read APIs waiting for a position ([`PROGRESS`]).
 //!
-//! Writers do not notify per append (a `NOTIFY` in every commit serialises commits on
-//! PostgreSQL's notification queue lock). Instead one task per command process follows
-//! the in-process "appended" signal and sends one `NOTIFY` per burst: while a notify is
-//! in flight, further appends coalesce into the next one.
+//! Nothing notifies inside a commit (a `NOTIFY` in every commit serialises commits on
+//! PostgreSQL's notification queue lock). Instead one task per process follows its
+//! in-process signal and sends one `NOTIFY` per burst: while a notify is in flight,
+//! further changes coalesce into the next one.
 
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-/// The channel strata's commits are announced on; the payload is the last position.
-pub const CHANNEL: &str = "strata_events";
+/// Commits are announced here; the payload is the last position.
+pub const EVENTS: &str = "strata_events";
+/// Projector batches are announced here; the payload only changes.
+pub const PROGRESS: &str = "strata_progress";
 
-/// Announces this process's commits to other processes until `appended` closes.
-pub async fn announce(pool: PgPool, mut appended: watch::Receiver<i64>) {
-    while appended.changed().await.is_ok() {
-        let position = *appended.borrow_and_update();
+/// Announces every change of `signal` on `channel` until `signal` closes.
+pub async fn announce<T: ToString>(
+    pool: PgPool,
+    channel: &'static str,
+    mut signal: watch::Receiver<T>,
+) {
+    while signal.changed().await.is_ok() {
+        let payload = signal.borrow_and_update().to_string();
         let sent = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(position.to_string())
+            .bind(channel)
+            .bind(payload)
             .execute(&pool)
             .await;
         if let Err(error) = sent {
-            tracing::debug!(%error, "could not announce appended events; workers will poll");
+            tracing::debug!(%error, channel, "could not announce; listeners will poll");
         }
     }
 }
 
-/// Follows other processes' announcements: the receiver changes on each one. When the
-/// connection drops, `PgListener` reconnects; workers poll meanwhile.
-pub async fn listen(pool: &PgPool) -> Result<watch::Receiver<i64>, sqlx::Error> {
+/// Follows the announcements on `channel`: the receiver changes on each one. When the
+/// connection drops, `PgListener` reconnects; listeners poll meanwhile.
+pub async fn listen(
+    pool: &PgPool,
+    channel: &'static str,
+) -> Result<watch::Receiver<i64>, sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen(channel).await?;
     let (sender, receiver) = watch::channel(0);
     tokio::spawn(async move {
         loop {
             match listener.recv().await {
                 Ok(notification) => {
-                    let position = notification.payload().parse().unwrap_or_default();
-                    if sender.send(position).is_err() {
+                    let payload = notification.payload().parse().unwrap_or_default();
+                    if sender.send(payload).is_err() {
                         return;
                     }
                 }
                 Err(error) => {
-                    tracing::debug!(%error, "listener interrupted; reconnecting");
+                    tracing::debug!(%error, channel, "listener interrupted; reconnecting");
                     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                 }
             }

@@ -25,6 +25,8 @@ pub struct Projector {
     appended: Option<watch::Receiver<i64>>,
     /// Events this projector (and its clones) committed to a view, for metrics and tests.
     applied: Arc<AtomicU64>,
+    /// Changes after every committed batch: readers waiting for a position wake on it.
+    progress: Arc<watch::Sender<i64>>,
 }
 
 impl Projector {
@@ -37,7 +39,20 @@ impl Projector {
             poll_interval: Duration::from_millis(100),
             appended: None,
             applied: Arc::default(),
+            progress: Arc::new(watch::Sender::new(0)),
         }
+    }
+
+    /// Announces committed batches on `progress`, shared with other projectors and
+    /// the readers that wait on it.
+    pub fn reporting_to(mut self, progress: Arc<watch::Sender<i64>>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Changes whenever this projector commits a batch to any of its views.
+    pub fn progress(&self) -> watch::Receiver<i64> {
+        self.progress.subscribe()
     }
 
     /// Wakes the workers whenever the command side appends (the last position).
@@ -89,6 +104,7 @@ impl Projector {
             match connection.run_batch(view, self.batch_size).await? {
                 Batch::Applied { events } => {
                     self.applied.fetch_add(events as u64, Ordering::Relaxed);
+                    self.progress.send_modify(|batches| *batches += 1);
                 }
                 Batch::Failed => return Err(ProjectionError::Stopped(view)),
                 Batch::CaughtUp | Batch::Busy => return Ok(()),

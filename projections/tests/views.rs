@@ -564,12 +564,12 @@ impl Db {
         match self {
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await.expect("begin");
-                apply_to_all(&mut ViewTx::Postgres(&mut *tx), events).await;
+                apply_to_all(&mut ViewTx::Postgres(&mut tx), events).await;
                 tx.commit().await.expect("commit");
             }
             Db::Sqlite(pool) => {
                 let mut tx = pool.begin().await.expect("begin");
-                apply_to_all(&mut ViewTx::Sqlite(&mut *tx), events).await;
+                apply_to_all(&mut ViewTx::Sqlite(&mut tx), events).await;
                 tx.commit().await.expect("commit");
             }
         }

@@ -12,5 +12,5 @@ pub mod http;
 pub mod page;
 pub mod store;
 
-pub use http::routes;
+pub use http::{routes, Freshness};
 pub use store::ViewStore;

@@ -5,6 +5,7 @@ use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, PgPool, SqlitePool};
+use utoipa::ToSchema;
 
 /// Where the views live: the event store's own database.
 #[derive(Clone)]
@@ -44,9 +45,10 @@ pub struct RowQuery<'a> {
 }
 
 impl RowQuery<'_> {
-    /// `SELECT … WHERE … ORDER BY … LIMIT …` with its binds numbered in order.
-    fn to_sql<R: ViewRow>(&self) -> (String, Vec<Arg>) {
-        let mut args: Vec<Arg> = Vec::new();
+    /// `SELECT … WHERE … ORDER BY … LIMIT …` with its binds numbered in order; each row
+    /// also carries `view`'s position as `view_position`, read in the same snapshot.
+    fn to_sql<R: ViewRow>(&self, view: &str) -> (String, Vec<Arg>) {
+        let mut args: Vec<Arg> = vec![Arg::Text(view.to_string())];
         let mut conditions = Vec::new();
         for (column, value) in &self.filters {
             args.push(value.clone());
@@ -56,7 +58,11 @@ impl RowQuery<'_> {
             args.push(Arg::Text(after.clone()));
             conditions.push(format!("{} > ${}", R::KEY, args.len()));
         }
-        let mut sql = format!("SELECT {} FROM {}", R::COLUMNS, self.table);
+        let mut sql = format!(
+            "SELECT {}, ({CHECKPOINT_POSITION}) AS view_position FROM {}",
+            R::COLUMNS,
+            self.table
+        );
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conditions.join(" AND "));
@@ -85,23 +91,53 @@ macro_rules! bind_all {
 }
 
 const CHECKPOINT_POSITION: &str = "SELECT position FROM projection_checkpoints WHERE name = $1";
+// Events commit out of position order on PostgreSQL, so the checkpoint's position alone
+// does not say whether position `$2` is applied: it is once the log reaches it and no
+// event up to it follows the checkpoint in the order views read (an index range scan
+// from the checkpoint, as long as the view's lag).
+const PG_HAS_APPLIED: &str = "
+    SELECT coalesce((SELECT max(global_position) >= $2 FROM events), false)
+       AND NOT EXISTS (
+           SELECT 1 FROM events e
+            WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.position)
+              AND e.global_position <= $2)
+      FROM projection_checkpoints c WHERE c.name = $1";
+// SQLite has one writer: positions commit in order.
+const SQLITE_HAS_APPLIED: &str =
+    "SELECT position >= $2 FROM projection_checkpoints WHERE name = $1";
 
 impl ViewStore {
-    /// The rows `query` selects.
-    pub async fn rows<R: ViewRow>(&self, query: &RowQuery<'_>) -> Result<Vec<R>, sqlx::Error> {
-        let (sql, args) = query.to_sql::<R>();
-        match self {
-            Self::Postgres(pool) => bind_all!(sqlx::query_as(&sql), args).fetch_all(pool).await,
-            Self::Sqlite(pool) => bind_all!(sqlx::query_as(&sql), args).fetch_all(pool).await,
+    /// The rows `query` selects from one of `view`'s tables, and the view's position,
+    /// in one statement (a second only when no row matches).
+    pub async fn rows<R: ViewRow>(
+        &self,
+        view: &str,
+        query: &RowQuery<'_>,
+    ) -> Result<(Vec<R>, i64), sqlx::Error> {
+        let (sql, args) = query.to_sql::<R>(view);
+        let (rows, position) = match self {
+            Self::Postgres(pool) => {
+                let rows = bind_all!(sqlx::query(&sql), args).fetch_all(pool).await?;
+                positioned::<sqlx::Postgres, R>(&rows)?
+            }
+            Self::Sqlite(pool) => {
+                let rows = bind_all!(sqlx::query(&sql), args).fetch_all(pool).await?;
+                positioned::<sqlx::Sqlite, R>(&rows)?
+            }
+        };
+        match position {
+            Some(position) => Ok((rows, position)),
+            None => Ok((rows, self.position(view).await?)),
         }
     }
 
-    /// The row of `table` with this key.
+    /// The row of `view`'s `table` with this key, and the view's position.
     pub async fn row<R: ViewRow>(
         &self,
+        view: &str,
         table: &'static str,
         key: &str,
-    ) -> Result<Option<R>, sqlx::Error> {
+    ) -> Result<(Option<R>, i64), sqlx::Error> {
         let query = RowQuery {
             table,
             filters: vec![(R::KEY, Arg::Text(key.to_string()))],
@@ -109,7 +145,29 @@ impl ViewStore {
             order_by: R::KEY,
             limit: None,
         };
-        Ok(self.rows(&query).await?.pop())
+        let (mut rows, position) = self.rows(view, &query).await?;
+        Ok((rows.pop(), position))
+    }
+
+    /// Whether the view has applied every event up to `position` that is committed.
+    pub async fn has_applied(&self, view: &str, position: i64) -> Result<bool, sqlx::Error> {
+        let applied = match self {
+            Self::Postgres(pool) => {
+                sqlx::query_scalar(PG_HAS_APPLIED)
+                    .bind(view)
+                    .bind(position)
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Self::Sqlite(pool) => {
+                sqlx::query_scalar(SQLITE_HAS_APPLIED)
+                    .bind(view)
+                    .bind(position)
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        Ok(applied.unwrap_or(false))
     }
 
     /// The position of the last event the view has applied (0 before its first).
@@ -132,8 +190,27 @@ impl ViewStore {
     }
 }
 
+/// The rows decoded, and the `view_position` they carry (`None` without rows, or
+/// before the view has a checkpoint).
+fn positioned<'r, DB: sqlx::Database, R>(
+    rows: &'r [DB::Row],
+) -> Result<(Vec<R>, Option<i64>), sqlx::Error>
+where
+    R: FromRow<'r, DB::Row>,
+    i64: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::ColumnIndex<DB::Row>,
+{
+    use sqlx::Row;
+    let position = match rows.first() {
+        Some(row) => row.try_get::<Option<i64>, _>("view_position")?,
+        None => None,
+    };
+    let rows = rows.iter().map(R::from_row).collect::<Result<_, _>>()?;
+    Ok((rows, position))
+}
+
 /// A row of orderList (and of a mypage's orders).
-#[derive(Debug, Serialize, FromRow)]
+#[derive(Debug, Serialize, FromRow, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderRow {
     pub order_id: String,
@@ -168,7 +245,7 @@ impl ViewRow for OrderRow {
 }
 
 /// A row of bookingList (and of a mypage's bookings).
-#[derive(Debug, Serialize, FromRow)]
+#[derive(Debug, Serialize, FromRow, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingRow {
     pub booking_id: String,
@@ -202,7 +279,7 @@ impl ViewRow for BookingRow {
 }
 
 /// A row of notifications (and of a mypage's latest notifications).
-#[derive(Debug, Serialize, FromRow)]
+#[derive(Debug, Serialize, FromRow, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationRow {
     pub notification_id: String,
@@ -245,11 +322,12 @@ mod tests {
             order_by: OrderRow::KEY,
             limit: Some(51),
         };
-        let (sql, args) = query.to_sql::<OrderRow>();
+        let (sql, args) = query.to_sql::<OrderRow>("orderList");
+        assert!(sql.contains("WHERE name = $1) AS view_position"), "{sql}");
         assert!(sql.ends_with(
-            "FROM order_list WHERE customer_id = $1 AND order_status = $2 AND order_id > $3 \
-             ORDER BY order_id LIMIT $4"
+            "FROM order_list WHERE customer_id = $2 AND order_status = $3 AND order_id > $4 \
+             ORDER BY order_id LIMIT $5"
         ));
-        assert_eq!(args.len(), 4);
+        assert_eq!(args.len(), 5);
     }
 }

@@ -17,27 +17,32 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use read_api::Freshness;
+
 use crate::settings::{BenchScenario, BenchSettings, StoreSettings};
 use crate::{serve, Backend};
 
 mod projection;
+mod reads;
 
+/// How long the benches' reads wait for a position (they name none).
+pub(crate) const READ_WAIT: Duration = Duration::from_secs(2);
 /// A copy of `events` made from the migrated table, dropped after the run.
 const CEILING_TABLE: &str = "strata_bench_ceiling";
 
 /// Figures of one timed run.
-struct Run {
+pub(crate) struct Run {
     operations: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
 }
 
 impl Run {
-    fn per_second(&self) -> f64 {
+    pub(crate) fn per_second(&self) -> f64 {
         self.operations as f64 / self.elapsed.as_secs_f64()
     }
 
-    fn percentile(&self, p: f64) -> Duration {
+    pub(crate) fn percentile(&self, p: f64) -> Duration {
         let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
         self.latencies.get(index).copied().unwrap_or_default()
     }
@@ -52,6 +57,11 @@ pub async fn run(store: &StoreSettings, settings: &BenchSettings) -> anyhow::Res
     match settings.scenario.clone().unwrap_or(BenchScenario::Commands) {
         BenchScenario::Commands => commands(&backend, settings).await,
         BenchScenario::Rebuild { events } => projection::rebuild(&backend, events).await,
+        BenchScenario::Reads {
+            orders,
+            concurrency,
+            seconds,
+        } => reads::reads(&backend, orders, concurrency, seconds).await,
         BenchScenario::Lag {
             rate,
             seconds,
@@ -69,9 +79,13 @@ async fn commands(backend: &Backend, settings: &BenchSettings) -> anyhow::Result
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, backend.api_router().await?, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(serve(
+        listener,
+        backend.api_router(Freshness::new(READ_WAIT)).await?,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let duration = Duration::from_secs(settings.seconds);
     println!(
         "strata bench: POST /orders over HTTP vs single-row INSERT ceiling, {}s each",
@@ -176,7 +190,11 @@ async fn insert_ceiling(
 }
 
 /// Runs `operation` back to back on `concurrency` tasks for `duration`.
-async fn timed<F, Fut>(concurrency: usize, duration: Duration, operation: F) -> anyhow::Result<Run>
+pub(crate) async fn timed<F, Fut>(
+    concurrency: usize,
+    duration: Duration,
+    operation: F,
+) -> anyhow::Result<Run>
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,

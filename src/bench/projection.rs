@@ -12,7 +12,9 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
-use super::millis;
+use read_api::Freshness;
+
+use super::{millis, READ_WAIT};
 use crate::admin::REBUILD_BATCH;
 use crate::{serve, Backend};
 
@@ -64,7 +66,7 @@ pub async fn rebuild(backend: &Backend, events: i64) -> anyhow::Result<()> {
 
 /// Inserts `orders` orders as the command side writes them: each `OrderPlaced`
 /// followed by its `PaymentMade` (one commit, adjacent positions), ids uuid v7.
-async fn load_orders(pool: &PgPool, orders: i64) -> anyhow::Result<()> {
+pub(crate) async fn load_orders(pool: &PgPool, orders: i64) -> anyhow::Result<()> {
     let insert = "
         WITH o AS (SELECT * FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS o(order_id, payment_id, g))
         INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
@@ -121,9 +123,13 @@ pub async fn lag(backend: &Backend, rate: u64, seconds: u64, warm_up: u64) -> an
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);
     let mut server_stopped = stopped.clone();
-    let server = tokio::spawn(serve(listener, backend.api_router().await?, async move {
-        let _ = server_stopped.changed().await;
-    }));
+    let server = tokio::spawn(serve(
+        listener,
+        backend.api_router(Freshness::new(READ_WAIT)).await?,
+        async move {
+            let _ = server_stopped.changed().await;
+        },
+    ));
     let samples = Arc::new(Mutex::new(Vec::new()));
     let load = Load {
         rate,

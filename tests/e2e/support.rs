@@ -1,15 +1,18 @@
 //! `TestApp`: a strata server on port 0 over its own database, and a client for it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use command_api::CommandContext;
+use read_api::Freshness;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::Value;
 use strata::settings::StoreSettings;
 use strata::{serve, Backend};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 /// Runs a scenario once on PostgreSQL and once on SQLite, as `<name>::postgres` and
@@ -48,6 +51,9 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: Backend,
+    /// Every projector of the app announces its batches here; reads with
+    /// `minPosition` wake on it, as in `strata serve`.
+    progress: Arc<watch::Sender<i64>>,
     stop: Option<oneshot::Sender<()>>,
     /// Held for its `Drop`, which removes the database after the test.
     _database: TestDatabase,
@@ -95,7 +101,9 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let router = backend.api_router().await.expect("router");
+        let progress = Arc::new(watch::Sender::new(0));
+        let freshness = Freshness::new(Duration::from_secs(2)).woken_by(progress.subscribe());
+        let router = backend.api_router(freshness).await.expect("router");
         tokio::spawn(serve(listener, router, async {
             let _ = stopped.await;
         }));
@@ -103,6 +111,7 @@ impl TestApp {
             address,
             client: reqwest::Client::new(),
             backend,
+            progress,
             stop: Some(stop),
             _database: database,
         }
@@ -124,13 +133,15 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("request sent");
-        read(response).await
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.client.get(format!("{}{path}", self.address));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        read(request.send().await.expect("request sent")).await
     }
 
     pub async fn place_order(&self, customer: &str, qty: i64, price: i64) -> Reply {
@@ -183,6 +194,7 @@ impl TestApp {
             .projector(projections::ViewName::ALL.to_vec())
             .await
             .expect("projector")
+            .reporting_to(self.progress.clone())
     }
 
     /// Rebuilds every view from position 0 and asserts that each equals the view the
@@ -196,6 +208,65 @@ impl TestApp {
             assert!(report.compared, "{report:?}");
             assert!(report.differences.is_empty(), "{report:?}");
         }
+    }
+
+    /// Appends one event straight to the event store, bypassing the command side (as
+    /// another writer would); returns its global position.
+    pub async fn append_raw_event(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: Uuid,
+        event_type: &str,
+        payload: Value,
+        metadata: Value,
+    ) -> i64 {
+        const COLUMNS: &str = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)";
+        let (payload, metadata) = (payload.to_string(), metadata.to_string());
+        let id = aggregate_id.to_string();
+        match &self.backend {
+            Backend::Postgres(s) => {
+                let sql = format!("{COLUMNS} VALUES ($1, $2, 1, $3, '1.0', CAST($4 AS jsonb), CAST($5 AS jsonb)) RETURNING global_position");
+                sqlx::query_scalar(&sql)
+                    .bind(aggregate_type)
+                    .bind(id)
+                    .bind(event_type)
+                    .bind(payload)
+                    .bind(metadata)
+                    .fetch_one(s.log().pool())
+                    .await
+            }
+            Backend::Sqlite(s) => {
+                let sql = format!("{COLUMNS} VALUES ($1, $2, 1, $3, '1.0', $4, $5) RETURNING global_position");
+                sqlx::query_scalar(&sql)
+                    .bind(aggregate_type)
+                    .bind(id)
+                    .bind(event_type)
+                    .bind(payload)
+                    .bind(metadata)
+                    .fetch_one(s.log().pool())
+                    .await
+            }
+        }
+        .unwrap_or_else(|error| panic!("{event_type} appended: {error}"))
+    }
+
+    /// Records a `NotificationSent` to `user` the way the notification policy will (its
+    /// stored shape, with a correlation id); returns the notification's id.
+    pub async fn send_notification(&self, user: &str, contents: &str, send_dtm: &str) -> Uuid {
+        let notification_id = Uuid::now_v7();
+        let payload = serde_json::json!({"NotificationSent": {
+            "userId": user, "contents": contents, "cause": "BookingCreated", "sendDtm": send_dtm
+        }});
+        let metadata = serde_json::json!({"correlationId": format!("flow-{notification_id}")});
+        self.append_raw_event(
+            "Notification",
+            notification_id,
+            "NotificationSent",
+            payload,
+            metadata,
+        )
+        .await;
+        notification_id
     }
 
     /// Every row of the event store (read directly, to prove what was written).

@@ -8,13 +8,15 @@ use axum::routing::post;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use domain::booking::CreateBooking;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{required, CommandHeaders, JsonBody, OptionalJsonBody, ResourceId};
-use super::idempotency::{self, Accepted};
+use super::idempotency::{self, Accepted, Committed};
+use super::openapi::{CommandParams, JsonBodyErrors};
 use crate::dispatch::CommandService;
 use crate::store::EventLog;
 
@@ -27,20 +29,61 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
         .route("/bookings/{id}/cancel", post(cancel_booking::<L>))
 }
 
-#[derive(Deserialize)]
+/// Every field is required: a missing or null one is a 422 naming it.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreateBookingBody {
+    #[schema(value_type = i64, required = true, example = 101)]
     room_id: Option<i64>,
+    #[schema(value_type = DateTime<Utc>, required = true)]
     use_start_dtm: Option<DateTime<Utc>>,
+    /// After `useStartDtm`.
+    #[schema(value_type = DateTime<Utc>, required = true)]
     use_end_dtm: Option<DateTime<Utc>>,
+    #[schema(value_type = String, required = true, example = "user-1")]
     booking_user_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// An optional body: without one the reason is `CANCELLED_BY_USER`.
+#[derive(Deserialize, ToSchema)]
 struct CancelBookingBody {
+    #[schema(example = "CANCELLED_BY_USER")]
     reason: Option<String>,
 }
 
+/// `POST /bookings`: the booking was made and the room reserved.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct BookingCreatedResponse {
+    booking_id: Uuid,
+}
+
+/// `POST /bookings/{id}/cancel`: the booking was cancelled and the room released.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct BookingCancelledResponse {
+    booking_id: Uuid,
+    #[schema(example = "CANCELLED")]
+    booking_status: &'static str,
+}
+
+/// Book a room for an interval; its confirm then awaits a manager's decision.
+#[utoipa::path(
+    post,
+    path = "/bookings",
+    tag = "bookings",
+    params(CommandParams),
+    request_body = CreateBookingBody,
+    responses(
+        (status = 201, description = "Booked", body = Committed<BookingCreatedResponse>,
+            headers(("Location" = String, description = "The booking's bookingList row"))),
+        (status = 409, description = "The room is already booked for an overlapping \
+            interval (`room_unavailable`)", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid (`field` names it), or the \
+            Idempotency-Key was first used with another body", body = ErrorBody),
+        JsonBodyErrors,
+    )
+)]
 async fn create_booking<L: EventLog>(
     State(service): State<Arc<CommandService<L>>>,
     headers: CommandHeaders,
@@ -57,7 +100,7 @@ async fn create_booking<L: EventLog>(
     let booking_id = Uuid::now_v7();
     let accepted = Accepted::created(
         format!("/bookingLists/{booking_id}"),
-        json!({ "bookingId": booking_id }),
+        BookingCreatedResponse { booking_id },
     );
     idempotency::run(
         service.log(),
@@ -72,6 +115,23 @@ async fn create_booking<L: EventLog>(
     .await
 }
 
+/// Cancel a booking, releasing its room.
+#[utoipa::path(
+    post,
+    path = "/bookings/{id}/cancel",
+    tag = "bookings",
+    params(("id" = Uuid, Path, description = "The booking's id"), CommandParams),
+    request_body(content = Option<CancelBookingBody>, description = "Optional"),
+    responses(
+        (status = 200, description = "Cancelled", body = Committed<BookingCancelledResponse>),
+        (status = 404, description = "No such booking", body = ErrorBody),
+        (status = 409, description = "The booking is already cancelled, or a concurrent \
+            command changed it first", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, a field is invalid, or the \
+            Idempotency-Key was first used with another body", body = ErrorBody),
+        JsonBodyErrors,
+    )
+)]
 async fn cancel_booking<L: EventLog>(
     State(service): State<Arc<CommandService<L>>>,
     ResourceId(booking_id): ResourceId,
@@ -83,7 +143,10 @@ async fn cancel_booking<L: EventLog>(
         None => (None, Value::Null),
     };
     let reason = reason.unwrap_or_else(|| DEFAULT_CANCEL_REASON.to_string());
-    let accepted = Accepted::ok(json!({ "bookingId": booking_id, "bookingStatus": "CANCELLED" }));
+    let accepted = Accepted::ok(BookingCancelledResponse {
+        booking_id,
+        booking_status: "CANCELLED",
+    });
     idempotency::run(service.log(), headers, raw, accepted, |context| async {
         let appended = service.cancel_booking(booking_id, reason, context).await?;
         Ok(appended.position)

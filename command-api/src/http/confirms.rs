@@ -10,12 +10,14 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{required, CommandHeaders, JsonBody, ResourceId};
-use super::idempotency::{self, Accepted};
+use super::idempotency::{self, Accepted, Committed};
+use super::openapi::{CommandParams, JsonBodyErrors};
 use crate::dispatch::CommandService;
 use crate::store::EventLog;
 
@@ -25,12 +27,41 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
         .route("/confirms/{id}/deny", post(deny_confirm::<L>))
 }
 
-#[derive(Deserialize)]
+/// Who decides (until bearer-token auth lands).
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct DecisionBody {
+    #[schema(value_type = String, required = true, example = "manager-1")]
     manager_id: Option<String>,
 }
 
+/// `POST /confirms/{id}/complete` or `/deny`: the decision was recorded.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ConfirmDecidedResponse {
+    confirm_id: Uuid,
+    /// `CONFIRMED` or `DENIED`.
+    #[schema(example = "CONFIRMED")]
+    confirm_status: &'static str,
+}
+
+/// Approve a booking (a manager).
+#[utoipa::path(
+    post,
+    path = "/confirms/{id}/complete",
+    tag = "confirms",
+    params(("id" = Uuid, Path, description = "The confirm's id"), CommandParams),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "Confirmed", body = Committed<ConfirmDecidedResponse>),
+        (status = 404, description = "No such confirm", body = ErrorBody),
+        (status = 409, description = "Already decided or deleted, or a concurrent command \
+            changed it first", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, managerId is missing, or the \
+            Idempotency-Key was first used with another body", body = ErrorBody),
+        JsonBodyErrors,
+    )
+)]
 async fn complete_confirm<L: EventLog>(
     state: State<Arc<CommandService<L>>>,
     id: ResourceId,
@@ -40,6 +71,23 @@ async fn complete_confirm<L: EventLog>(
     decide(state, id, headers, body, true).await
 }
 
+/// Deny a booking (a manager).
+#[utoipa::path(
+    post,
+    path = "/confirms/{id}/deny",
+    tag = "confirms",
+    params(("id" = Uuid, Path, description = "The confirm's id"), CommandParams),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "Denied", body = Committed<ConfirmDecidedResponse>),
+        (status = 404, description = "No such confirm", body = ErrorBody),
+        (status = 409, description = "Already decided or deleted, or a concurrent command \
+            changed it first", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, managerId is missing, or the \
+            Idempotency-Key was first used with another body", body = ErrorBody),
+        JsonBodyErrors,
+    )
+)]
 async fn deny_confirm<L: EventLog>(
     state: State<Arc<CommandService<L>>>,
     id: ResourceId,
@@ -58,7 +106,10 @@ async fn decide<L: EventLog>(
 ) -> Result<Response, ApiError> {
     let manager_id = required("managerId", body.parsed.manager_id)?;
     let status = if approve { "CONFIRMED" } else { "DENIED" };
-    let accepted = Accepted::ok(json!({ "confirmId": confirm_id, "confirmStatus": status }));
+    let accepted = Accepted::ok(ConfirmDecidedResponse {
+        confirm_id,
+        confirm_status: status,
+    });
     idempotency::run(
         service.log(),
         headers,

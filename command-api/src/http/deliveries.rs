@@ -6,11 +6,15 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{CommandHeaders, ResourceId};
-use super::idempotency::{self, Accepted};
+use super::idempotency::{self, Accepted, Committed};
+use super::openapi::{CommandErrors, CommandParams};
 use crate::dispatch::CommandService;
 use crate::store::EventLog;
 
@@ -18,13 +22,40 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
     Router::new().route("/deliveries/{id}/cancel", post(cancel_delivery::<L>))
 }
 
+/// `POST /deliveries/{id}/cancel`: the delivery was cancelled.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct DeliveryCancelledResponse {
+    delivery_id: Uuid,
+    #[schema(example = "CANCELLED")]
+    delivery_status: &'static str,
+}
+
+/// Cancel a delivery (staff).
+#[utoipa::path(
+    post,
+    path = "/deliveries/{id}/cancel",
+    tag = "deliveries",
+    params(("id" = Uuid, Path, description = "The delivery's id"), CommandParams),
+    responses(
+        (status = 200, description = "Cancelled", body = Committed<DeliveryCancelledResponse>),
+        (status = 404, description = "No such delivery", body = ErrorBody),
+        (status = 409, description = "The delivery cannot be cancelled now, or a concurrent \
+            command changed it first", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, or the Idempotency-Key was first \
+            used with another body", body = ErrorBody),
+        CommandErrors,
+    )
+)]
 async fn cancel_delivery<L: EventLog>(
     State(service): State<Arc<CommandService<L>>>,
     ResourceId(delivery_id): ResourceId,
     headers: CommandHeaders,
 ) -> Result<Response, ApiError> {
-    let accepted =
-        Accepted::ok(json!({ "deliveryId": delivery_id, "deliveryStatus": "CANCELLED" }));
+    let accepted = Accepted::ok(DeliveryCancelledResponse {
+        delivery_id,
+        delivery_status: "CANCELLED",
+    });
     idempotency::run(
         service.log(),
         headers,

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::RejectionKind;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::dispatch::CommandError;
 use crate::store::StoreError;
@@ -50,11 +51,18 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    /// A stable machine code: clients branch on it, never on the message.
+    #[schema(example = "invalid_field")]
     error: &'a str,
+    /// Human text; for a 422 it names the field.
+    #[schema(example = "qty must be between 1 and 1000")]
     message: String,
+    /// The request field at fault (camelCase), on a 422 about one field.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "qty")]
     field: Option<&'a str>,
 }
 

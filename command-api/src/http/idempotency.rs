@@ -10,7 +10,9 @@ use std::future::Future;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::extract::CommandHeaders;
@@ -25,21 +27,36 @@ pub struct Accepted {
 }
 
 impl Accepted {
-    pub fn created(location: String, body: Value) -> Self {
+    pub fn created(location: String, body: impl Serialize) -> Self {
         Self {
             status: StatusCode::CREATED,
             location: Some(location),
-            body,
+            body: to_value(body),
         }
     }
 
-    pub fn ok(body: Value) -> Self {
+    pub fn ok(body: impl Serialize) -> Self {
         Self {
             status: StatusCode::OK,
             location: None,
-            body,
+            body: to_value(body),
         }
     }
+}
+
+/// The JSON of a command's response struct (plain fields: this cannot fail).
+fn to_value(body: impl Serialize) -> Value {
+    serde_json::to_value(body).unwrap_or_default()
+}
+
+/// A command's success body as sent: the command's own fields and `position`, the
+/// global position of the last event it appended (for read-your-writes).
+#[derive(Serialize, ToSchema)]
+pub struct Committed<T> {
+    #[serde(flatten)]
+    pub body: T,
+    #[schema(example = 42)]
+    pub position: i64,
 }
 
 /// Runs `command` once per idempotency key (or every time without one) and answers
@@ -103,10 +120,10 @@ fn replay(stored: StoredResponse, request_body: &Value) -> Result<Response, ApiE
 }
 
 fn respond(accepted: Accepted, position: i64) -> Response {
-    let mut body = accepted.body;
-    if let Value::Object(fields) = &mut body {
-        fields.insert("position".to_string(), position.into());
-    }
+    let body = Committed {
+        body: accepted.body,
+        position,
+    };
     let mut response = (accepted.status, Json(body)).into_response();
     if let Some(location) = accepted
         .location

@@ -7,11 +7,13 @@ mod deliveries;
 mod error;
 mod extract;
 mod idempotency;
+mod openapi;
 mod operations;
 mod orders;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorBody};
 pub use extract::{CORRELATION_ID, IDEMPOTENCY_KEY};
+pub use openapi::{ApiDoc, HealthDoc};
 
 use std::sync::Arc;
 

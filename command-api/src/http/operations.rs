@@ -7,11 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::dispatch::CommandService;
-use crate::store::EventLog;
+use crate::store::{EventLog, RecordedEvent};
 
 /// The aggregate types whose streams `/admin/streams` shows.
 const AGGREGATE_TYPES: [&str; 6] = [
@@ -33,13 +35,47 @@ pub fn admin<L: EventLog>() -> Router<Arc<CommandService<L>>> {
     Router::new().route("/admin/streams/{aggregate_type}/{id}", get(stream::<L>))
 }
 
-async fn live() -> Json<serde_json::Value> {
-    Json(json!({ "status": "live" }))
+/// A health probe's answer.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// `live` or `ready`.
+    #[schema(example = "ready")]
+    status: &'static str,
 }
 
+/// A stream's events, oldest first.
+#[derive(Serialize, ToSchema)]
+struct StreamEvents {
+    items: Vec<RecordedEvent>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    operation_id = "health_live",
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = Health))
+)]
+async fn live() -> Json<Health> {
+    Json(Health { status: "live" })
+}
+
+/// Readiness: the database answers and its migrations are applied.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    operation_id = "health_ready",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "The database does not answer or migrations are not \
+            applied (`not_ready`)", body = ErrorBody),
+    )
+)]
 async fn ready<L: EventLog>(State(service): State<Arc<CommandService<L>>>) -> Response {
     if service.log().is_ready().await {
-        Json(json!({ "status": "ready" })).into_response()
+        Json(Health { status: "ready" }).into_response()
     } else {
         let body = json!({
             "error": "not_ready",
@@ -49,10 +85,29 @@ async fn ready<L: EventLog>(State(service): State<Arc<CommandService<L>>>) -> Re
     }
 }
 
+/// A stream's events with their metadata (audit, time travel).
+#[utoipa::path(
+    get,
+    path = "/admin/streams/{aggregate_type}/{id}",
+    operation_id = "get_stream",
+    tag = "operations",
+    params(
+        ("aggregate_type" = String, Path, description = "`Order`, `Payment`, `Delivery`, \
+            `Booking`, `Confirm` or `Notification`"),
+        ("id" = String, Path, description = "The aggregate's id"),
+    ),
+    responses(
+        (status = 200, description = "The stream's events, oldest first", body = StreamEvents),
+        (status = 404, description = "An unknown aggregate type (`unknown_aggregate_type`) \
+            or no such stream (`stream_not_found`)", body = ErrorBody),
+        (status = 503, description = "The event store is unavailable", body = ErrorBody,
+            headers(("Retry-After" = u32))),
+    )
+)]
 async fn stream<L: EventLog>(
     State(service): State<Arc<CommandService<L>>>,
     Path((aggregate_type, id)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<StreamEvents>, ApiError> {
     if !AGGREGATE_TYPES.contains(&aggregate_type.as_str()) {
         return Err(ApiError::NotFound {
             code: "unknown_aggregate_type",
@@ -66,5 +121,5 @@ async fn stream<L: EventLog>(
             message: format!("no {aggregate_type} stream with id {id}"),
         });
     }
-    Ok(Json(json!({ "items": events })))
+    Ok(Json(StreamEvents { items: events }))
 }

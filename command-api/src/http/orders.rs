@@ -8,13 +8,15 @@ use axum::routing::post;
 use axum::Router;
 use domain::order::{CancelledBy, PlaceOrder};
 use domain::PayMethod;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{required, CommandHeaders, JsonBody, ResourceId};
-use super::idempotency::{self, Accepted};
+use super::idempotency::{self, Accepted, Committed};
+use super::openapi::{CommandErrors, CommandParams, JsonBodyErrors};
 use crate::dispatch::CommandService;
 use crate::store::EventLog;
 
@@ -24,14 +26,53 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
         .route("/orders/{id}/cancel", post(cancel_order::<L>))
 }
 
-#[derive(Deserialize)]
+/// Every field is required: a missing or null one is a 422 naming it.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PlaceOrderBody {
+    #[schema(value_type = String, required = true, example = "customer-1")]
     customer_id: Option<String>,
+    #[schema(value_type = String, required = true, example = "keyboard")]
     product: Option<String>,
+    #[schema(value_type = i64, required = true, example = 2)]
     qty: Option<i64>,
+    /// The unit price, in the smallest unit of the currency.
+    #[schema(value_type = i64, required = true, example = 1000)]
     price: Option<i64>,
+    #[schema(value_type = PayMethodName, required = true)]
     pay_method: Option<PayMethod>,
+}
+
+// [`PayMethod`]'s wire names, for the OpenAPI document only (the domain carries no web
+// derives); a test checks that the domain accepts each of them.
+/// How the customer pays.
+#[derive(ToSchema)]
+#[schema(as = PayMethod)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)]
+enum PayMethodName {
+    Card,
+    Bank,
+    Point,
+}
+
+/// `POST /orders`: the order was placed and its payment approved.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct OrderPlacedResponse {
+    order_id: Uuid,
+    payment_id: Uuid,
+    #[schema(example = "PLACED")]
+    order_status: &'static str,
+}
+
+/// `POST /orders/{id}/cancel`: the order was cancelled.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct OrderCancelledResponse {
+    order_id: Uuid,
+    #[schema(example = "CANCELLED")]
+    order_status: &'static str,
 }
 
 impl TryFrom<PlaceOrderBody> for PlaceOrder {
@@ -48,6 +89,27 @@ impl TryFrom<PlaceOrderBody> for PlaceOrder {
     }
 }
 
+/// Place an order and pay for it.
+///
+/// The order's orderList row is at `Location` once the projector has applied
+/// `position` (read it with `?minPosition=`).
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    params(CommandParams),
+    request_body = PlaceOrderBody,
+    responses(
+        (status = 201, description = "Placed and paid", body = Committed<OrderPlacedResponse>,
+            headers(("Location" = String, description = "The order's orderList row"))),
+        (status = 402, description = "The payment was refused", body = ErrorBody),
+        (status = 409, description = "A concurrent command changed a stream first",
+            body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid (`field` names it), or the \
+            Idempotency-Key was first used with another body", body = ErrorBody),
+        JsonBodyErrors,
+    )
+)]
 async fn place_order<L: EventLog>(
     State(service): State<Arc<CommandService<L>>>,
     headers: CommandHeaders,
@@ -57,7 +119,11 @@ async fn place_order<L: EventLog>(
     let (order_id, payment_id) = (Uuid::now_v7(), Uuid::now_v7());
     let accepted = Accepted::created(
         format!("/orderLists/{order_id}"),
-        json!({ "orderId": order_id, "paymentId": payment_id, "orderStatus": "PLACED" }),
+        OrderPlacedResponse {
+            order_id,
+            payment_id,
+            order_status: "PLACED",
+        },
     );
     idempotency::run(
         service.log(),
@@ -74,12 +140,31 @@ async fn place_order<L: EventLog>(
     .await
 }
 
+/// Cancel an order (the customer's).
+#[utoipa::path(
+    post,
+    path = "/orders/{id}/cancel",
+    tag = "orders",
+    params(("id" = Uuid, Path, description = "The order's id"), CommandParams),
+    responses(
+        (status = 200, description = "Cancelled", body = Committed<OrderCancelledResponse>),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "The order is already cancelled, or a concurrent \
+            command changed it first", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, or the Idempotency-Key was first \
+            used with another body", body = ErrorBody),
+        CommandErrors,
+    )
+)]
 async fn cancel_order<L: EventLog>(
     State(service): State<Arc<CommandService<L>>>,
     ResourceId(order_id): ResourceId,
     headers: CommandHeaders,
 ) -> Result<Response, ApiError> {
-    let accepted = Accepted::ok(json!({ "orderId": order_id, "orderStatus": "CANCELLED" }));
+    let accepted = Accepted::ok(OrderCancelledResponse {
+        order_id,
+        order_status: "CANCELLED",
+    });
     idempotency::run(
         service.log(),
         headers,
@@ -93,4 +178,21 @@ async fn cancel_order<L: EventLog>(
         },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+
+    use super::*;
+
+    #[test]
+    fn the_documented_pay_methods_are_the_domains() {
+        let schema = serde_json::to_value(PayMethodName::schema()).expect("a schema");
+        let names = schema["enum"].as_array().expect("an enum of names");
+        assert_eq!(names.len(), 3);
+        for name in names {
+            serde_json::from_value::<PayMethod>(name.clone()).expect("a domain PayMethod");
+        }
+    }
 }

@@ -83,7 +83,7 @@ pub struct StoredResponse {
 }
 
 /// An event as stored, with its place in the global log.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordedEvent {
     pub global_position: i64,
@@ -92,7 +92,11 @@ pub struct RecordedEvent {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
+    /// The event's own fields, as its type and version define them.
+    #[schema(value_type = Object)]
     pub payload: Value,
+    /// `eventId`, `correlationId` and `causationId`.
+    #[schema(value_type = Object)]
     pub metadata: Value,
     pub recorded_at: DateTime<Utc>,
 }

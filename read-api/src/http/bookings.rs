@@ -8,9 +8,13 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::freshness::{Freshness, MinPosition};
+use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
 use super::params::{one_of, positive, user_id, Paging, ResourceId};
+use super::ReadState;
 use super::{page_response, resource_response};
 use crate::page::Page;
 use crate::store::{Arg, BookingRow, ViewRow, ViewStore};
@@ -19,24 +23,48 @@ const VIEW: &str = "bookingList";
 const TABLE: &str = "booking_list";
 const CONFIRM_STATUSES: &[&str] = &["BOOKED", "CONFIRMED", "DENIED", "DELETED"];
 
-pub fn router() -> Router<ViewStore> {
+pub(super) fn router() -> Router<ReadState> {
     Router::new()
         .route("/bookingLists", get(list))
         .route("/bookingLists/{id}", get(one))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this room's bookings (a positive integer).
+    #[param(value_type = i64, required = false)]
     room_id: Option<String>,
+    /// Only this user's bookings.
     user_id: Option<String>,
+    /// Only bookings whose confirm is `BOOKED`, `CONFIRMED`, `DENIED` or `DELETED`.
     confirm_status: Option<String>,
+    /// Rows per page: 1 to 500, default 50.
+    #[param(value_type = i64, required = false)]
     limit: Option<String>,
+    /// The `next` cursor of the previous page.
     after: Option<String>,
 }
 
+/// A page of bookingList rows, in bookingId order.
+#[utoipa::path(
+    get,
+    path = "/bookingLists",
+    operation_id = "list_bookings",
+    tag = "bookingLists",
+    params(ListQuery, MinPositionQuery, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of rows", body = Page<BookingRow>, headers(
+            ("X-Projection-Position" = i64, description = "The view's position when read"),
+        )),
+        ReadErrors,
+    )
+)]
 async fn list(
     State(store): State<ViewStore>,
+    State(freshness): State<Freshness>,
+    MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
@@ -52,26 +80,47 @@ async fn list(
         let status = one_of("confirmStatus", status, CONFIRM_STATUSES)?;
         filters.push(("confirm_status", Arg::Text(status)));
     }
-    let position = store.position(VIEW).await?;
-    let rows = store
-        .rows::<BookingRow>(&paging.query::<BookingRow>(TABLE, filters))
-        .await?;
+    freshness.wait(&store, VIEW, min).await?;
+    let query = paging.query::<BookingRow>(TABLE, filters);
+    let (rows, position) = store.rows::<BookingRow>(VIEW, &query).await?;
     let page = Page::from_rows(rows, paging.limit, BookingRow::key);
     Ok(page_response(position, page))
 }
 
+/// One bookingList row.
+#[utoipa::path(
+    get,
+    path = "/bookingLists/{id}",
+    operation_id = "get_booking",
+    tag = "bookingLists",
+    params(
+        ("id" = Uuid, Path, description = "The booking's id"),
+        MinPositionQuery, MinPositionHeader, IfNoneMatch,
+    ),
+    responses(
+        (status = 200, description = "The row", body = BookingRow, headers(
+            ("ETag" = String, description = "The position of the last event applied to it"),
+            ("X-Projection-Position" = i64, description = "The view's position when read"),
+        )),
+        (status = 304, description = "The client's `If-None-Match` names the current ETag"),
+        (status = 404, description = "No such booking (`booking_not_found`)", body = ErrorBody,
+            headers(("X-Projection-Position" = i64, description = "The view's position"))),
+        ReadErrors,
+    )
+)]
 async fn one(
     State(store): State<ViewStore>,
+    State(freshness): State<Freshness>,
+    MinPosition(min): MinPosition,
     ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let position = store.position(VIEW).await?;
-    let row: BookingRow = store
-        .row(TABLE, &id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound {
-            code: "booking_not_found",
-            message: format!("no booking {id} in bookingList"),
-        })?;
+    freshness.wait(&store, VIEW, min).await?;
+    let (row, position) = store.row::<BookingRow>(VIEW, TABLE, &id).await?;
+    let row = row.ok_or_else(|| ApiError::NotFound {
+        code: "booking_not_found",
+        message: format!("no booking {id} in bookingList"),
+        position,
+    })?;
     Ok(resource_response(&headers, position, row.position, &row))
 }

@@ -5,6 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Seconds a client should wait before retrying when the database is unavailable.
 const RETRY_AFTER_SECONDS: &str = "1";
@@ -20,20 +21,39 @@ pub enum ApiError {
         field: &'static str,
         message: String,
     },
+    /// No such row in a view that had applied up to `position`.
     #[error("{message}")]
-    NotFound { code: &'static str, message: String },
+    NotFound {
+        code: &'static str,
+        message: String,
+        position: i64,
+    },
     #[error("the view store is unavailable; retry shortly")]
     Unavailable,
+    /// The view had not applied the position the read asked for within the bound.
+    #[error("{view} has not applied position {wanted} yet (it is at {position}); retry shortly")]
+    Behind {
+        view: &'static str,
+        position: i64,
+        wanted: i64,
+    },
     /// A bug or corrupt data: logged in full, answered without detail.
     #[error("internal error")]
     Internal(#[source] sqlx::Error),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    /// A stable machine code: clients branch on it, never on the message.
+    #[schema(example = "invalid_field")]
     error: &'a str,
+    /// Human text; for a 422 it names the field.
+    #[schema(example = "limit must be 1 to 500")]
     message: String,
+    /// The parameter at fault, on a 422.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "limit")]
     field: Option<&'a str>,
 }
 
@@ -51,6 +71,7 @@ impl ApiError {
             Self::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             Self::NotFound { code, .. } => (StatusCode::NOT_FOUND, code),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Behind { .. } => (StatusCode::SERVICE_UNAVAILABLE, "view_behind"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -95,6 +116,11 @@ impl IntoResponse for ApiError {
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECONDS),
             );
+        }
+        if let Self::Behind { position, .. } | Self::NotFound { position, .. } = self {
+            response
+                .headers_mut()
+                .insert(super::PROJECTION_POSITION, HeaderValue::from(position));
         }
         response
     }

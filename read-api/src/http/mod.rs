@@ -6,13 +6,18 @@
 
 mod bookings;
 mod error;
+mod freshness;
 mod mypages;
 mod notifications;
+mod openapi;
 mod orders;
 mod params;
 
 pub use error::ApiError;
+pub use freshness::{Freshness, MIN_POSITION};
+pub use openapi::ApiDoc;
 
+use axum::extract::FromRef;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -24,14 +29,33 @@ use crate::store::ViewStore;
 /// The header naming the view position a read reflects.
 pub const PROJECTION_POSITION: HeaderName = HeaderName::from_static("x-projection-position");
 
+/// What every read handler may use.
+#[derive(Clone)]
+struct ReadState {
+    store: ViewStore,
+    freshness: Freshness,
+}
+
+impl FromRef<ReadState> for ViewStore {
+    fn from_ref(state: &ReadState) -> Self {
+        state.store.clone()
+    }
+}
+
+impl FromRef<ReadState> for Freshness {
+    fn from_ref(state: &ReadState) -> Self {
+        state.freshness.clone()
+    }
+}
+
 /// Every read route over `store`, without cross-cutting layers (the binary adds them).
-pub fn routes(store: ViewStore) -> Router {
+pub fn routes(store: ViewStore, freshness: Freshness) -> Router {
     Router::new()
         .merge(orders::router())
         .merge(bookings::router())
         .merge(mypages::router())
         .merge(notifications::router())
-        .with_state(store)
+        .with_state(ReadState { store, freshness })
 }
 
 /// A page of a list read.

@@ -7,20 +7,24 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
+use super::freshness::{Freshness, MinPosition};
+use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
 use super::params::UserId;
 use super::resource_response;
+use super::ReadState;
 use crate::store::{Arg, BookingRow, NotificationRow, OrderRow, RowQuery, ViewRow, ViewStore};
 
 const VIEW: &str = "mypage";
 
-pub fn router() -> Router<ViewStore> {
+pub(super) fn router() -> Router<ReadState> {
     Router::new().route("/mypages/{id}", get(one))
 }
 
 /// A user's page; `position` and `updatedAt` are those of its latest change.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct MyPage {
     user_id: String,
@@ -31,12 +35,34 @@ struct MyPage {
     updated_at: Option<String>,
 }
 
+/// A user's page: their orders, bookings and 20 latest notifications.
+#[utoipa::path(
+    get,
+    path = "/mypages/{id}",
+    operation_id = "get_mypage",
+    tag = "mypages",
+    params(
+        ("id" = String, Path, description = "The user's id (1 to 64 characters)"),
+        MinPositionQuery, MinPositionHeader, IfNoneMatch,
+    ),
+    responses(
+        (status = 200, description = "The page (empty lists before the user's first order \
+            or booking)", body = MyPage, headers(
+            ("ETag" = String, description = "The position of the page's latest change"),
+            ("X-Projection-Position" = i64, description = "The view's position when read"),
+        )),
+        (status = 304, description = "The client's `If-None-Match` names the current ETag"),
+        ReadErrors,
+    )
+)]
 async fn one(
     State(store): State<ViewStore>,
+    State(freshness): State<Freshness>,
+    MinPosition(min): MinPosition,
     UserId(user_id): UserId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let position = store.position(VIEW).await?;
+    freshness.wait(&store, VIEW, min).await?;
     let owned = |table, order_by| RowQuery {
         table,
         filters: vec![("user_id", Arg::Text(user_id.clone()))],
@@ -44,15 +70,17 @@ async fn one(
         order_by,
         limit: None,
     };
-    let orders: Vec<OrderRow> = store.rows(&owned("mypage_orders", OrderRow::KEY)).await?;
-    let bookings: Vec<BookingRow> = store
-        .rows(&owned("mypage_bookings", BookingRow::KEY))
+    // The page's position is the one read with its first table: the other two are
+    // read after it, so they are at least as fresh.
+    let (orders, position) = store
+        .rows::<OrderRow>(VIEW, &owned("mypage_orders", OrderRow::KEY))
         .await?;
-    let notifications: Vec<NotificationRow> = store
-        .rows(&owned(
-            "mypage_notifications",
-            "send_dtm DESC, position DESC",
-        ))
+    let (bookings, _) = store
+        .rows::<BookingRow>(VIEW, &owned("mypage_bookings", BookingRow::KEY))
+        .await?;
+    let newest_first = "send_dtm DESC, position DESC";
+    let (notifications, _) = store
+        .rows::<NotificationRow>(VIEW, &owned("mypage_notifications", newest_first))
         .await?;
     let latest = orders
         .iter()

@@ -6,30 +6,55 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::error::ApiError;
+use super::freshness::{Freshness, MinPosition};
+use super::openapi::{MinPositionHeader, MinPositionQuery, ReadErrors};
 use super::page_response;
 use super::params::{user_id, Paging};
+use super::ReadState;
 use crate::page::Page;
 use crate::store::{Arg, NotificationRow, ViewRow, ViewStore};
 
 const VIEW: &str = "notifications";
 const TABLE: &str = "notifications";
 
-pub fn router() -> Router<ViewStore> {
+pub(super) fn router() -> Router<ReadState> {
     Router::new().route("/notifications", get(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this user's notifications.
     user_id: Option<String>,
+    /// Rows per page: 1 to 500, default 50.
+    #[param(value_type = i64, required = false)]
     limit: Option<String>,
+    /// The `next` cursor of the previous page.
     after: Option<String>,
 }
 
+/// A page of notifications, in notificationId order.
+#[utoipa::path(
+    get,
+    path = "/notifications",
+    operation_id = "list_notifications",
+    tag = "notifications",
+    params(ListQuery, MinPositionQuery, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of rows", body = Page<NotificationRow>, headers(
+            ("X-Projection-Position" = i64, description = "The view's position when read"),
+        )),
+        ReadErrors,
+    )
+)]
 async fn list(
     State(store): State<ViewStore>,
+    State(freshness): State<Freshness>,
+    MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
@@ -38,10 +63,9 @@ async fn list(
     if let Some(user) = query.user_id {
         filters.push(("user_id", Arg::Text(user_id("userId", user)?)));
     }
-    let position = store.position(VIEW).await?;
-    let rows = store
-        .rows::<NotificationRow>(&paging.query::<NotificationRow>(TABLE, filters))
-        .await?;
+    freshness.wait(&store, VIEW, min).await?;
+    let query = paging.query::<NotificationRow>(TABLE, filters);
+    let (rows, position) = store.rows::<NotificationRow>(VIEW, &query).await?;
     let page = Page::from_rows(rows, paging.limit, NotificationRow::key);
     Ok(page_response(position, page))
 }

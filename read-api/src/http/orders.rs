@@ -7,9 +7,13 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::freshness::{Freshness, MinPosition};
+use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
 use super::params::{one_of, user_id, Paging, ResourceId};
+use super::ReadState;
 use super::{page_response, resource_response};
 use crate::page::Page;
 use crate::store::{Arg, OrderRow, ViewRow, ViewStore};
@@ -18,23 +22,45 @@ const VIEW: &str = "orderList";
 const TABLE: &str = "order_list";
 const ORDER_STATUSES: &[&str] = &["PLACED", "CANCELLED"];
 
-pub fn router() -> Router<ViewStore> {
+pub(super) fn router() -> Router<ReadState> {
     Router::new()
         .route("/orderLists", get(list))
         .route("/orderLists/{id}", get(one))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this customer's orders.
     customer_id: Option<String>,
+    /// Only orders in this status: `PLACED` or `CANCELLED`.
     status: Option<String>,
+    /// Rows per page: 1 to 500, default 50.
+    #[param(value_type = i64, required = false)]
     limit: Option<String>,
+    /// The `next` cursor of the previous page.
     after: Option<String>,
 }
 
+/// A page of orderList rows, in orderId order.
+#[utoipa::path(
+    get,
+    path = "/orderLists",
+    operation_id = "list_orders",
+    tag = "orderLists",
+    params(ListQuery, MinPositionQuery, MinPositionHeader),
+    responses(
+        (status = 200, description = "A page of rows", body = Page<OrderRow>, headers(
+            ("X-Projection-Position" = i64, description = "The view's position when read"),
+        )),
+        ReadErrors,
+    )
+)]
 async fn list(
     State(store): State<ViewStore>,
+    State(freshness): State<Freshness>,
+    MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
@@ -48,26 +74,47 @@ async fn list(
         let status = one_of("status", status, ORDER_STATUSES)?;
         filters.push(("order_status", Arg::Text(status)));
     }
-    let position = store.position(VIEW).await?;
-    let rows = store
-        .rows::<OrderRow>(&paging.query::<OrderRow>(TABLE, filters))
-        .await?;
+    freshness.wait(&store, VIEW, min).await?;
+    let query = paging.query::<OrderRow>(TABLE, filters);
+    let (rows, position) = store.rows::<OrderRow>(VIEW, &query).await?;
     let page = Page::from_rows(rows, paging.limit, OrderRow::key);
     Ok(page_response(position, page))
 }
 
+/// One orderList row.
+#[utoipa::path(
+    get,
+    path = "/orderLists/{id}",
+    operation_id = "get_order",
+    tag = "orderLists",
+    params(
+        ("id" = Uuid, Path, description = "The order's id"),
+        MinPositionQuery, MinPositionHeader, IfNoneMatch,
+    ),
+    responses(
+        (status = 200, description = "The row", body = OrderRow, headers(
+            ("ETag" = String, description = "The position of the last event applied to it"),
+            ("X-Projection-Position" = i64, description = "The view's position when read"),
+        )),
+        (status = 304, description = "The client's `If-None-Match` names the current ETag"),
+        (status = 404, description = "No such order (`order_not_found`)", body = ErrorBody,
+            headers(("X-Projection-Position" = i64, description = "The view's position"))),
+        ReadErrors,
+    )
+)]
 async fn one(
     State(store): State<ViewStore>,
+    State(freshness): State<Freshness>,
+    MinPosition(min): MinPosition,
     ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let position = store.position(VIEW).await?;
-    let row: OrderRow = store
-        .row(TABLE, &id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound {
-            code: "order_not_found",
-            message: format!("no order {id} in orderList"),
-        })?;
+    freshness.wait(&store, VIEW, min).await?;
+    let (row, position) = store.row::<OrderRow>(VIEW, TABLE, &id).await?;
+    let row = row.ok_or_else(|| ApiError::NotFound {
+        code: "order_not_found",
+        message: format!("no order {id} in orderList"),
+        position,
+    })?;
     Ok(resource_response(&headers, position, row.position, &row))
 }

@@ -1,0 +1,124 @@
+//! Read-your-writes: a read that names a position (`?minPosition=N`, or the header
+//! `X-Min-Position: N`) waits until its view has applied it, woken by the projector's
+//! progress (in-process, or `LISTEN` in a process of its own) and re-checking at
+//! [`RECHECK`] in case a wake-up was lost. Past the bound it answers 503 with
+//! `Retry-After` and the view's current position.
+
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::HeaderName;
+use serde::Deserialize;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::error::ApiError;
+use crate::store::ViewStore;
+
+/// The header a client may name its position in instead of the query.
+pub const MIN_POSITION: HeaderName = HeaderName::from_static("x-min-position");
+/// How often a waiting read re-checks the view without a wake-up.
+const RECHECK: Duration = Duration::from_millis(50);
+
+/// How long reads wait for a position, and what wakes them.
+#[derive(Clone)]
+pub struct Freshness {
+    bound: Duration,
+    progress: Option<watch::Receiver<i64>>,
+}
+
+impl Freshness {
+    /// Reads wait at most `bound`, re-checking every 50 ms until [`Self::woken_by`].
+    pub fn new(bound: Duration) -> Self {
+        Self {
+            bound,
+            progress: None,
+        }
+    }
+
+    /// Wakes waiting reads whenever `progress` changes (a projector committed a batch).
+    pub fn woken_by(mut self, progress: watch::Receiver<i64>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Returns once the view has applied `min`, at once when the read names none.
+    pub async fn wait(
+        &self,
+        store: &ViewStore,
+        view: &'static str,
+        min: Option<i64>,
+    ) -> Result<(), ApiError> {
+        let Some(min) = min else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + self.bound;
+        let mut progress = self.progress.clone();
+        loop {
+            if let Some(progress) = &mut progress {
+                progress.borrow_and_update();
+            }
+            if store.has_applied(view, min).await? {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(ApiError::Behind {
+                    view,
+                    position: store.position(view).await?,
+                    wanted: min,
+                });
+            }
+            let pause = RECHECK.min(deadline - now);
+            match &mut progress {
+                Some(progress) => {
+                    let _ = tokio::time::timeout(pause, progress.changed()).await;
+                }
+                None => tokio::time::sleep(pause).await,
+            }
+        }
+    }
+}
+
+/// The position a read must reflect, if it names one.
+pub struct MinPosition(pub Option<i64>);
+
+#[derive(Deserialize)]
+struct MinPositionQuery {
+    #[serde(rename = "minPosition")]
+    min_position: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MinPosition {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query: Result<Query<MinPositionQuery>, QueryRejection> =
+            Query::try_from_uri(&parts.uri);
+        let Query(query) = query?;
+        if let Some(raw) = query.min_position {
+            return position("minPosition", &raw).map(|n| Self(Some(n)));
+        }
+        match parts.headers.get(MIN_POSITION) {
+            None => Ok(Self(None)),
+            Some(value) => {
+                let raw = value.to_str().unwrap_or_default();
+                position("X-Min-Position", raw).map(|n| Self(Some(n)))
+            }
+        }
+    }
+}
+
+fn position(field: &'static str, raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|position| *position >= 0)
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                field,
+                format!("{field} must be a position (an integer ≥ 0)"),
+            )
+        })
+}

@@ -1,0 +1,198 @@
+//! `strata bench reads`: the read API over HTTP against the same queries through sqlx
+//! (the raw ceiling), in the same run, over orders bulk-loaded into orderList.
+//!
+//! Two reads: one order by id (`GET /orderLists/{id}`), and one page of a customer's
+//! orders (`GET /orderLists?customerId=…`, 50 rows of the 1,000 customers' 100 orders
+//! each). Requests walk the loaded ids and customers in a scattered order.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::bail;
+use projections::{Projector, ViewName};
+use read_api::Freshness;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use super::projection::load_orders;
+use super::{millis, timed, Run, READ_WAIT};
+use crate::admin::REBUILD_BATCH;
+use crate::{serve, Backend};
+
+/// Customers the bulk load spreads orders over (`bench-0` … `bench-999`).
+const CUSTOMERS: usize = 1_000;
+/// A step through the ids that visits them all in a scattered order (a prime).
+const STRIDE: usize = 7_919;
+/// What the page read asks for.
+const PAGE_LIMIT: i64 = 50;
+
+/// One of the two reads measured.
+#[derive(Clone, Copy)]
+enum Read {
+    OneOrder,
+    CustomerPage,
+}
+
+impl Read {
+    fn name(self) -> &'static str {
+        match self {
+            Self::OneOrder => "GET /orderLists/{id}",
+            Self::CustomerPage => "GET /orderLists?customerId=",
+        }
+    }
+
+    /// The key the `n`th request asks for.
+    fn key(self, ids: &[String], n: usize) -> String {
+        match self {
+            Self::OneOrder => ids[(n * STRIDE) % ids.len()].clone(),
+            Self::CustomerPage => format!("bench-{}", (n * STRIDE) % CUSTOMERS),
+        }
+    }
+
+    fn path(self, key: &str) -> String {
+        match self {
+            Self::OneOrder => format!("/orderLists/{key}"),
+            Self::CustomerPage => format!("/orderLists?customerId={key}&limit={PAGE_LIMIT}"),
+        }
+    }
+
+    /// The query the read API runs for this read, with the key as `$1`.
+    fn sql(self) -> String {
+        let columns = "order_id, customer_id, product, qty, price, pay_method, order_status, \
+            cancelled_by, payment_id, payment_status, delivery_id, delivery_status, position, \
+            updated_at";
+        match self {
+            Self::OneOrder => format!("SELECT {columns} FROM order_list WHERE order_id = $1"),
+            Self::CustomerPage => format!(
+                "SELECT {columns} FROM order_list WHERE customer_id = $1 ORDER BY order_id LIMIT {}",
+                PAGE_LIMIT + 1
+            ),
+        }
+    }
+}
+
+pub async fn reads(
+    backend: &Backend,
+    orders: i64,
+    concurrency: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let Backend::Postgres(service) = backend else {
+        bail!("strata bench needs the PostgreSQL backend");
+    };
+    let pool = service.log().pool().clone();
+    let ids = loaded_orders(backend, &pool, orders).await?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let router = backend.api_router(Freshness::new(READ_WAIT)).await?;
+    let server = tokio::spawn(serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+    let duration = Duration::from_secs(seconds);
+    println!(
+        "strata bench reads: {} orders, {concurrency} clients, {seconds}s each",
+        ids.len()
+    );
+    println!(
+        "{:<28} {:>10} {:>8} {:>8} {:>10} {:>8} {:>8} {:>7}",
+        "read", "HTTP/s", "p50 ms", "p99 ms", "sqlx/s", "p50 ms", "p99 ms", "ratio"
+    );
+    let ids = Arc::new(ids);
+    for read in [Read::OneOrder, Read::CustomerPage] {
+        let http = over_http(&address, read, ids.clone(), concurrency, duration).await?;
+        let raw = through_sqlx(&pool, read, ids.clone(), concurrency, duration).await?;
+        println!(
+            "{:<28} {:>10.0} {:>8.2} {:>8.2} {:>10.0} {:>8.2} {:>8.2} {:>7.2}",
+            read.name(),
+            http.per_second(),
+            millis(http.percentile(0.50)),
+            millis(http.percentile(0.99)),
+            raw.per_second(),
+            millis(raw.percentile(0.50)),
+            millis(raw.percentile(0.99)),
+            http.per_second() / raw.per_second(),
+        );
+    }
+    let _ = stop.send(());
+    server.await??;
+    Ok(())
+}
+
+/// The ids of `orders` orders in orderList, bulk-loading and projecting what is missing.
+async fn loaded_orders(
+    backend: &Backend,
+    pool: &PgPool,
+    orders: i64,
+) -> anyhow::Result<Vec<String>> {
+    let store = backend.projection_store().await?;
+    let projector = Projector::new(store, vec![ViewName::OrderList]).with_batch_size(REBUILD_BATCH);
+    projector.catch_up(ViewName::OrderList).await?;
+    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM order_list")
+        .fetch_one(pool)
+        .await?;
+    if have < orders {
+        load_orders(pool, orders - have).await?;
+        projector.catch_up(ViewName::OrderList).await?;
+    }
+    Ok(
+        sqlx::query_scalar("SELECT order_id FROM order_list ORDER BY order_id LIMIT $1")
+            .bind(orders)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+async fn over_http(
+    address: &str,
+    read: Read,
+    ids: Arc<Vec<String>>,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Run> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+    let (address, next) = (address.to_string(), Arc::new(AtomicUsize::new(0)));
+    timed(concurrency, duration, move || {
+        let key = read.key(&ids, next.fetch_add(1, Ordering::Relaxed));
+        let (client, url) = (client.clone(), format!("{address}{}", read.path(&key)));
+        async move {
+            let response = client.get(&url).send().await?;
+            if !response.status().is_success() {
+                bail!("GET {url} answered {}", response.status());
+            }
+            response.bytes().await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+async fn through_sqlx(
+    pool: &PgPool,
+    read: Read,
+    ids: Arc<Vec<String>>,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Run> {
+    let (pool, sql, next) = (
+        pool.clone(),
+        Arc::new(read.sql()),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    timed(concurrency, duration, move || {
+        let key = read.key(&ids, next.fetch_add(1, Ordering::Relaxed));
+        let (pool, sql) = (pool.clone(), sql.clone());
+        async move {
+            let rows = sqlx::query(&sql).bind(key).fetch_all(&pool).await?;
+            if rows.is_empty() {
+                bail!("the read found no rows");
+            }
+            Ok(())
+        }
+    })
+    .await
+}

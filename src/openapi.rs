@@ -1,0 +1,45 @@
+//! The OpenAPI document each process mode serves at `/openapi.json`, with a page to
+//! browse it at `/docs`. Each crate generates its part from its handlers' annotations
+//! (`command_api::http::ApiDoc`, `read_api::http::ApiDoc`, [`crate::admin::AdminDoc`]);
+//! this module only merges the parts a process serves.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::OpenApi;
+use utoipa::OpenApi as _;
+use utoipa_scalar::{Scalar, Servable};
+
+use crate::admin::AdminDoc;
+
+/// Everything in one (`strata serve`): commands, reads, `/admin/*` and `/health/*`.
+pub fn all() -> OpenApi {
+    let mut doc = command().merge_from(read_api::http::ApiDoc::openapi());
+    doc.info.title = "strata API".to_string();
+    doc.info.description = Some(
+        "Commands, reads over the materialized views, and operations. Every error is JSON \
+         `{error, message, field?}` with a stable `error` code."
+            .to_string(),
+    );
+    doc
+}
+
+/// The command API with `/admin/*` and `/health/*` (`strata command-api`).
+pub fn command() -> OpenApi {
+    command_api::http::ApiDoc::openapi().merge_from(AdminDoc::openapi())
+}
+
+/// The read API with `/health/*` (`strata read-api`).
+pub fn read() -> OpenApi {
+    read_api::http::ApiDoc::openapi().merge_from(command_api::http::HealthDoc::openapi())
+}
+
+/// `GET /openapi.json` (the document) and `GET /docs` (a page to browse it).
+pub fn routes(doc: OpenApi) -> Router {
+    let page = Scalar::with_url("/docs", doc.clone()).title(doc.info.title.clone());
+    Router::new()
+        .route(
+            "/openapi.json",
+            get(move || std::future::ready(Json(doc.clone()))),
+        )
+        .merge(page)
+}

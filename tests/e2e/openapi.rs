@@ -1,0 +1,143 @@
+//! The OpenAPI documents: every route of SPEC §4 is in the one `strata serve` serves,
+//! every operation in it is routed, each split process serves its own part, and `/docs`
+//! is a page. The documents do not depend on the store, so this runs on SQLite only.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::support::{Store, TestApp};
+
+/// SPEC §4's commands, reads and operations, with the path templates the routes declare.
+const SPEC_ROUTES: [(&str, &str); 18] = [
+    ("post", "/orders"),
+    ("post", "/orders/{id}/cancel"),
+    ("post", "/deliveries/{id}/cancel"),
+    ("post", "/bookings"),
+    ("post", "/bookings/{id}/cancel"),
+    ("post", "/confirms/{id}/complete"),
+    ("post", "/confirms/{id}/deny"),
+    ("get", "/orderLists"),
+    ("get", "/orderLists/{id}"),
+    ("get", "/mypages/{id}"),
+    ("get", "/bookingLists"),
+    ("get", "/bookingLists/{id}"),
+    ("get", "/notifications"),
+    ("get", "/health/live"),
+    ("get", "/health/ready"),
+    ("get", "/admin/projections"),
+    ("post", "/admin/projections/{name}/rebuild"),
+    ("get", "/admin/streams/{aggregate_type}/{id}"),
+];
+
+#[tokio::test]
+async fn the_openapi_document_has_every_route_and_docs_is_a_page() {
+    let app = TestApp::spawn(Store::Sqlite).await;
+    let reply = app.get("/openapi.json").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("application/json")));
+    let doc = reply.body;
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+
+    let missing: Vec<_> = SPEC_ROUTES
+        .iter()
+        .filter(|(method, path)| doc["paths"][path][method].is_null())
+        .collect();
+    assert!(missing.is_empty(), "not in /openapi.json: {missing:?}");
+
+    // The other way round: every documented operation is one the server routes.
+    for (method, path) in operations(&doc) {
+        let url = format!("{}{}", app.address, with_sample_parameters(&path));
+        let request = match method.as_str() {
+            "get" => app.client.get(url),
+            "post" => app.client.post(url),
+            other => panic!("{other} {path}: a method no route uses"),
+        };
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_ne!(body["error"], "route_not_found", "{method} {path}");
+    }
+
+    let docs = app
+        .client
+        .get(format!("{}/docs", app.address))
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(docs.status(), StatusCode::OK);
+    let content_type = docs.headers()["content-type"].to_str().expect("ASCII");
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(docs.text().await.expect("a body").contains("<html"));
+}
+
+#[tokio::test]
+async fn each_split_process_serves_the_document_of_its_own_routes() {
+    let app = TestApp::spawn(Store::Sqlite).await;
+    let commands = app.backend.command_api_router().await.expect("router");
+    let freshness = read_api::Freshness::new(Duration::from_secs(2));
+    let reads = app.backend.read_api_router(freshness);
+
+    let command_doc = openapi_of(commands).await;
+    let read_doc = openapi_of(reads).await;
+    for (method, path) in SPEC_ROUTES {
+        let is_read = method == "get"
+            && ["/orderLists", "/mypages", "/bookingLists", "/notifications"]
+                .iter()
+                .any(|prefix| path.starts_with(prefix));
+        let is_health = path.starts_with("/health/");
+        let in_command = !command_doc["paths"][path][method].is_null();
+        let in_read = !read_doc["paths"][path][method].is_null();
+        assert_eq!(
+            in_command, !is_read,
+            "{method} {path} in the command API's document"
+        );
+        assert_eq!(
+            in_read,
+            is_read || is_health,
+            "{method} {path} in the read API's document"
+        );
+    }
+}
+
+/// Every `(method, path)` under `paths`.
+fn operations(doc: &Value) -> Vec<(String, String)> {
+    let paths = doc["paths"].as_object().expect("paths");
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let methods = item.as_object().expect("a path item");
+            methods.keys().map(|method| (method.clone(), path.clone()))
+        })
+        .collect()
+}
+
+/// `path` with each `{parameter}` replaced by a value of the right shape.
+fn with_sample_parameters(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match segment {
+            "{aggregate_type}" => "Order",
+            "{name}" => "noSuchView",
+            s if s.starts_with('{') => "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            s => s,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Serves `router` on a port of its own and fetches its `/openapi.json`.
+async fn openapi_of(router: axum::Router) -> Value {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(strata::serve(listener, router, std::future::pending()));
+    let response = reqwest::get(format!("http://{address}/openapi.json"))
+        .await
+        .expect("request sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("a JSON document")
+}

@@ -3,7 +3,9 @@
 //!
 //! Two reads: one order by id (`GET /orderLists/{id}`), and one page of a customer's
 //! orders (`GET /orderLists?customerId=…`, 50 rows of the 1,000 customers' 100 orders
-//! each). Requests walk the loaded ids and customers in a scattered order.
+//! each). Requests walk the loaded ids and customers in a scattered order. The ceiling
+//! runs the read API's own statement through its store (`ViewStore`), so the two differ
+//! by HTTP alone: routing, middleware, JSON, and the client on the same cores.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -11,7 +13,8 @@ use std::time::Duration;
 
 use anyhow::bail;
 use projections::{Projector, ViewName};
-use read_api::Freshness;
+use read_api::store::{Arg, OrderRow, RowQuery, ViewRow};
+use read_api::{Freshness, ViewStore};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -25,6 +28,8 @@ use crate::{serve, Backend};
 const CUSTOMERS: usize = 1_000;
 /// A step through the ids that visits them all in a scattered order (a prime).
 const STRIDE: usize = 7_919;
+/// The view both reads are served from.
+const VIEW: &str = "orderList";
 /// What the page read asks for.
 const PAGE_LIMIT: i64 = 50;
 
@@ -58,17 +63,18 @@ impl Read {
         }
     }
 
-    /// The query the read API runs for this read, with the key as `$1`.
-    fn sql(self) -> String {
-        let columns = "order_id, customer_id, product, qty, price, pay_method, order_status, \
-            cancelled_by, payment_id, payment_status, delivery_id, delivery_status, position, \
-            updated_at";
-        match self {
-            Self::OneOrder => format!("SELECT {columns} FROM order_list WHERE order_id = $1"),
-            Self::CustomerPage => format!(
-                "SELECT {columns} FROM order_list WHERE customer_id = $1 ORDER BY order_id LIMIT {}",
-                PAGE_LIMIT + 1
-            ),
+    /// What the read API asks its store for this read.
+    fn query(self, key: String) -> RowQuery<'static> {
+        let (column, limit) = match self {
+            Self::OneOrder => ("order_id", None),
+            Self::CustomerPage => ("customer_id", Some(PAGE_LIMIT + 1)),
+        };
+        RowQuery {
+            table: "order_list",
+            filters: vec![(column, Arg::Text(key))],
+            after: None,
+            order_by: OrderRow::KEY,
+            limit,
         }
     }
 }
@@ -171,6 +177,8 @@ async fn over_http(
     .await
 }
 
+/// The read API's own query for the read, through its store on the same pool: what
+/// the read costs without HTTP.
 async fn through_sqlx(
     pool: &PgPool,
     read: Read,
@@ -178,16 +186,15 @@ async fn through_sqlx(
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<Run> {
-    let (pool, sql, next) = (
-        pool.clone(),
-        Arc::new(read.sql()),
+    let (store, next) = (
+        ViewStore::Postgres(pool.clone()),
         Arc::new(AtomicUsize::new(0)),
     );
     timed(concurrency, duration, move || {
-        let key = read.key(&ids, next.fetch_add(1, Ordering::Relaxed));
-        let (pool, sql) = (pool.clone(), sql.clone());
+        let query = read.query(read.key(&ids, next.fetch_add(1, Ordering::Relaxed)));
+        let store = store.clone();
         async move {
-            let rows = sqlx::query(&sql).bind(key).fetch_all(&pool).await?;
+            let (rows, _) = store.rows::<OrderRow>(VIEW, &query).await?;
             if rows.is_empty() {
                 bail!("the read found no rows");
             }

@@ -41,7 +41,7 @@ pub enum Command {
     Migrate,
     /// Rebuild a view from the start of the log, compare it with the live one, swap it in.
     Replay(ReplaySettings),
-    /// Print performance figures against the configured PostgreSQL (commands, rebuild, lag).
+    /// Print performance figures against the configured PostgreSQL (commands, rebuild, lag, reads).
     Bench(BenchSettings),
 }
 

@@ -1,7 +1,8 @@
 //! `strata bench`: figures for the README, against the configured PostgreSQL.
 //!
 //! `commands` (the default): command throughput over HTTP against the database's own
-//! ceiling; `rebuild` and `lag`: the projectors (see [`projection`]).
+//! ceiling; `rebuild` and `lag`: the projectors (see [`projection`]); `reads`: the read
+//! API against its store (see [`reads`]).
 //!
 //! For each concurrency level it drives `POST /orders` at an in-process server for a
 //! fixed time and reports commands/s and p50/p99 latency; then, through sqlx at the

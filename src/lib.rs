@@ -65,11 +65,15 @@ impl Backend {
 
     /// Everything in one: commands, reads, `/admin/*` and `/health/*` (`strata serve`),
     /// with their OpenAPI document.
-    pub async fn api_router(&self, freshness: Freshness) -> anyhow::Result<Router> {
+    pub async fn api_router(
+        &self,
+        views: ViewStore,
+        freshness: Freshness,
+    ) -> anyhow::Result<Router> {
         let routes = self
             .command_routes()
             .await?
-            .merge(self.read_routes(freshness))
+            .merge(read_api::routes(views, freshness))
             .merge(openapi::routes(openapi::all()));
         Ok(command_api::http::layered(routes))
     }
@@ -85,9 +89,8 @@ impl Backend {
     }
 
     /// The read API with `/health/*` (`strata read-api`), with their OpenAPI document.
-    pub fn read_api_router(&self, freshness: Freshness) -> Router {
-        let routes = self
-            .read_routes(freshness)
+    pub fn read_api_router(&self, views: ViewStore, freshness: Freshness) -> Router {
+        let routes = read_api::routes(views, freshness)
             .merge(self.health_routes())
             .merge(openapi::routes(openapi::read()));
         command_api::http::layered(routes)
@@ -102,12 +105,17 @@ impl Backend {
         Ok(routes.merge(admin))
     }
 
-    fn read_routes(&self, freshness: Freshness) -> Router {
-        let store = match self {
-            Self::Postgres(service) => ViewStore::Postgres(service.log().pool().clone()),
+    /// The views for the read API. On PostgreSQL through a pool of its own, of
+    /// `pool_size` connections: reads are CPU work on the database, so a few
+    /// connections serve them best, and they never take the commands' connections. On
+    /// SQLite through the store's readers.
+    pub async fn view_store(&self, pool_size: u32) -> anyhow::Result<ViewStore> {
+        Ok(match self {
+            Self::Postgres(service) => {
+                ViewStore::Postgres(service.log().open_pool(pool_size).await?)
+            }
             Self::Sqlite(service) => ViewStore::Sqlite(service.log().pool().clone()),
-        };
-        read_api::routes(store, freshness)
+        })
     }
 
     fn health_routes(&self) -> Router {

@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Bench(settings) => bench::run(&cli.store, &settings).await,
+        Command::Bench(settings) => bench::run(&cli.store, &cli.reads, &settings).await,
     }
 }
 
@@ -60,16 +60,18 @@ async fn run(cli: &Cli, port: u16, role: Role) -> anyhow::Result<()> {
         Role::Serve => {
             backend.announce_commits();
             let projector = backend.projector(ViewName::ALL.to_vec()).await?;
+            let views = backend.view_store(cli.reads.read_pool_size).await?;
             let freshness = Freshness::new(wait).woken_by(projector.progress());
-            (backend.api_router(freshness).await?, Some(projector))
+            (backend.api_router(views, freshness).await?, Some(projector))
         }
         Role::CommandApi => {
             backend.announce_commits();
             (backend.command_api_router().await?, None)
         }
         Role::ReadApi => {
+            let views = backend.view_store(cli.reads.read_pool_size).await?;
             let freshness = backend.remote_freshness(wait).await?;
-            (backend.read_api_router(freshness), None)
+            (backend.read_api_router(views, freshness), None)
         }
         Role::Projector(views) => {
             let projector = backend.remote_projector(views).await?;

@@ -79,6 +79,15 @@ pub struct ReadSettings {
         global = true
     )]
     pub min_position_wait_ms: u64,
+    /// PostgreSQL connections the read API reads the views through (a pool apart from
+    /// the commands').
+    #[arg(
+        long,
+        env = "STRATA_READ_POOL_SIZE",
+        default_value_t = 8,
+        global = true
+    )]
+    pub read_pool_size: u32,
 }
 
 impl ReadSettings {

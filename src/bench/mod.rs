@@ -18,9 +18,9 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use read_api::Freshness;
+use read_api::{Freshness, ViewStore};
 
-use crate::settings::{BenchScenario, BenchSettings, StoreSettings};
+use crate::settings::{BenchScenario, BenchSettings, ReadSettings, StoreSettings};
 use crate::{serve, Backend};
 
 mod projection;
@@ -49,30 +49,39 @@ impl Run {
     }
 }
 
-pub async fn run(store: &StoreSettings, settings: &BenchSettings) -> anyhow::Result<()> {
+pub async fn run(
+    store: &StoreSettings,
+    read: &ReadSettings,
+    settings: &BenchSettings,
+) -> anyhow::Result<()> {
     if store.database_url.is_none() {
         bail!("strata bench measures PostgreSQL: set DATABASE_URL");
     }
     let backend = Backend::open(store).await?;
     backend.migrate().await?;
+    let views = backend.view_store(read.read_pool_size).await?;
     match settings.scenario.clone().unwrap_or(BenchScenario::Commands) {
-        BenchScenario::Commands => commands(&backend, settings).await,
+        BenchScenario::Commands => commands(&backend, views, settings).await,
         BenchScenario::Rebuild { events } => projection::rebuild(&backend, events).await,
         BenchScenario::Reads {
             orders,
             concurrency,
             seconds,
-        } => reads::reads(&backend, orders, concurrency, seconds).await,
+        } => reads::reads(&backend, views, orders, concurrency, seconds).await,
         BenchScenario::Lag {
             rate,
             seconds,
             warm_up,
-        } => projection::lag(&backend, rate, seconds, warm_up).await,
+        } => projection::lag(&backend, views, rate, seconds, warm_up).await,
     }
 }
 
 /// Commands over HTTP at each concurrency, against the single-row INSERT ceiling.
-async fn commands(backend: &Backend, settings: &BenchSettings) -> anyhow::Result<()> {
+async fn commands(
+    backend: &Backend,
+    views: ViewStore,
+    settings: &BenchSettings,
+) -> anyhow::Result<()> {
     let Backend::Postgres(service) = backend else {
         bail!("strata bench needs the PostgreSQL backend");
     };
@@ -82,7 +91,7 @@ async fn commands(backend: &Backend, settings: &BenchSettings) -> anyhow::Result
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(serve(
         listener,
-        backend.api_router(Freshness::new(READ_WAIT)).await?,
+        backend.api_router(views, Freshness::new(READ_WAIT)).await?,
         async {
             let _ = stopped.await;
         },

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
-use read_api::Freshness;
+use read_api::{Freshness, ViewStore};
 
 use super::{millis, READ_WAIT};
 use crate::admin::REBUILD_BATCH;
@@ -114,7 +114,13 @@ fn peak_rss_mib() -> u64 {
 /// Places orders at `rate` per second through an in-process server with its projector
 /// (as `strata serve` runs) and measures, for every tenth after the first `warm_up`
 /// seconds, the time from the 201 to the order's row being readable in orderList.
-pub async fn lag(backend: &Backend, rate: u64, seconds: u64, warm_up: u64) -> anyhow::Result<()> {
+pub async fn lag(
+    backend: &Backend,
+    views: ViewStore,
+    rate: u64,
+    seconds: u64,
+    warm_up: u64,
+) -> anyhow::Result<()> {
     let store = backend.projection_store().await?;
     let projector = backend.projector(vec![ViewName::OrderList]).await?;
     projector.catch_up(ViewName::OrderList).await?;
@@ -125,7 +131,7 @@ pub async fn lag(backend: &Backend, rate: u64, seconds: u64, warm_up: u64) -> an
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(serve(
         listener,
-        backend.api_router(Freshness::new(READ_WAIT)).await?,
+        backend.api_router(views, Freshness::new(READ_WAIT)).await?,
         async move {
             let _ = server_stopped.changed().await;
         },

@@ -81,6 +81,7 @@ impl Read {
 
 pub async fn reads(
     backend: &Backend,
+    views: ViewStore,
     orders: i64,
     concurrency: usize,
     seconds: u64,
@@ -93,7 +94,9 @@ pub async fn reads(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = backend.api_router(Freshness::new(READ_WAIT)).await?;
+    let router = backend
+        .api_router(views.clone(), Freshness::new(READ_WAIT))
+        .await?;
     let server = tokio::spawn(serve(listener, router, async {
         let _ = stopped.await;
     }));
@@ -109,7 +112,7 @@ pub async fn reads(
     let ids = Arc::new(ids);
     for read in [Read::OneOrder, Read::CustomerPage] {
         let http = over_http(&address, read, ids.clone(), concurrency, duration).await?;
-        let raw = through_sqlx(&pool, read, ids.clone(), concurrency, duration).await?;
+        let raw = through_store(&views, read, ids.clone(), concurrency, duration).await?;
         println!(
             "{:<28} {:>10.0} {:>8.2} {:>8.2} {:>10.0} {:>8.2} {:>8.2} {:>7.2}",
             read.name(),
@@ -177,19 +180,16 @@ async fn over_http(
     .await
 }
 
-/// The read API's own query for the read, through its store on the same pool: what
-/// the read costs without HTTP.
-async fn through_sqlx(
-    pool: &PgPool,
+/// The read API's own query for the read, through its store and pool: what the read
+/// costs without HTTP.
+async fn through_store(
+    views: &ViewStore,
     read: Read,
     ids: Arc<Vec<String>>,
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<Run> {
-    let (store, next) = (
-        ViewStore::Postgres(pool.clone()),
-        Arc::new(AtomicUsize::new(0)),
-    );
+    let (store, next) = (views.clone(), Arc::new(AtomicUsize::new(0)));
     timed(concurrency, duration, move || {
         let query = read.query(read.key(&ids, next.fetch_add(1, Ordering::Relaxed)));
         let store = store.clone();

@@ -81,7 +81,8 @@ async fn each_split_process_serves_the_document_of_its_own_routes() {
     let app = TestApp::spawn(Store::Sqlite).await;
     let commands = app.backend.command_api_router().await.expect("router");
     let freshness = read_api::Freshness::new(Duration::from_secs(2));
-    let reads = app.backend.read_api_router(freshness);
+    let views = app.backend.view_store(1).await.expect("views");
+    let reads = app.backend.read_api_router(views, freshness);
 
     let command_doc = openapi_of(commands).await;
     let read_doc = openapi_of(reads).await;

@@ -103,7 +103,8 @@ impl TestApp {
         let (stop, stopped) = oneshot::channel::<()>();
         let progress = Arc::new(watch::Sender::new(0));
         let freshness = Freshness::new(Duration::from_secs(2)).woken_by(progress.subscribe());
-        let router = backend.api_router(freshness).await.expect("router");
+        let views = backend.view_store(4).await.expect("views");
+        let router = backend.api_router(views, freshness).await.expect("router");
         tokio::spawn(serve(listener, router, async {
             let _ = stopped.await;
         }));

@@ -53,6 +53,16 @@ impl PostgresEventLog {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Another pool of `size` connections to the same database, with the same acquire
+    /// timeout: for a side that must not compete with commands for connections.
+    pub async fn open_pool(&self, size: u32) -> Result<PgPool, sqlx::Error> {
+        PgPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(self.pool.options().get_acquire_timeout())
+            .connect_with((*self.pool.connect_options()).clone())
+            .await
+    }
 }
 
 impl EventLog for PostgresEventLog {

@@ -1,7 +1,8 @@
 -- The read views (SPEC §3), materialized by the projector from the event log alone: no
 -- view reads another view or an aggregate. Every row also records
---   position   - the global position of the last event applied to it (a batch writes
---                under its view's locked checkpoint, so no event is applied twice);
+--   position   - the global position of the last event applied to it; an update runs
+--                only WHERE position < the event's, so re-applying an older event is a
+--                no-op;
 --   updated_at - when that event was recorded.
 -- Ids are text (UUIDs as the events carry them); times are text, RFC 3339 UTC with
 -- microseconds ('2026-12-01T09:00:00.000000Z': one width, so text order is time order);

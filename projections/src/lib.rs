@@ -2,6 +2,7 @@
 //! checkpoints, and the views they build.
 //!
 //! # Layout
+//! - [`applied`]: whether a view has applied a position.
 //! - [`event`]: events as read from the log, decoded into domain events.
 //! - [`sql`]: one SQL text for both stores ([`sql::ViewTx`]).
 //! - [`views`]: the four views and how each event changes them.
@@ -12,6 +13,7 @@
 //! - [`wake`]: `LISTEN/NOTIFY` between processes, one debounced notify per burst.
 #![forbid(unsafe_code)]
 
+pub mod applied;
 pub mod event;
 pub mod replay;
 pub mod sql;

@@ -16,6 +16,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, PgConnection, PgPool, Row, SqliteConnection, SqlitePool};
 
+use crate::applied;
 use crate::event::LogEvent;
 use crate::sql::{Arg, ViewTx};
 use crate::views::ViewName;
@@ -95,13 +96,6 @@ const SQLITE_ADVANCE: &str = "
            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
      WHERE name = $1";
 const HEAD: &str = "SELECT coalesce(max(global_position), 0) FROM events";
-// Whether any event up to `$3` follows the checkpoint `($1, $2)` in reading order. The
-// ORDER BY … LIMIT keeps the planner on the index, which starts right at the checkpoint.
-const PG_ANY_PENDING: &str = "
-    SELECT count(*) > 0 FROM (
-        SELECT 1 FROM events
-         WHERE (transaction_id, global_position) > ($1::text::xid8, $2) AND global_position <= $3
-         ORDER BY transaction_id, global_position LIMIT 1) pending";
 const READ_CHECKPOINT: &str =
     "SELECT transaction_id, position, state FROM projection_checkpoints WHERE name = $1";
 const MARK_FAILED: &str = "
@@ -199,28 +193,15 @@ impl WorkerConnection {
         on_connection!(self, |c| sqlx::query_scalar(HEAD).fetch_one(&mut *c).await)
     }
 
-    /// True once `view` has applied every event up to `position` (on PostgreSQL,
-    /// events commit out of position order, so this asks whether any is still missing).
+    /// True once `view` has applied every event up to `position` ([`applied`]).
     pub async fn has_applied(
         &mut self,
         view: ViewName,
         position: i64,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.as_view_tx();
-        let Some(checkpoint) = tx.read_checkpoint(READ_CHECKPOINT, view).await? else {
-            return Ok(false);
-        };
         match self {
-            Self::Postgres(c) => {
-                let pending: bool = sqlx::query_scalar(PG_ANY_PENDING)
-                    .bind(checkpoint.point.transaction_id)
-                    .bind(checkpoint.point.position)
-                    .bind(position)
-                    .fetch_one(&mut *c)
-                    .await?;
-                Ok(!pending)
-            }
-            Self::Sqlite(_) => Ok(checkpoint.point.position >= position),
+            Self::Postgres(c) => applied::on_postgres(c, view.as_str(), position).await,
+            Self::Sqlite(c) => applied::on_sqlite(c, view.as_str(), position).await,
         }
     }
 

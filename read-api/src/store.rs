@@ -1,6 +1,9 @@
 //! The view tables on either database, and their rows as the API shows them (SPEC §3,
-//! camelCase). Every statement here reads a view table or `projection_checkpoints`.
+//! camelCase). Every statement here reads a view table or `projection_checkpoints`;
+//! whether a view has applied a position, the projector's own check answers
+//! ([`projections::applied`]).
 
+use projections::applied;
 use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -91,20 +94,6 @@ macro_rules! bind_all {
 }
 
 const CHECKPOINT_POSITION: &str = "SELECT position FROM projection_checkpoints WHERE name = $1";
-// Events commit out of position order on PostgreSQL, so the checkpoint's position alone
-// does not say whether position `$2` is applied: it is once the log reaches it and no
-// event up to it follows the checkpoint in the order views read (an index range scan
-// from the checkpoint, as long as the view's lag).
-const PG_HAS_APPLIED: &str = "
-    SELECT coalesce((SELECT max(global_position) >= $2 FROM events), false)
-       AND NOT EXISTS (
-           SELECT 1 FROM events e
-            WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.position)
-              AND e.global_position <= $2)
-      FROM projection_checkpoints c WHERE c.name = $1";
-// SQLite has one writer: positions commit in order.
-const SQLITE_HAS_APPLIED: &str =
-    "SELECT position >= $2 FROM projection_checkpoints WHERE name = $1";
 
 impl ViewStore {
     /// The rows `query` selects from one of `view`'s tables, and the view's position,
@@ -149,25 +138,17 @@ impl ViewStore {
         Ok((rows.pop(), position))
     }
 
-    /// Whether the view has applied every event up to `position` that is committed.
+    /// Whether the view has applied every committed event up to `position`, as its
+    /// projector decides it ([`projections::applied`]).
     pub async fn has_applied(&self, view: &str, position: i64) -> Result<bool, sqlx::Error> {
-        let applied = match self {
+        match self {
             Self::Postgres(pool) => {
-                sqlx::query_scalar(PG_HAS_APPLIED)
-                    .bind(view)
-                    .bind(position)
-                    .fetch_optional(pool)
-                    .await?
+                applied::on_postgres(&mut *pool.acquire().await?, view, position).await
             }
             Self::Sqlite(pool) => {
-                sqlx::query_scalar(SQLITE_HAS_APPLIED)
-                    .bind(view)
-                    .bind(position)
-                    .fetch_optional(pool)
-                    .await?
+                applied::on_sqlite(&mut *pool.acquire().await?, view, position).await
             }
-        };
-        Ok(applied.unwrap_or(false))
+        }
     }
 
     /// The position of the last event the view has applied (0 before its first).

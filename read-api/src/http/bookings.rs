@@ -11,16 +11,19 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::freshness::{Freshness, MinPosition};
+use super::freshness::MinPosition;
 use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
 use super::params::{one_of, positive, user_id, Paging, ResourceId};
-use super::ReadState;
-use super::{page_response, resource_response};
+use super::{ReadState, ViewTable};
 use crate::page::Page;
-use crate::store::{Arg, BookingRow, ViewRow, ViewStore};
+use crate::store::{Arg, BookingRow};
 
-const VIEW: &str = "bookingList";
-const TABLE: &str = "booking_list";
+const BOOKINGS: ViewTable = ViewTable {
+    view: "bookingList",
+    table: "booking_list",
+    missing: "booking_not_found",
+    noun: "booking",
+};
 const CONFIRM_STATUSES: &[&str] = &["BOOKED", "CONFIRMED", "DENIED", "DELETED"];
 
 pub(super) fn router() -> Router<ReadState> {
@@ -62,8 +65,7 @@ struct ListQuery {
     )
 )]
 async fn list(
-    State(store): State<ViewStore>,
-    State(freshness): State<Freshness>,
+    State(reads): State<ReadState>,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -80,11 +82,9 @@ async fn list(
         let status = one_of("confirmStatus", status, CONFIRM_STATUSES)?;
         filters.push(("confirm_status", Arg::Text(status)));
     }
-    freshness.wait(&store, VIEW, min).await?;
-    let query = paging.query::<BookingRow>(TABLE, filters);
-    let (rows, position) = store.rows::<BookingRow>(VIEW, &query).await?;
-    let page = Page::from_rows(rows, paging.limit, BookingRow::key);
-    Ok(page_response(position, page))
+    reads
+        .page::<BookingRow>(&BOOKINGS, min, &paging, filters)
+        .await
 }
 
 /// One bookingList row.
@@ -109,18 +109,10 @@ async fn list(
     )
 )]
 async fn one(
-    State(store): State<ViewStore>,
-    State(freshness): State<Freshness>,
+    State(reads): State<ReadState>,
     MinPosition(min): MinPosition,
     ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    freshness.wait(&store, VIEW, min).await?;
-    let (row, position) = store.row::<BookingRow>(VIEW, TABLE, &id).await?;
-    let row = row.ok_or_else(|| ApiError::NotFound {
-        code: "booking_not_found",
-        message: format!("no booking {id} in bookingList"),
-        position,
-    })?;
-    Ok(resource_response(&headers, position, row.position, &row))
+    reads.one::<BookingRow>(&BOOKINGS, min, &id, &headers).await
 }

@@ -1,8 +1,7 @@
 //! The read API over HTTP: one router per view, merged once. Every response carries
-//! `X-Projection-Position`, the position the view had applied when it was read (read
-//! before the rows, so the rows are at least that fresh); single resources carry an
-//! `ETag` (the position of the last event applied to them) and answer
-//! `If-None-Match` with 304.
+//! `X-Projection-Position`, the position the view had applied when it was read (in the
+//! same statement as the rows); single resources carry an `ETag` (the position of the
+//! last event applied to them) and answer `If-None-Match` with 304.
 
 mod bookings;
 mod error;
@@ -17,14 +16,14 @@ pub use error::ApiError;
 pub use freshness::{Freshness, MIN_POSITION};
 pub use openapi::ApiDoc;
 
-use axum::extract::FromRef;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::page::Page;
-use crate::store::ViewStore;
+use crate::store::{Arg, ViewRow, ViewStore};
+use params::Paging;
 
 /// The header naming the view position a read reflects.
 pub const PROJECTION_POSITION: HeaderName = HeaderName::from_static("x-projection-position");
@@ -36,15 +35,49 @@ struct ReadState {
     freshness: Freshness,
 }
 
-impl FromRef<ReadState> for ViewStore {
-    fn from_ref(state: &ReadState) -> Self {
-        state.store.clone()
-    }
+/// A view table a route serves, and how a row missing from it is reported.
+struct ViewTable {
+    view: &'static str,
+    table: &'static str,
+    /// The 404's error code, e.g. `order_not_found`.
+    missing: &'static str,
+    /// What a row is, in the 404's message.
+    noun: &'static str,
 }
 
-impl FromRef<ReadState> for Freshness {
-    fn from_ref(state: &ReadState) -> Self {
-        state.freshness.clone()
+impl ReadState {
+    /// A page of `table`'s rows matching `filters`, once its view has applied `min`.
+    async fn page<R: ViewRow>(
+        &self,
+        table: &ViewTable,
+        min: Option<i64>,
+        paging: &Paging,
+        filters: Vec<(&'static str, Arg)>,
+    ) -> Result<Response, ApiError> {
+        self.freshness.wait(&self.store, table.view, min).await?;
+        let query = paging.query::<R>(table.table, filters);
+        let (rows, position) = self.store.rows::<R>(table.view, &query).await?;
+        let page = Page::from_rows(rows, paging.limit, R::key);
+        Ok(page_response(position, page))
+    }
+
+    /// The row of `table` keyed `id`, once its view has applied `min`: 304 when the
+    /// client's `If-None-Match` names it, 404 when there is none.
+    async fn one<R: ViewRow>(
+        &self,
+        table: &ViewTable,
+        min: Option<i64>,
+        id: &str,
+        request: &HeaderMap,
+    ) -> Result<Response, ApiError> {
+        self.freshness.wait(&self.store, table.view, min).await?;
+        let (row, position) = self.store.row::<R>(table.view, table.table, id).await?;
+        let row = row.ok_or_else(|| ApiError::NotFound {
+            code: table.missing,
+            message: format!("no {} {id} in {}", table.noun, table.view),
+            position,
+        })?;
+        Ok(resource_response(request, position, row.position(), &row))
     }
 }
 

@@ -10,12 +10,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use super::freshness::{Freshness, MinPosition};
+use super::freshness::MinPosition;
 use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
 use super::params::UserId;
 use super::resource_response;
 use super::ReadState;
-use crate::store::{Arg, BookingRow, NotificationRow, OrderRow, RowQuery, ViewRow, ViewStore};
+use crate::store::{Arg, BookingRow, NotificationRow, OrderRow, RowQuery, ViewRow};
 
 const VIEW: &str = "mypage";
 
@@ -56,8 +56,7 @@ struct MyPage {
     )
 )]
 async fn one(
-    State(store): State<ViewStore>,
-    State(freshness): State<Freshness>,
+    State(ReadState { store, freshness }): State<ReadState>,
     MinPosition(min): MinPosition,
     UserId(user_id): UserId,
     headers: HeaderMap,

@@ -9,16 +9,19 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::ApiError;
-use super::freshness::{Freshness, MinPosition};
+use super::freshness::MinPosition;
 use super::openapi::{MinPositionHeader, MinPositionQuery, ReadErrors};
-use super::page_response;
 use super::params::{user_id, Paging};
-use super::ReadState;
+use super::{ReadState, ViewTable};
 use crate::page::Page;
-use crate::store::{Arg, NotificationRow, ViewRow, ViewStore};
+use crate::store::{Arg, NotificationRow};
 
-const VIEW: &str = "notifications";
-const TABLE: &str = "notifications";
+const NOTIFICATIONS: ViewTable = ViewTable {
+    view: "notifications",
+    table: "notifications",
+    missing: "notification_not_found",
+    noun: "notification",
+};
 
 pub(super) fn router() -> Router<ReadState> {
     Router::new().route("/notifications", get(list))
@@ -52,8 +55,7 @@ struct ListQuery {
     )
 )]
 async fn list(
-    State(store): State<ViewStore>,
-    State(freshness): State<Freshness>,
+    State(reads): State<ReadState>,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -63,9 +65,7 @@ async fn list(
     if let Some(user) = query.user_id {
         filters.push(("user_id", Arg::Text(user_id("userId", user)?)));
     }
-    freshness.wait(&store, VIEW, min).await?;
-    let query = paging.query::<NotificationRow>(TABLE, filters);
-    let (rows, position) = store.rows::<NotificationRow>(VIEW, &query).await?;
-    let page = Page::from_rows(rows, paging.limit, NotificationRow::key);
-    Ok(page_response(position, page))
+    reads
+        .page::<NotificationRow>(&NOTIFICATIONS, min, &paging, filters)
+        .await
 }

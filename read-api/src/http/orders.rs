@@ -10,16 +10,19 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::error::{ApiError, ErrorBody};
-use super::freshness::{Freshness, MinPosition};
+use super::freshness::MinPosition;
 use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
 use super::params::{one_of, user_id, Paging, ResourceId};
-use super::ReadState;
-use super::{page_response, resource_response};
+use super::{ReadState, ViewTable};
 use crate::page::Page;
-use crate::store::{Arg, OrderRow, ViewRow, ViewStore};
+use crate::store::{Arg, OrderRow};
 
-const VIEW: &str = "orderList";
-const TABLE: &str = "order_list";
+const ORDERS: ViewTable = ViewTable {
+    view: "orderList",
+    table: "order_list",
+    missing: "order_not_found",
+    noun: "order",
+};
 const ORDER_STATUSES: &[&str] = &["PLACED", "CANCELLED"];
 
 pub(super) fn router() -> Router<ReadState> {
@@ -58,8 +61,7 @@ struct ListQuery {
     )
 )]
 async fn list(
-    State(store): State<ViewStore>,
-    State(freshness): State<Freshness>,
+    State(reads): State<ReadState>,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -74,11 +76,7 @@ async fn list(
         let status = one_of("status", status, ORDER_STATUSES)?;
         filters.push(("order_status", Arg::Text(status)));
     }
-    freshness.wait(&store, VIEW, min).await?;
-    let query = paging.query::<OrderRow>(TABLE, filters);
-    let (rows, position) = store.rows::<OrderRow>(VIEW, &query).await?;
-    let page = Page::from_rows(rows, paging.limit, OrderRow::key);
-    Ok(page_response(position, page))
+    reads.page::<OrderRow>(&ORDERS, min, &paging, filters).await
 }
 
 /// One orderList row.
@@ -103,18 +101,10 @@ async fn list(
     )
 )]
 async fn one(
-    State(store): State<ViewStore>,
-    State(freshness): State<Freshness>,
+    State(reads): State<ReadState>,
     MinPosition(min): MinPosition,
     ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    freshness.wait(&store, VIEW, min).await?;
-    let (row, position) = store.row::<OrderRow>(VIEW, TABLE, &id).await?;
-    let row = row.ok_or_else(|| ApiError::NotFound {
-        code: "order_not_found",
-        message: format!("no order {id} in orderList"),
-        position,
-    })?;
-    Ok(resource_response(&headers, position, row.position, &row))
+    reads.one::<OrderRow>(&ORDERS, min, &id, &headers).await
 }

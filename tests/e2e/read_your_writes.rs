@@ -60,3 +60,10 @@ on_both_stores! {
         assert_eq!(read.body["field"], "X-Min-Position");
     }
 }
+
+on_both_stores! {
+    async fn a_min_position_of_zero_asks_for_nothing_and_answers_at_once(app: TestApp) {
+        let read = app.get("/orderLists?minPosition=0").await;
+        assert_eq!(read.status, StatusCode::OK, "{:?}", read.body);
+    }
+}

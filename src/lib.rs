@@ -21,6 +21,7 @@ use std::time::Duration;
 use axum::Router;
 use command_api::store::{PostgresEventLog, SqliteEventLog};
 use command_api::CommandService;
+use policies::{NotificationSink, Policies, PolicyError, PolicyName};
 use projections::{wake, ProjectionStore, Projector, ViewName};
 use read_api::{Freshness, ViewStore};
 use tokio::net::TcpListener;
@@ -153,6 +154,51 @@ impl Backend {
         })
     }
 
+    /// Workers for `policies` over this store, woken by this process's own commits.
+    pub async fn policies(
+        &self,
+        policies: Vec<PolicyName>,
+        sink: Arc<NotificationSink>,
+    ) -> anyhow::Result<PolicyWorkers> {
+        self.policy_workers(policies, sink, self.appended()).await
+    }
+
+    /// Workers for `policies` in a process without the command API, woken by the
+    /// command processes' announcements (PostgreSQL) or by polling. Their own commands
+    /// are announced too ([`Backend::announce_commits`]), for views in other processes.
+    pub async fn remote_policies(
+        &self,
+        policies: Vec<PolicyName>,
+        sink: Arc<NotificationSink>,
+    ) -> anyhow::Result<PolicyWorkers> {
+        let woken_by = match self {
+            Self::Postgres(service) => wake::listen(service.log().pool(), wake::EVENTS).await?,
+            Self::Sqlite(_) => watch::Sender::new(0).subscribe(),
+        };
+        self.policy_workers(policies, sink, woken_by).await
+    }
+
+    async fn policy_workers(
+        &self,
+        policies: Vec<PolicyName>,
+        sink: Arc<NotificationSink>,
+        woken_by: watch::Receiver<i64>,
+    ) -> anyhow::Result<PolicyWorkers> {
+        let store = self.projection_store().await?;
+        Ok(match self {
+            Self::Postgres(service) => PolicyWorkers::Postgres(
+                Policies::new(service.clone(), store, policies)
+                    .delivering_to(sink)
+                    .woken_by(woken_by),
+            ),
+            Self::Sqlite(service) => PolicyWorkers::Sqlite(
+                Policies::new(service.clone(), store, policies)
+                    .delivering_to(sink)
+                    .woken_by(woken_by),
+            ),
+        })
+    }
+
     /// Announces this process's commits to projectors in other processes (PostgreSQL).
     pub fn announce_commits(&self) {
         if let Self::Postgres(service) = self {
@@ -196,6 +242,51 @@ impl Backend {
     }
 }
 
+/// Policy workers over the backend's event store.
+pub enum PolicyWorkers {
+    Postgres(Policies<PostgresEventLog>),
+    Sqlite(Policies<SqliteEventLog>),
+}
+
+impl PolicyWorkers {
+    pub fn policies(&self) -> &[PolicyName] {
+        match self {
+            Self::Postgres(policies) => policies.policies(),
+            Self::Sqlite(policies) => policies.policies(),
+        }
+    }
+
+    /// Runs every policy until `stop` turns true.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        match self {
+            Self::Postgres(policies) => policies.run(stop).await,
+            Self::Sqlite(policies) => policies.run(stop).await,
+        }
+    }
+
+    /// Reacts to every event in the log now, policy by policy.
+    pub async fn catch_up_all(&self) -> Result<(), PolicyError> {
+        match self {
+            Self::Postgres(policies) => policies.catch_up_all().await,
+            Self::Sqlite(policies) => policies.catch_up_all().await,
+        }
+    }
+
+    pub async fn catch_up(&self, policy: PolicyName) -> Result<(), PolicyError> {
+        match self {
+            Self::Postgres(policies) => policies.catch_up(policy).await,
+            Self::Sqlite(policies) => policies.catch_up(policy).await,
+        }
+    }
+}
+
+/// The background work a process runs beside its router.
+#[derive(Default)]
+pub struct Workers {
+    pub projector: Option<Projector>,
+    pub policies: Option<PolicyWorkers>,
+}
+
 /// Serves `router` until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
@@ -207,22 +298,29 @@ pub async fn serve(
         .await
 }
 
-/// Serves `router` and runs `projector` until SIGTERM or Ctrl-C; then requests finish
-/// and every worker commits its current batch before this returns.
+/// Serves `router` and runs `workers` until SIGTERM or Ctrl-C; then requests finish
+/// and every worker ends its current batch or event, recording its checkpoint, before
+/// this returns.
 pub async fn run_until_stopped(
     listener: TcpListener,
     router: Router,
-    projector: Option<Projector>,
+    workers: Workers,
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let workers = projector.map(|projector| tokio::spawn(projector.run(stopped)));
+    let mut running = tokio::task::JoinSet::new();
+    if let Some(projector) = workers.projector {
+        running.spawn(projector.run(stopped.clone()));
+    }
+    if let Some(policies) = workers.policies {
+        running.spawn(policies.run(stopped));
+    }
     serve(listener, router, async move {
         shutdown_signal().await;
         let _ = stop.send(true);
     })
     .await?;
-    if let Some(workers) = workers {
-        workers.await.map_err(std::io::Error::other)?;
+    while let Some(finished) = running.join_next().await {
+        finished.map_err(std::io::Error::other)?;
     }
     Ok(())
 }

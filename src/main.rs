@@ -1,10 +1,13 @@
 //! `strata`: parse the command line, set up logging, run the chosen subcommand.
 
+use std::sync::Arc;
+
 use clap::Parser;
+use policies::{NotificationSink, PolicyName};
 use projections::ViewName;
 use read_api::Freshness;
 use strata::settings::{Cli, Command, LogFormat, ServeSettings};
-use strata::{bench, run_until_stopped, Backend};
+use strata::{bench, run_until_stopped, Backend, Workers};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -21,7 +24,8 @@ async fn main() -> anyhow::Result<()> {
         Command::CommandApi(settings) => run(&cli, settings.port, Role::CommandApi).await,
         Command::ReadApi(settings) => run(&cli, settings.port, Role::ReadApi).await,
         Command::Projector(settings) => {
-            run(&cli, settings.port, Role::Projector(settings.views())).await
+            let role = Role::Projector(settings.views(), settings.policies());
+            run(&cli, settings.port, role).await
         }
         Command::Migrate => {
             let backend = Backend::open(&cli.store).await?;
@@ -44,48 +48,69 @@ async fn main() -> anyhow::Result<()> {
 
 /// What a process runs.
 enum Role {
-    /// Commands, reads and every view's worker.
+    /// Commands, reads and the workers of every view and policy.
     Serve,
     CommandApi,
     ReadApi,
-    /// Workers for these views, and /health.
-    Projector(Vec<ViewName>),
+    /// Workers for these views and policies, and /health.
+    Projector(Vec<ViewName>, Vec<PolicyName>),
 }
 
 async fn run(cli: &Cli, port: u16, role: Role) -> anyhow::Result<()> {
     let backend = Backend::open(&cli.store).await?;
     backend.migrate().await?;
     let wait = cli.reads.min_position_wait();
-    let (router, projector) = match role {
+    let sink = Arc::new(match cli.notify.webhook() {
+        Some(webhook) => NotificationSink::webhook(webhook),
+        None => NotificationSink::log(),
+    });
+    let (router, workers) = match role {
         Role::Serve => {
             backend.announce_commits();
             let projector = backend.projector(ViewName::ALL.to_vec()).await?;
+            let policies = backend.policies(PolicyName::ALL.to_vec(), sink).await?;
             let views = backend.view_store(cli.reads.read_pool_size).await?;
             let freshness = Freshness::new(wait).woken_by(projector.progress());
-            (backend.api_router(views, freshness).await?, Some(projector))
+            let workers = Workers {
+                projector: Some(projector),
+                policies: Some(policies),
+            };
+            (backend.api_router(views, freshness).await?, workers)
         }
         Role::CommandApi => {
             backend.announce_commits();
-            (backend.command_api_router().await?, None)
+            (backend.command_api_router().await?, Workers::default())
         }
         Role::ReadApi => {
             let views = backend.view_store(cli.reads.read_pool_size).await?;
             let freshness = backend.remote_freshness(wait).await?;
-            (backend.read_api_router(views, freshness), None)
+            (backend.read_api_router(views, freshness), Workers::default())
         }
-        Role::Projector(views) => {
+        Role::Projector(views, policies) => {
+            backend.announce_commits();
             let projector = backend.remote_projector(views).await?;
             backend.announce_progress(&projector);
-            (backend.health_router(), Some(projector))
+            let policies = backend.remote_policies(policies, sink).await?;
+            let workers = Workers {
+                projector: Some(projector),
+                policies: Some(policies),
+            };
+            (backend.health_router(), workers)
         }
     };
     let listener = TcpListener::bind(("0.0.0.0", port)).await?;
-    let views: Vec<_> = projector
+    let views: Vec<_> = workers
+        .projector
         .iter()
         .flat_map(|p| p.views().iter().map(|view| view.as_str()))
         .collect();
-    tracing::info!(store = backend.name(), address = %listener.local_addr()?, ?views, "listening");
-    run_until_stopped(listener, router, projector).await?;
+    let policies: Vec<_> = workers
+        .policies
+        .iter()
+        .flat_map(|p| p.policies().iter().map(|policy| policy.as_str()))
+        .collect();
+    tracing::info!(store = backend.name(), address = %listener.local_addr()?, ?views, ?policies, "listening");
+    run_until_stopped(listener, router, workers).await?;
     tracing::info!("stopped");
     Ok(())
 }

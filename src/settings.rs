@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use policies::{PolicyName, WebhookSettings};
 use projections::ViewName;
 
 /// strata: an event-sourced CQRS backend. With no subcommand it runs `serve`.
@@ -14,6 +15,8 @@ pub struct Cli {
     pub store: StoreSettings,
     #[command(flatten)]
     pub reads: ReadSettings,
+    #[command(flatten)]
+    pub notify: NotifySettings,
     /// Log format; `RUST_LOG` sets the filter (default `info`).
     #[arg(long, env = "STRATA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
@@ -35,7 +38,7 @@ pub enum Command {
     CommandApi(CommandApiSettings),
     /// Run only the read API over the views (split mode).
     ReadApi(ReadApiSettings),
-    /// Run projector workers (every view unless narrowed with --view).
+    /// Run projector workers: every view and policy unless narrowed with --view or --policy.
     Projector(ProjectorSettings),
     /// Apply the database migrations and exit.
     Migrate,
@@ -90,6 +93,33 @@ pub struct ReadSettings {
     pub read_pool_size: u32,
 }
 
+/// Where the notification sink delivers.
+#[derive(Debug, Clone, Args)]
+pub struct NotifySettings {
+    /// Webhook that receives every notification (POST JSON, `Idempotency-Key` = the
+    /// notification id). Without it, notifications go to the log.
+    #[arg(long, env = "STRATA_NOTIFY_WEBHOOK", global = true)]
+    pub notify_webhook: Option<String>,
+    /// How long one webhook request may take.
+    #[arg(
+        long,
+        env = "STRATA_NOTIFY_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub notify_timeout_ms: u64,
+}
+
+impl NotifySettings {
+    /// The webhook's settings, when one is configured.
+    pub fn webhook(&self) -> Option<WebhookSettings> {
+        self.notify_webhook.as_ref().map(|url| WebhookSettings {
+            timeout: Duration::from_millis(self.notify_timeout_ms),
+            ..WebhookSettings::new(url.clone())
+        })
+    }
+}
+
 impl ReadSettings {
     pub fn min_position_wait(&self) -> Duration {
         Duration::from_millis(self.min_position_wait_ms)
@@ -137,15 +167,25 @@ pub struct ProjectorSettings {
     /// A view to project: orderList, mypage, bookingList or notifications (repeatable).
     #[arg(long = "view", value_name = "NAME")]
     pub views: Vec<ViewName>,
+    /// A policy to run: shop, booking, notify or notificationSink (repeatable).
+    #[arg(long = "policy", value_name = "NAME")]
+    pub policies: Vec<PolicyName>,
 }
 
 impl ProjectorSettings {
-    /// The views named, or all of them.
+    /// The views named; all of them when neither views nor policies are named.
     pub fn views(&self) -> Vec<ViewName> {
-        if self.views.is_empty() {
-            ViewName::ALL.to_vec()
-        } else {
-            self.views.clone()
+        match (self.views.is_empty(), self.policies.is_empty()) {
+            (true, true) => ViewName::ALL.to_vec(),
+            _ => self.views.clone(),
+        }
+    }
+
+    /// The policies named; all of them when neither views nor policies are named.
+    pub fn policies(&self) -> Vec<PolicyName> {
+        match (self.views.is_empty(), self.policies.is_empty()) {
+            (true, true) => PolicyName::ALL.to_vec(),
+            _ => self.policies.clone(),
         }
     }
 }

@@ -11,6 +11,7 @@ use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
 use domain::booking::{Booking, BookingCommand, CreateBooking};
 use domain::confirm::{Confirm, ConfirmCommand};
 use domain::delivery::{Delivery, DeliveryCommand};
+use domain::notification::{Notification, NotificationCommand};
 use domain::order::{CancelOrder, CancelledBy, Order, OrderCommand, PlaceOrder};
 use domain::payment::{MakePayment, Payment, PaymentCommand};
 use domain::{PayMethod, Rejection, RejectionKind};
@@ -182,6 +183,16 @@ impl<L: EventLog> CommandService<L> {
             .await
     }
 
+    pub async fn cancel_payment(
+        &self,
+        payment_id: Uuid,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let command = PaymentCommand::CancelPayment;
+        self.execute::<Payment>(payment_id, command, None, context)
+            .await
+    }
+
     /// Creates a booking and reserves its room in the same commit; an overlapping
     /// active booking of the room makes the commit fail with `RoomUnavailable`.
     pub async fn create_booking(
@@ -246,6 +257,35 @@ impl<L: EventLog> CommandService<L> {
         };
         self.execute::<Confirm>(confirm_id, command, None, context)
             .await
+    }
+
+    pub async fn delete_confirm(
+        &self,
+        confirm_id: Uuid,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let command = ConfirmCommand::DeleteConfirm;
+        self.execute::<Confirm>(confirm_id, command, None, context)
+            .await
+    }
+
+    pub async fn send_notification(
+        &self,
+        notification_id: Uuid,
+        command: NotificationCommand,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        self.execute::<Notification>(notification_id, command, None, context)
+            .await
+    }
+
+    /// An aggregate's current state (the default state when its stream is empty): what
+    /// a policy consults before it issues a command.
+    pub async fn load<A>(&self, id: Uuid) -> Result<A, StoreError>
+    where
+        A: Aggregate<Services = ()>,
+    {
+        Ok(Decision::<A>::load(&self.log, id).await?.aggregate)
     }
 
     /// The events of one stream, for audit.

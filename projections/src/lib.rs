@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`applied`]: whether a view has applied a position.
 //! - [`event`]: events as read from the log, decoded into domain events.
+//! - [`feed`]: the log as a policy follows it: checkpoint, lease, reads outside a batch.
 //! - [`sql`]: one SQL text for both stores ([`sql::ViewTx`]).
 //! - [`views`]: the four views and how each event changes them.
 //! - [`subscription`]: one batch: lock checkpoint, read in gap-safe order, apply, advance.
@@ -15,6 +16,7 @@
 
 pub mod applied;
 pub mod event;
+pub mod feed;
 pub mod replay;
 pub mod sql;
 pub mod status;
@@ -25,6 +27,7 @@ pub mod worker;
 
 pub use replay::{rebuild, RebuildReport};
 pub use status::ProjectionStatus;
-pub use subscription::{Batch, LogPoint, ProjectionError, ProjectionStore, WorkerConnection};
+pub use event::{BusinessEvent, LogEvent};
+pub use subscription::{Batch, Checkpoint, LogPoint, ProjectionError, ProjectionStore, WorkerConnection};
 pub use views::ViewName;
 pub use worker::Projector;

@@ -90,7 +90,7 @@ async fn live_checkpoint(
     sql: &str,
     view: ViewName,
 ) -> Result<(LogPoint, bool), sqlx::Error> {
-    let checkpoint = tx.read_checkpoint(sql, view).await?;
+    let checkpoint = tx.read_checkpoint(sql, view.as_str()).await?;
     Ok(checkpoint.map_or((LogPoint::START, true), |c| (c.point, c.failed)))
 }
 

@@ -96,9 +96,9 @@ const SQLITE_ADVANCE: &str = "
            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
      WHERE name = $1";
 const HEAD: &str = "SELECT coalesce(max(global_position), 0) FROM events";
-const READ_CHECKPOINT: &str =
+pub(crate) const READ_CHECKPOINT: &str =
     "SELECT transaction_id, position, state FROM projection_checkpoints WHERE name = $1";
-const MARK_FAILED: &str = "
+pub(crate) const MARK_FAILED: &str = "
     UPDATE projection_checkpoints SET state = 'failed', failed_position = $2, last_error = $3
      WHERE name = $1";
 
@@ -122,10 +122,11 @@ impl LogPoint {
     };
 }
 
-/// A view's checkpoint as read (and locked) at the start of a batch.
-pub(crate) struct Checkpoint {
-    pub(crate) point: LogPoint,
-    pub(crate) failed: bool,
+/// A subscription's checkpoint: where it stands, and whether a poison event stopped it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub point: LogPoint,
+    pub failed: bool,
 }
 
 impl ProjectionStore {
@@ -193,15 +194,12 @@ impl WorkerConnection {
         on_connection!(self, |c| sqlx::query_scalar(HEAD).fetch_one(&mut *c).await)
     }
 
-    /// True once `view` has applied every event up to `position` ([`applied`]).
-    pub async fn has_applied(
-        &mut self,
-        view: ViewName,
-        position: i64,
-    ) -> Result<bool, sqlx::Error> {
+    /// True once the subscription `name` (a view or a policy) has applied every event
+    /// up to `position` ([`applied`]).
+    pub async fn has_applied(&mut self, name: &str, position: i64) -> Result<bool, sqlx::Error> {
         match self {
-            Self::Postgres(c) => applied::on_postgres(c, view.as_str(), position).await,
-            Self::Sqlite(c) => applied::on_sqlite(c, view.as_str(), position).await,
+            Self::Postgres(c) => applied::on_postgres(c, name, position).await,
+            Self::Sqlite(c) => applied::on_sqlite(c, name, position).await,
         }
     }
 
@@ -285,7 +283,7 @@ async fn batch(
     match apply_range(tx, view, checkpoint.point, until, limit).await? {
         None => Ok(Batch::CaughtUp),
         Some((events, point)) => {
-            tx.advance(view, point).await?;
+            tx.advance(view.as_str(), point).await?;
             Ok(Batch::Applied { events })
         }
     }
@@ -323,30 +321,30 @@ impl ViewTx<'_> {
             Self::Postgres(_) => PG_LOCK_CHECKPOINT,
             Self::Sqlite(_) => READ_CHECKPOINT,
         };
-        self.read_checkpoint(sql, view).await
+        self.read_checkpoint(sql, view.as_str()).await
     }
 
     /// A checkpoint row as `sql` (selecting transaction_id, position, state) reads it.
     pub(crate) async fn read_checkpoint(
         &mut self,
         sql: &str,
-        view: ViewName,
+        name: &str,
     ) -> Result<Option<Checkpoint>, sqlx::Error> {
         Ok(match self {
             Self::Postgres(c) => sqlx::query(sql)
-                .bind(view.as_str())
+                .bind(name)
                 .fetch_optional(&mut **c)
                 .await?
                 .map(|row| checkpoint(row.get(0), row.get(1), row.get(2))),
             Self::Sqlite(c) => sqlx::query(sql)
-                .bind(view.as_str())
+                .bind(name)
                 .fetch_optional(&mut **c)
                 .await?
                 .map(|row| checkpoint(row.get(0), row.get(1), row.get(2))),
         })
     }
 
-    async fn read_events(
+    pub(crate) async fn read_events(
         &mut self,
         after: LogPoint,
         until: LogPoint,
@@ -370,7 +368,7 @@ impl ViewTx<'_> {
 
     pub(crate) async fn advance(
         &mut self,
-        view: ViewName,
+        name: &str,
         point: LogPoint,
     ) -> Result<(), sqlx::Error> {
         let sql = match self {
@@ -378,7 +376,7 @@ impl ViewTx<'_> {
             Self::Sqlite(_) => SQLITE_ADVANCE,
         };
         let args = [
-            Arg::Text(view.as_str()),
+            Arg::Text(name),
             Arg::Int(point.transaction_id),
             Arg::Int(point.position),
         ];

@@ -84,7 +84,7 @@ impl Projector {
         let head = connection.head().await?;
         loop {
             self.drain(&mut connection, view).await?;
-            if connection.has_applied(view, head).await? {
+            if connection.has_applied(view.as_str(), head).await? {
                 return Ok(());
             }
             // Another worker holds the view, or an older transaction still holds
@@ -178,7 +178,7 @@ impl Projector {
         };
         self.drain(connection, view).await?;
         let head = connection.head().await?;
-        Ok(connection.has_applied(view, head).await?)
+        Ok(connection.has_applied(view.as_str(), head).await?)
     }
 }
 

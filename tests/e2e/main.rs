@@ -9,6 +9,7 @@ mod confirms_and_deliveries;
 mod errors;
 mod idempotency;
 mod openapi;
+mod policies;
 mod operations;
 mod orders;
 mod projectors;

@@ -198,6 +198,56 @@ impl TestApp {
             .reporting_to(self.progress.clone())
     }
 
+    /// Workers for every policy over this app's store, notifications to the log.
+    pub async fn policies(&self) -> strata::PolicyWorkers {
+        self.policies_delivering_to(Arc::new(policies::NotificationSink::log()))
+            .await
+    }
+
+    pub async fn policies_delivering_to(
+        &self,
+        sink: Arc<policies::NotificationSink>,
+    ) -> strata::PolicyWorkers {
+        self.backend
+            .policies(policies::PolicyName::ALL.to_vec(), sink)
+            .await
+            .expect("policies")
+    }
+
+    /// Runs the policies until their commands cause nothing more, then catches every
+    /// view up: the state the background workers reach once the flows have run.
+    pub async fn settle(&self) {
+        let policies = self.policies().await;
+        loop {
+            let before = self.count_events().await;
+            policies.catch_up_all().await.expect("policies caught up");
+            if self.count_events().await == before {
+                break;
+            }
+        }
+        self.projector()
+            .await
+            .catch_up_all()
+            .await
+            .expect("views caught up");
+    }
+
+    /// The PostgreSQL URL of this app's database (None on SQLite).
+    pub fn database_url(&self) -> Option<String> {
+        self._database.url()
+    }
+
+    /// One stream's events as `/admin/streams` shows them (empty when unknown).
+    pub async fn stream(&self, aggregate_type: &str, id: Uuid) -> Vec<Value> {
+        let reply = self
+            .get(&format!("/admin/streams/{aggregate_type}/{id}"))
+            .await;
+        match reply.status {
+            StatusCode::NOT_FOUND => Vec::new(),
+            _ => reply.body["items"].as_array().expect("items").clone(),
+        }
+    }
+
     /// Rebuilds every view from position 0 and asserts that each equals the view the
     /// workers built incrementally (the rebuild's own comparison, table by table).
     pub async fn assert_views_equal_a_rebuild(&self) {

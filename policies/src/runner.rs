@@ -1,0 +1,315 @@
+//! Policy workers: one task per policy, each reacting to the events after its
+//! checkpoint and advancing past those it has handled, woken by new commits as the
+//! view workers are. A store or sink failure retries the same event with backoff
+//! (shown as `lastError` in `/admin/projections` meanwhile); an undecodable event stops
+//! only its policy.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use command_api::store::EventLog;
+use command_api::CommandService;
+use projections::{LogEvent, LogPoint, ProjectionStore, WorkerConnection};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::issue::{PolicyError, Reaction};
+use crate::sink::NotificationSink;
+use crate::{booking, notify, shop, sink, PolicyName};
+
+/// How long a worker waits before it asks again for a policy another worker holds.
+const LEASE_RETRY: Duration = Duration::from_millis(500);
+/// How soon to look again for events not readable yet (an older transaction holds
+/// the read watermark back).
+const RETRY_PAUSE: Duration = Duration::from_millis(5);
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// What one round of a policy did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Reacted to this many events and advanced past them.
+    Reacted(usize),
+    /// Nothing to react to now.
+    CaughtUp,
+    /// Another worker follows this policy.
+    HeldElsewhere,
+    /// The policy is stopped at a poison event.
+    Stopped,
+}
+
+/// How a set of policies is run.
+#[derive(Clone)]
+pub struct Policies<L: EventLog> {
+    service: Arc<CommandService<L>>,
+    store: ProjectionStore,
+    policies: Vec<PolicyName>,
+    sink: Arc<NotificationSink>,
+    appended: Option<watch::Receiver<i64>>,
+    batch_size: i64,
+    poll_interval: Duration,
+}
+
+impl<L: EventLog> Policies<L> {
+    /// Batches of 100 events, notifications to the log, polling every 100 ms unless
+    /// [`Policies::woken_by`] is set.
+    pub fn new(
+        service: Arc<CommandService<L>>,
+        store: ProjectionStore,
+        policies: Vec<PolicyName>,
+    ) -> Self {
+        Self {
+            service,
+            store,
+            policies,
+            sink: Arc::new(NotificationSink::log()),
+            appended: None,
+            batch_size: 100,
+            poll_interval: Duration::from_millis(100),
+        }
+    }
+
+    pub fn delivering_to(mut self, sink: Arc<NotificationSink>) -> Self {
+        self.sink = sink;
+        self
+    }
+
+    /// Wakes the workers whenever the command side appends.
+    pub fn woken_by(mut self, appended: watch::Receiver<i64>) -> Self {
+        self.appended = Some(appended);
+        self
+    }
+
+    pub fn with_batch_size(mut self, batch_size: i64) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+
+    pub fn policies(&self) -> &[PolicyName] {
+        &self.policies
+    }
+
+    /// Reacts to every event that was in the log when this was called, then returns;
+    /// the first failure ends it. Tests drain with this instead of sleeping.
+    pub async fn catch_up(&self, policy: PolicyName) -> Result<(), PolicyError> {
+        let mut connection = self.open(policy).await?;
+        while !connection.try_lease(policy.as_str()).await? {
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+        let head = connection.head().await?;
+        loop {
+            match self.step(&mut connection, policy).await? {
+                Step::Reacted(_) => {}
+                Step::Stopped => return Err(PolicyError::Stopped(policy)),
+                Step::CaughtUp | Step::HeldElsewhere => {
+                    if connection.has_applied(policy.as_str(), head).await? {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                }
+            }
+        }
+    }
+
+    /// Catches every policy up, in order.
+    pub async fn catch_up_all(&self) -> Result<(), PolicyError> {
+        for &policy in &self.policies {
+            self.catch_up(policy).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs one worker per policy until `stop` turns true; each finishes the event in
+    /// hand and records how far it got before it returns.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let mut workers = JoinSet::new();
+        for &policy in &self.policies {
+            let (worker, stop) = (self.clone(), stop.clone());
+            workers.spawn(async move { worker.follow(policy, stop).await });
+        }
+        while workers.join_next().await.is_some() {}
+    }
+
+    async fn follow(self, policy: PolicyName, mut stop: watch::Receiver<bool>) {
+        let mut appended = self.appended.clone();
+        let mut follower = Follower::default();
+        let mut backoff = FIRST_BACKOFF;
+        while !*stop.borrow() {
+            let outcome = self.follow_once(&mut follower, policy).await;
+            let pause = match &outcome {
+                Ok(Step::Reacted(_)) => Duration::ZERO,
+                Ok(Step::CaughtUp) => self.poll_interval,
+                Ok(Step::HeldElsewhere) => LEASE_RETRY,
+                Ok(Step::Stopped) | Err(PolicyError::Poison { .. }) => {
+                    tracing::warn!(%policy, "policy stopped at a poison event; see /admin/projections");
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%policy, %error, retry_in = ?backoff, "policy failed; retrying");
+                    follower.report(policy, error).await;
+                    let pause = backoff;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    pause
+                }
+            };
+            if outcome.is_ok() {
+                backoff = FIRST_BACKOFF;
+                follower.clear_report(policy).await;
+            }
+            let wake_on_commit = matches!(outcome, Ok(Step::CaughtUp));
+            tokio::select! {
+                _ = stop.changed() => {}
+                _ = tokio::time::sleep(pause) => {}
+                _ = appended_changed(&mut appended), if wake_on_commit => {}
+            }
+        }
+    }
+
+    /// One round on the worker's connection, opening it and taking the lease first.
+    async fn follow_once(
+        &self,
+        follower: &mut Follower,
+        policy: PolicyName,
+    ) -> Result<Step, PolicyError> {
+        let connection = match &mut follower.connection {
+            Some(connection) => connection,
+            None => follower.connection.insert(self.open(policy).await?),
+        };
+        if !follower.leased {
+            follower.leased = connection.try_lease(policy.as_str()).await?;
+            if !follower.leased {
+                return Ok(Step::HeldElsewhere);
+            }
+        }
+        let outcome = self.step(connection, policy).await;
+        if matches!(outcome, Err(PolicyError::Database(_))) {
+            // The connection may be broken; a new one takes the lease again.
+            follower.connection = None;
+            follower.leased = false;
+        }
+        outcome
+    }
+
+    async fn open(&self, policy: PolicyName) -> Result<WorkerConnection, sqlx::Error> {
+        let mut connection = self.store.connect().await?;
+        connection.register_policy(policy.as_str()).await?;
+        Ok(connection)
+    }
+
+    /// Reacts to the next batch of events, advancing past each handled one; a failure
+    /// leaves the checkpoint at the event before it.
+    async fn step(
+        &self,
+        connection: &mut WorkerConnection,
+        policy: PolicyName,
+    ) -> Result<Step, PolicyError> {
+        let name = policy.as_str();
+        let Some(checkpoint) = connection.checkpoint(name).await? else {
+            return Ok(Step::CaughtUp);
+        };
+        if checkpoint.failed {
+            return Ok(Step::Stopped);
+        }
+        let events = connection.read_after(checkpoint.point, self.batch_size).await?;
+        let mut reached = None;
+        let mut outcome = Ok(Step::Reacted(events.len()));
+        for event in &events {
+            if let Err(error) = self.react(connection, policy, event).await {
+                outcome = Err(error);
+                break;
+            }
+            reached = Some(LogPoint {
+                transaction_id: event.transaction_id,
+                position: event.position,
+            });
+        }
+        if let Some(point) = reached {
+            connection.advance_to(name, point).await?;
+        }
+        if let Err(PolicyError::Poison {
+            position, reason, ..
+        }) = &outcome
+        {
+            tracing::error!(%policy, position, error = %reason, "poison event: policy stopped");
+            connection.mark_failed(name, *position, reason).await?;
+        }
+        match outcome {
+            Ok(Step::Reacted(0)) => Ok(Step::CaughtUp),
+            outcome => outcome,
+        }
+    }
+
+    async fn react(
+        &self,
+        connection: &mut WorkerConnection,
+        policy: PolicyName,
+        event: &LogEvent,
+    ) -> Result<(), PolicyError> {
+        if !policy.reads(&event.aggregate_type) {
+            return Ok(());
+        }
+        let business = match event.decode() {
+            Ok(Some(business)) => business,
+            Ok(None) => return Ok(()),
+            Err(error) => {
+                return Err(PolicyError::Poison {
+                    policy,
+                    position: event.position,
+                    reason: format!("undecodable {}: {error}", event.event_type),
+                })
+            }
+        };
+        let mut reaction = Reaction {
+            policy,
+            event,
+            service: &self.service,
+            connection,
+        };
+        match policy {
+            PolicyName::Shop => shop::react(&mut reaction, business).await,
+            PolicyName::Booking => booking::react(&mut reaction, business).await,
+            PolicyName::Notify => notify::react(&mut reaction, business).await,
+            PolicyName::NotificationSink => sink::react(&mut reaction, business, &self.sink).await,
+        }
+    }
+}
+
+/// A worker's hold on one policy: its connection, and whether it has the lease.
+#[derive(Default)]
+struct Follower {
+    connection: Option<WorkerConnection>,
+    leased: bool,
+    /// Whether `/admin/projections` shows an error for the policy.
+    reported: bool,
+}
+
+impl Follower {
+    async fn report(&mut self, policy: PolicyName, error: &PolicyError) {
+        if let Some(connection) = &mut self.connection {
+            let message = format!("retrying: {error}");
+            self.reported = connection
+                .report_error(policy.as_str(), Some(&message))
+                .await
+                .is_ok();
+        }
+    }
+
+    async fn clear_report(&mut self, policy: PolicyName) {
+        if !self.reported {
+            return;
+        }
+        if let Some(connection) = &mut self.connection {
+            self.reported = connection.report_error(policy.as_str(), None).await.is_err();
+        }
+    }
+}
+
+/// Resolves when the command side appended, or never without an in-process signal.
+async fn appended_changed(appended: &mut Option<watch::Receiver<i64>>) {
+    if let Some(receiver) = appended {
+        if receiver.changed().await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending().await
+}

@@ -1,0 +1,289 @@
+//! The notification sink: `notificationSink` follows the log and hands every recorded
+//! `NotificationSent` to the log (the default) or to an HTTP webhook
+//! (`STRATA_NOTIFY_WEBHOOK`). The log is the outbox: a notification is delivered after
+//! its event is stored, at least once, and the checkpoint moves only past delivered
+//! ones; a rebuild of the views never moves it, so a replay never delivers again.
+//!
+//! The webhook gets `POST` JSON with the notification id as `Idempotency-Key`. Each
+//! delivery is tried a few times with backoff; after several failures in a row the
+//! circuit opens and deliveries fail at once, without a request, until a cool-down
+//! (doubling up to a bound) lets one probe through. Bookings never wait on any of this:
+//! the sink is a subscriber of its own.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use command_api::store::EventLog;
+use domain::notification::NotificationEvent;
+use projections::BusinessEvent;
+use serde::Serialize;
+
+use crate::issue::{PolicyError, Reaction};
+
+/// A notification as the webhook receives it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutgoingNotification {
+    pub notification_id: String,
+    pub user_id: String,
+    pub contents: String,
+    pub cause: String,
+    pub send_dtm: DateTime<Utc>,
+    pub correlation_id: Option<String>,
+}
+
+/// Why a notification was not delivered; it is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("the webhook keeps failing; circuit open for {0:?} more")]
+    Open(Duration),
+    #[error("the webhook failed: {0}")]
+    Failed(String),
+}
+
+/// How a webhook is called.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    pub url: String,
+    /// How long one request may take.
+    pub timeout: Duration,
+    /// Requests per delivery before it counts as failed.
+    pub attempts: u32,
+    /// Failed requests in a row that open the circuit.
+    pub open_after: u32,
+    /// The first cool-down of an open circuit; it doubles with each failed probe.
+    pub cooldown: Duration,
+    pub max_cooldown: Duration,
+}
+
+impl WebhookSettings {
+    /// A 5 s timeout, 3 attempts, the circuit opening after 5 failures for 1 s up to 30 s.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            timeout: Duration::from_secs(5),
+            attempts: 3,
+            open_after: 5,
+            cooldown: Duration::from_secs(1),
+            max_cooldown: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the receiver made of a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Delivered,
+    /// The receiver answered with a client error (not 408 or 429): sending it again
+    /// would not help.
+    Refused(u16),
+}
+
+/// Where notifications go.
+pub struct NotificationSink {
+    webhook: Option<Webhook>,
+}
+
+struct Webhook {
+    client: reqwest::Client,
+    settings: WebhookSettings,
+    breaker: Mutex<Breaker>,
+}
+
+impl NotificationSink {
+    /// Notifications go to the log (`strata::notifications`, level info).
+    pub fn log() -> Self {
+        Self { webhook: None }
+    }
+
+    pub fn webhook(settings: WebhookSettings) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .build()
+            .expect("an HTTP client without TLS or proxies builds");
+        let breaker = Mutex::new(Breaker::closed(settings.cooldown));
+        Self {
+            webhook: Some(Webhook {
+                client,
+                settings,
+                breaker,
+            }),
+        }
+    }
+
+    /// Requests sent to the webhook so far (0 for the log): a dead webhook behind an
+    /// open circuit adds none.
+    pub fn requests_sent(&self) -> u64 {
+        self.webhook
+            .as_ref()
+            .map_or(0, |webhook| webhook.lock().requests)
+    }
+
+    pub async fn deliver(&self, notification: &OutgoingNotification) -> Result<Delivery, SinkError> {
+        match &self.webhook {
+            None => {
+                tracing::info!(
+                    target: "strata::notifications",
+                    notification_id = %notification.notification_id,
+                    user_id = %notification.user_id,
+                    cause = %notification.cause,
+                    contents = %notification.contents,
+                    "notification"
+                );
+                Ok(Delivery::Delivered)
+            }
+            Some(webhook) => webhook.deliver(notification).await,
+        }
+    }
+}
+
+impl Webhook {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        self.breaker.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn deliver(&self, notification: &OutgoingNotification) -> Result<Delivery, SinkError> {
+        let mut pause = Duration::from_millis(100);
+        let mut last_error = String::new();
+        for attempt in 1..=self.settings.attempts {
+            self.lock().admit(Instant::now()).map_err(SinkError::Open)?;
+            match self.post(notification).await {
+                Ok(delivery) => {
+                    self.lock().succeeded(self.settings.cooldown);
+                    return Ok(delivery);
+                }
+                Err(error) => {
+                    last_error = error;
+                    self.lock().failed(Instant::now(), &self.settings);
+                }
+            }
+            if attempt < self.settings.attempts {
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+        }
+        Err(SinkError::Failed(last_error))
+    }
+
+    /// One request; `Err` for what a retry may cure (no answer, 408, 429, 5xx).
+    async fn post(&self, notification: &OutgoingNotification) -> Result<Delivery, String> {
+        self.lock().requests += 1;
+        let response = self
+            .client
+            .post(&self.settings.url)
+            .header("Idempotency-Key", &notification.notification_id)
+            .json(notification)
+            .send()
+            .await
+            .map_err(|error| error.to_string())?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(Delivery::Delivered)
+        } else if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
+            Err(format!("the webhook answered {status}"))
+        } else {
+            Ok(Delivery::Refused(status.as_u16()))
+        }
+    }
+}
+
+/// The circuit: closed while requests succeed; open for a cool-down after
+/// `open_after` failures in a row; then one request probes it.
+#[derive(Debug)]
+struct Breaker {
+    failures: u32,
+    open_until: Option<Instant>,
+    cooldown: Duration,
+    requests: u64,
+}
+
+impl Breaker {
+    fn closed(cooldown: Duration) -> Self {
+        Self {
+            failures: 0,
+            open_until: None,
+            cooldown,
+            requests: 0,
+        }
+    }
+
+    /// Ok when a request may go out now; else how long the circuit stays open.
+    fn admit(&self, now: Instant) -> Result<(), Duration> {
+        match self.open_until {
+            Some(until) if until > now => Err(until - now),
+            _ => Ok(()),
+        }
+    }
+
+    fn succeeded(&mut self, cooldown: Duration) {
+        self.failures = 0;
+        self.open_until = None;
+        self.cooldown = cooldown;
+    }
+
+    fn failed(&mut self, now: Instant, settings: &WebhookSettings) {
+        self.failures += 1;
+        if self.failures >= settings.open_after {
+            self.open_until = Some(now + self.cooldown);
+            self.cooldown = (self.cooldown * 2).min(settings.max_cooldown);
+        }
+    }
+}
+
+/// Delivers a recorded notification; a refusal is recorded and skipped.
+pub(crate) async fn react<L: EventLog>(
+    reaction: &mut Reaction<'_, L>,
+    event: BusinessEvent,
+    sink: &NotificationSink,
+) -> Result<(), PolicyError> {
+    let BusinessEvent::Notification(NotificationEvent::NotificationSent {
+        user_id,
+        contents,
+        cause,
+        send_dtm,
+    }) = event
+    else {
+        return Ok(());
+    };
+    let notification = OutgoingNotification {
+        notification_id: reaction.event.aggregate_id.clone(),
+        user_id,
+        contents,
+        cause,
+        send_dtm,
+        correlation_id: reaction.event.correlation_id().map(str::to_string),
+    };
+    match sink.deliver(&notification).await? {
+        Delivery::Delivered => Ok(()),
+        Delivery::Refused(status) => {
+            let key = format!("policy {} deliver {}", reaction.policy, notification.notification_id);
+            let message = format!("the webhook refused the notification with {status}");
+            tracing::warn!(notification_id = %notification.notification_id, status, "webhook refused a notification; skipped");
+            reaction.record_rejection(&key, "webhook_refused", &message).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_circuit_opens_after_failures_in_a_row_and_its_cooldown_doubles() {
+        let mut settings = WebhookSettings::new("http://127.0.0.1:9");
+        settings.open_after = 2;
+        let mut breaker = Breaker::closed(settings.cooldown);
+        let start = Instant::now();
+        breaker.failed(start, &settings);
+        assert!(breaker.admit(start).is_ok());
+        breaker.failed(start, &settings);
+        assert_eq!(breaker.admit(start), Err(Duration::from_secs(1)));
+        let probe = start + Duration::from_secs(1);
+        assert!(breaker.admit(probe).is_ok());
+        breaker.failed(probe, &settings);
+        assert_eq!(breaker.admit(probe), Err(Duration::from_secs(2)));
+        breaker.succeeded(settings.cooldown);
+        assert!(breaker.admit(probe).is_ok());
+    }
+}

@@ -84,7 +84,10 @@ async fn run(cli: &Cli, port: u16, role: Role) -> anyhow::Result<()> {
         Role::ReadApi => {
             let views = backend.view_store(cli.reads.read_pool_size).await?;
             let freshness = backend.remote_freshness(wait).await?;
-            (backend.read_api_router(views, freshness), Workers::default())
+            (
+                backend.read_api_router(views, freshness),
+                Workers::default(),
+            )
         }
         Role::Projector(views, policies) => {
             backend.announce_commits();

@@ -53,14 +53,35 @@ pub fn derived_id(kind: &str, cause: impl std::fmt::Display) -> Uuid {
 /// A command a policy issues, as the "then" column of the policy table names it.
 #[derive(Debug, Clone)]
 pub(crate) enum PolicyCommand {
-    StartDelivery { delivery_id: Uuid, order_id: Uuid },
-    CancelDelivery { delivery_id: Uuid },
-    CancelPayment { payment_id: Uuid },
-    CancelOrder { order_id: Uuid },
-    RequestConfirm { confirm_id: Uuid, booking_id: Uuid, user_id: String },
-    CancelBooking { booking_id: Uuid, reason: String },
-    DeleteConfirm { confirm_id: Uuid },
-    SendNotification { notification_id: Uuid, command: NotificationCommand },
+    StartDelivery {
+        delivery_id: Uuid,
+        order_id: Uuid,
+    },
+    CancelDelivery {
+        delivery_id: Uuid,
+    },
+    CancelPayment {
+        payment_id: Uuid,
+    },
+    CancelOrder {
+        order_id: Uuid,
+    },
+    RequestConfirm {
+        confirm_id: Uuid,
+        booking_id: Uuid,
+        user_id: String,
+    },
+    CancelBooking {
+        booking_id: Uuid,
+        reason: String,
+    },
+    DeleteConfirm {
+        confirm_id: Uuid,
+    },
+    SendNotification {
+        notification_id: Uuid,
+        command: NotificationCommand,
+    },
 }
 
 impl PolicyCommand {
@@ -177,7 +198,10 @@ impl<L: EventLog> Reaction<'_, L> {
     }
 
     /// An aggregate's current state.
-    pub(crate) async fn load<A: Aggregate<Services = ()>>(&self, id: Uuid) -> Result<A, PolicyError> {
+    pub(crate) async fn load<A: Aggregate<Services = ()>>(
+        &self,
+        id: Uuid,
+    ) -> Result<A, PolicyError> {
         Ok(self.service.load::<A>(id).await?)
     }
 
@@ -186,7 +210,13 @@ impl<L: EventLog> Reaction<'_, L> {
     pub(crate) async fn issue(&mut self, command: PolicyCommand) -> Result<(), PolicyError> {
         let event_id = self.event_id();
         let scope_key = format!("policy {} {} {event_id}", self.policy, command.name());
-        if self.service.log().idempotent_response(&scope_key).await?.is_some() {
+        if self
+            .service
+            .log()
+            .idempotent_response(&scope_key)
+            .await?
+            .is_some()
+        {
             return Ok(());
         }
         let claim = IdempotencyClaim {

@@ -18,7 +18,7 @@ use crate::sink::NotificationSink;
 use crate::{booking, notify, shop, sink, PolicyName};
 
 /// How long a worker waits before it asks again for a policy another worker holds.
-const LEASE_RETRY: Duration = Duration::from_millis(500);
+const LEASE_RETRY: Duration = Duration::from_millis(100);
 /// How soon to look again for events not readable yet (an older transaction holds
 /// the read watermark back).
 const RETRY_PAUSE: Duration = Duration::from_millis(5);
@@ -210,21 +210,29 @@ impl<L: EventLog> Policies<L> {
         if checkpoint.failed {
             return Ok(Step::Stopped);
         }
-        let events = connection.read_after(checkpoint.point, self.batch_size).await?;
-        let mut reached = None;
+        let events = connection
+            .read_after(checkpoint.point, self.batch_size)
+            .await?;
+        let (mut reached, mut recorded) = (checkpoint.point, checkpoint.point);
         let mut outcome = Ok(Step::Reacted(events.len()));
         for event in &events {
             if let Err(error) = self.react(connection, policy, event).await {
                 outcome = Err(error);
                 break;
             }
-            reached = Some(LogPoint {
+            reached = LogPoint {
                 transaction_id: event.transaction_id,
                 position: event.position,
-            });
+            };
+            // Past every event the policy acted on, so a crash repeats at most one
+            // reaction; past the others once, at the end.
+            if policy.reads(&event.aggregate_type) {
+                connection.advance_to(name, reached).await?;
+                recorded = reached;
+            }
         }
-        if let Some(point) = reached {
-            connection.advance_to(name, point).await?;
+        if reached != recorded {
+            connection.advance_to(name, reached).await?;
         }
         if let Err(PolicyError::Poison {
             position, reason, ..
@@ -299,7 +307,10 @@ impl Follower {
             return;
         }
         if let Some(connection) = &mut self.connection {
-            self.reported = connection.report_error(policy.as_str(), None).await.is_err();
+            self.reported = connection
+                .report_error(policy.as_str(), None)
+                .await
+                .is_err();
         }
     }
 }

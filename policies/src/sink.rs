@@ -120,7 +120,10 @@ impl NotificationSink {
             .map_or(0, |webhook| webhook.lock().requests)
     }
 
-    pub async fn deliver(&self, notification: &OutgoingNotification) -> Result<Delivery, SinkError> {
+    pub async fn deliver(
+        &self,
+        notification: &OutgoingNotification,
+    ) -> Result<Delivery, SinkError> {
         match &self.webhook {
             None => {
                 tracing::info!(
@@ -140,7 +143,9 @@ impl NotificationSink {
 
 impl Webhook {
     fn lock(&self) -> std::sync::MutexGuard<'_, Breaker> {
-        self.breaker.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.breaker
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     async fn deliver(&self, notification: &OutgoingNotification) -> Result<Delivery, SinkError> {
@@ -257,10 +262,15 @@ pub(crate) async fn react<L: EventLog>(
     match sink.deliver(&notification).await? {
         Delivery::Delivered => Ok(()),
         Delivery::Refused(status) => {
-            let key = format!("policy {} deliver {}", reaction.policy, notification.notification_id);
+            let key = format!(
+                "policy {} deliver {}",
+                reaction.policy, notification.notification_id
+            );
             let message = format!("the webhook refused the notification with {status}");
             tracing::warn!(notification_id = %notification.notification_id, status, "webhook refused a notification; skipped");
-            reaction.record_rejection(&key, "webhook_refused", &message).await
+            reaction
+                .record_rejection(&key, "webhook_refused", &message)
+                .await
         }
     }
 }

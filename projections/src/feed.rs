@@ -16,7 +16,8 @@ use crate::subscription::{Checkpoint, LogPoint, WorkerConnection, MARK_FAILED, R
 const REGISTER_POLICY: &str = "
     INSERT INTO projection_checkpoints (name, kind) VALUES ($1, 'policy')
     ON CONFLICT (name) DO NOTHING";
-const PG_TRY_LEASE: &str = "SELECT pg_try_advisory_lock(hashtextextended('strata policy ' || $1, 0))";
+const PG_TRY_LEASE: &str =
+    "SELECT pg_try_advisory_lock(hashtextextended('strata policy ' || $1, 0))";
 const REPORT_ERROR: &str = "UPDATE projection_checkpoints SET last_error = $2 WHERE name = $1";
 const CLEAR_ERROR: &str =
     "UPDATE projection_checkpoints SET last_error = NULL WHERE name = $1 AND last_error IS NOT NULL";
@@ -34,17 +35,21 @@ impl WorkerConnection {
     /// another worker holds it. On SQLite, whose store serves one process, always true.
     pub async fn try_lease(&mut self, name: &str) -> Result<bool, sqlx::Error> {
         match self {
-            Self::Postgres(c) => sqlx::query_scalar(PG_TRY_LEASE)
-                .bind(name)
-                .fetch_one(&mut *c)
-                .await,
+            Self::Postgres(c) => {
+                sqlx::query_scalar(PG_TRY_LEASE)
+                    .bind(name)
+                    .fetch_one(&mut *c)
+                    .await
+            }
             Self::Sqlite(_) => Ok(true),
         }
     }
 
     /// The subscription's checkpoint, if it is registered.
     pub async fn checkpoint(&mut self, name: &str) -> Result<Option<Checkpoint>, sqlx::Error> {
-        self.as_view_tx().read_checkpoint(READ_CHECKPOINT, name).await
+        self.as_view_tx()
+            .read_checkpoint(READ_CHECKPOINT, name)
+            .await
     }
 
     /// Up to `limit` events after `after`, in the log's gap-safe reading order.
@@ -71,14 +76,24 @@ impl WorkerConnection {
         reason: &str,
     ) -> Result<(), sqlx::Error> {
         let args = [Arg::Text(name), Arg::Int(position), Arg::Text(reason)];
-        self.as_view_tx().execute(MARK_FAILED, &args).await.map(drop)
+        self.as_view_tx()
+            .execute(MARK_FAILED, &args)
+            .await
+            .map(drop)
     }
 
     /// Shows `error` in `/admin/projections` while the subscription retries, or clears it.
-    pub async fn report_error(&mut self, name: &str, error: Option<&str>) -> Result<(), sqlx::Error> {
+    pub async fn report_error(
+        &mut self,
+        name: &str,
+        error: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.as_view_tx();
         match error {
-            Some(error) => tx.execute(REPORT_ERROR, &[Arg::Text(name), Arg::Text(error)]).await,
+            Some(error) => {
+                tx.execute(REPORT_ERROR, &[Arg::Text(name), Arg::Text(error)])
+                    .await
+            }
             None => tx.execute(CLEAR_ERROR, &[Arg::Text(name)]).await,
         }
         .map(drop)

@@ -25,9 +25,11 @@ pub mod views;
 pub mod wake;
 pub mod worker;
 
+pub use event::{BusinessEvent, LogEvent};
 pub use replay::{rebuild, RebuildReport};
 pub use status::ProjectionStatus;
-pub use event::{BusinessEvent, LogEvent};
-pub use subscription::{Batch, Checkpoint, LogPoint, ProjectionError, ProjectionStore, WorkerConnection};
+pub use subscription::{
+    Batch, Checkpoint, LogPoint, ProjectionError, ProjectionStore, WorkerConnection,
+};
 pub use views::ViewName;
 pub use worker::Projector;

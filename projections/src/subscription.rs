@@ -366,11 +366,7 @@ impl ViewTx<'_> {
         })
     }
 
-    pub(crate) async fn advance(
-        &mut self,
-        name: &str,
-        point: LogPoint,
-    ) -> Result<(), sqlx::Error> {
+    pub(crate) async fn advance(&mut self, name: &str, point: LogPoint) -> Result<(), sqlx::Error> {
         let sql = match self {
             Self::Postgres(_) => PG_ADVANCE,
             Self::Sqlite(_) => SQLITE_ADVANCE,

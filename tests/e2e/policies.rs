@@ -103,15 +103,25 @@ on_both_stores! {
             let cancel = app.post(&format!("/orders/{order_id}/cancel"), json!(null)).await;
             assert_eq!(cancel.status, StatusCode::OK);
         }
-        for _ in 0..10 {
-            let worker = tokio::spawn(app.policies().await.run(tokio::sync::watch::channel(false).1));
-            // The low bits of a v7 id are random: a lifetime of 1 to 40 ms.
-            let lifetime = 1 + (Uuid::now_v7().as_u128() % 40) as u64;
-            tokio::time::sleep(std::time::Duration::from_millis(lifetime)).await;
+        // The policies append 40 events in all (20 deliveries, 20 payment cancels); each
+        // worker is killed as soon as it has appended 2 or 3 of them.
+        let before = app.count_events().await;
+        for life in 0..10 {
+            let (_running, running) = tokio::sync::watch::channel(false);
+            let worker = tokio::spawn(app.policies().await.run(running));
+            let born = app.count_events().await;
+            let goal = born + 2 + life % 2;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while app.count_events().await < goal {
+                assert!(std::time::Instant::now() < deadline, "life {life} made no progress");
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
             worker.abort();
             let _ = worker.await;
         }
+        assert!(app.count_events().await < before + 40, "killed before the work was done");
         app.settle().await;
+        assert_eq!(app.count_events().await, before + 40);
         assert_eq!(app.scalar(DUPLICATED, "").await, 0, "an event type recorded twice in a stream");
         for (n, order_id) in orders.iter().enumerate() {
             let row = order_row(&app, *order_id).await;

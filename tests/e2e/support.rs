@@ -217,7 +217,11 @@ impl TestApp {
     /// Runs the policies until their commands cause nothing more, then catches every
     /// view up: the state the background workers reach once the flows have run.
     pub async fn settle(&self) {
-        let policies = self.policies().await;
+        self.settle_with(&self.policies().await).await;
+    }
+
+    /// [`TestApp::settle`] with these policy workers.
+    pub async fn settle_with(&self, policies: &strata::PolicyWorkers) {
         loop {
             let before = self.count_events().await;
             policies.catch_up_all().await.expect("policies caught up");

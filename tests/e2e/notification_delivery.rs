@@ -1,0 +1,164 @@
+//! Notifications reach a webhook after they are recorded, at least once and without
+//! ever holding up a booking: a dead receiver gets every notification, once, when it
+//! comes back.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ::policies::{NotificationSink, PolicyError, PolicyName, WebhookSettings};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::Row;
+use tokio::net::TcpListener;
+
+use crate::support::{on_both_stores, TestApp};
+
+type Received = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A port nothing listens on (yet): connections to it are refused.
+async fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+/// A webhook receiver on `port` that keeps each request's `Idempotency-Key` and body.
+async fn start_receiver(port: u16) -> Received {
+    let received = Received::default();
+    let router = Router::new()
+        .route("/notifications", post(receive))
+        .with_state(received.clone());
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind the receiver");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    received
+}
+
+async fn receive(
+    State(received): State<Received>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> StatusCode {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    received.lock().unwrap().push((key.to_string(), body));
+    StatusCode::NO_CONTENT
+}
+
+/// The ids of every notification recorded in the log.
+async fn recorded_notifications(app: &TestApp) -> HashSet<String> {
+    let sql = "SELECT aggregate_id FROM events WHERE aggregate_type = 'Notification'";
+    let rows = match &app.backend {
+        strata::Backend::Postgres(s) => sqlx::query(sql)
+            .fetch_all(s.log().pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+        strata::Backend::Sqlite(s) => sqlx::query(sql)
+            .fetch_all(s.log().pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+    };
+    rows
+}
+
+/// Polls `/admin/projections` until the sink's status satisfies `wanted`.
+async fn wait_for_sink_status(app: &TestApp, wanted: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let statuses = app.get("/admin/projections").await.body["items"].clone();
+        let sink = statuses
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "notificationSink")
+            .cloned()
+            .unwrap_or(Value::Null);
+        if wanted(&sink) {
+            return sink;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sink status never turned as wanted: {sink}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+on_both_stores! {
+    async fn a_dead_webhook_never_blocks_bookings_and_gets_every_notification_once_when_back(app: TestApp) {
+        let port = free_port().await;
+        let settings = WebhookSettings {
+            attempts: 2,
+            open_after: 2,
+            cooldown: Duration::from_secs(1),
+            max_cooldown: Duration::from_secs(1),
+            ..WebhookSettings::new(format!("http://127.0.0.1:{port}/notifications"))
+        };
+        let sink = Arc::new(NotificationSink::webhook(settings));
+        let flows = app.backend.policies(vec![PolicyName::Booking, PolicyName::Notify], sink.clone()).await.unwrap();
+        let delivery = app.backend.policies(vec![PolicyName::NotificationSink], sink.clone()).await.unwrap();
+
+        for hour in 8..12 {
+            let body = json!({"roomId": 5, "useStartDtm": format!("2026-12-01T{hour:02}:00:00Z"),
+                              "useEndDtm": format!("2026-12-01T{:02}:00:00Z", hour + 1), "bookingUserId": "user-1"});
+            let created = app.post("/bookings", body).await;
+            assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+            app.settle_with(&flows).await;
+            let confirm_id = ::policies::booking::confirm_id(created.id("bookingId"));
+            let decision = if hour % 2 == 0 { "complete" } else { "deny" };
+            let decided = app.post(&format!("/confirms/{confirm_id}/{decision}"), json!({"managerId": "boss"})).await;
+            assert_eq!(decided.status, StatusCode::OK, "{:?}", decided.body);
+        }
+        app.settle_with(&flows).await;
+        let recorded = recorded_notifications(&app).await;
+        assert_eq!(recorded.len(), 4 + 2 + 2 * 2, "requested ×4, complete ×2, denied and canceled ×2");
+
+        // The receiver is down: the sink fails, then its circuit opens and it stops trying.
+        assert!(matches!(delivery.catch_up(PolicyName::NotificationSink).await, Err(PolicyError::Sink(_))));
+        let tried = sink.requests_sent();
+        assert!(tried >= 2, "{tried}");
+        assert!(matches!(delivery.catch_up(PolicyName::NotificationSink).await, Err(PolicyError::Sink(_))));
+        assert_eq!(sink.requests_sent(), tried, "an open circuit sends nothing");
+
+        // Its worker keeps retrying in the background, and says so.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(delivery.run(stopped));
+        let failing = wait_for_sink_status(&app, |status| status["lastError"].is_string()).await;
+        assert!(failing["lastError"].as_str().unwrap().contains("retrying"), "{failing}");
+
+        // The receiver is back: once the circuit lets a probe through, everything arrives.
+        let received = start_receiver(port).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while received.lock().unwrap().len() < recorded.len() {
+            assert!(Instant::now() < deadline, "not delivered in time");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        wait_for_sink_status(&app, |status| status["lastError"].is_null()).await;
+        let _ = stop.send(true);
+        worker.await.unwrap();
+        let again = app.backend.policies(vec![PolicyName::NotificationSink], sink.clone()).await.unwrap();
+        again.catch_up(PolicyName::NotificationSink).await.expect("nothing left to deliver");
+        let received = received.lock().unwrap().clone();
+        let ids: Vec<String> = received.iter().map(|(key, _)| key.clone()).collect();
+        assert_eq!(ids.len(), recorded.len(), "each notification once: {ids:?}");
+        assert_eq!(ids.iter().cloned().collect::<HashSet<_>>(), recorded);
+        for (key, body) in &received {
+            assert_eq!(body["notificationId"], key.as_str());
+            assert_eq!(body["userId"], "user-1");
+            assert!(body["contents"].as_str().unwrap().starts_with("conference room[5]"));
+        }
+    }
+}

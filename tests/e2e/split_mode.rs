@@ -1,0 +1,167 @@
+//! The whole chain across processes: `strata command-api`, `strata read-api` and two
+//! `strata projector` workers over one PostgreSQL database.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+use crate::support::{Store, TestApp};
+
+/// Child processes, killed when the test ends however it ends.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+fn start(database_url: &str, role: &str, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args([role, "--port", &port.to_string()])
+        .env("DATABASE_URL", database_url)
+        .env("STRATA_DB_POOL_SIZE", "8")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("strata started")
+}
+
+/// GETs `url` until `done` holds for the reply (the processes work in the background).
+async fn eventually(
+    client: &reqwest::Client,
+    url: &str,
+    done: impl Fn(StatusCode, &Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = client.get(url).send().await {
+            let status = response.status();
+            let body = response.json::<Value>().await.unwrap_or(Value::Null);
+            if done(status, &body) {
+                return body;
+            }
+        }
+        assert!(Instant::now() < deadline, "{url} never answered as wanted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_chain_runs_across_command_api_read_api_and_two_projectors() {
+    let app = TestApp::spawn(Store::Postgres).await;
+    let url = app.database_url().expect("a PostgreSQL database");
+    let (commands, reads) = (free_port().await, free_port().await);
+    let (worker_a, worker_b) = (free_port().await, free_port().await);
+    let _processes = Processes(vec![
+        start(&url, "command-api", commands),
+        start(&url, "read-api", reads),
+        start(&url, "projector", worker_a),
+        start(&url, "projector", worker_b),
+    ]);
+    let client = reqwest::Client::new();
+    for port in [commands, reads, worker_a, worker_b] {
+        eventually(
+            &client,
+            &format!("http://127.0.0.1:{port}/health/ready"),
+            |s, _| s == StatusCode::OK,
+        )
+        .await;
+    }
+    let command_api = format!("http://127.0.0.1:{commands}");
+    let read_api = format!("http://127.0.0.1:{reads}");
+
+    let booking = json!({"roomId": 556677, "useStartDtm": "2026-12-01T09:00:00Z",
+                         "useEndDtm": "2026-12-01T10:00:00Z", "bookingUserId": "user-9"});
+    let created: Value = client
+        .post(format!("{command_api}/bookings"))
+        .json(&booking)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let booking_id = created["bookingId"].as_str().unwrap().to_string();
+    let row = eventually(
+        &client,
+        &format!("{read_api}/bookingLists/{booking_id}"),
+        |s, body| s == StatusCode::OK && body["confirmStatus"] == "BOOKED",
+    )
+    .await;
+    let confirm_id = row["confirmId"].as_str().unwrap();
+    let completed = client
+        .post(format!("{command_api}/confirms/{confirm_id}/complete"))
+        .json(&json!({"managerId": "boss"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(completed.status(), StatusCode::OK);
+    eventually(
+        &client,
+        &format!("{read_api}/notifications?userId=user-9"),
+        |_, body| {
+            body["items"]
+                .as_array()
+                .is_some_and(|items| items.len() == 2)
+        },
+    )
+    .await;
+    eventually(
+        &client,
+        &format!("{read_api}/bookingLists/{booking_id}"),
+        |_, body| body["confirmStatus"] == "CONFIRMED",
+    )
+    .await;
+
+    let order = json!({"customerId": "c-9", "product": "컴퓨터", "qty": 1, "price": 1000, "payMethod": "CARD"});
+    let placed: Value = client
+        .post(format!("{command_api}/orders"))
+        .json(&order)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let order_id = placed["orderId"].as_str().unwrap();
+    eventually(
+        &client,
+        &format!("{read_api}/orderLists/{order_id}"),
+        |s, body| s == StatusCode::OK && body["deliveryStatus"] == "STARTED",
+    )
+    .await;
+    let cancelled = client
+        .post(format!("{command_api}/orders/{order_id}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    eventually(
+        &client,
+        &format!("{read_api}/orderLists/{order_id}"),
+        |_, body| body["deliveryStatus"] == "CANCELLED" && body["paymentStatus"] == "CANCELLED",
+    )
+    .await;
+
+    let twice = app
+        .scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM events WHERE $1 = $1
+        GROUP BY aggregate_type, aggregate_id, event_type HAVING count(*) > 1) twice",
+            "",
+        )
+        .await;
+    assert_eq!(twice, 0, "a command issued twice");
+}

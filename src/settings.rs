@@ -213,7 +213,8 @@ pub enum BenchScenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
-    /// Orders at a fixed rate; how long until each shows in orderList.
+    /// Orders at a fixed rate; how long until each shows in orderList (with --delivery:
+    /// until its delivery, started by the shop policy, does).
     Lag {
         /// Orders per second (half the peak `strata bench commands` measured here).
         #[arg(long, default_value_t = 2_000)]
@@ -224,6 +225,10 @@ pub enum BenchScenario {
         /// Seconds of load at the same rate before measuring, while connections open.
         #[arg(long, default_value_t = 2)]
         warm_up: u64,
+        /// Run the shop policy too, and time each order until orderList shows the
+        /// delivery the policy started for it (the whole saga).
+        #[arg(long)]
+        delivery: bool,
     },
 }
 

@@ -168,9 +168,20 @@ impl<L: EventLog> CommandService<L> {
         order_id: Uuid,
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
+        // A delivery starts once, under an id of its own: decide as for a new stream, and
+        // against the stored one only when it turns out to exist (one round trip fewer
+        // for the policy that starts every delivery).
         let command = DeliveryCommand::StartDelivery { order_id };
-        self.execute::<Delivery>(delivery_id, command, None, context)
-            .await
+        let fresh = Decision::<Delivery>::fresh(delivery_id)
+            .decide(command.clone())
+            .await?;
+        match self.commit(fresh, None, context.clone()).await {
+            Err(CommandError::Store(StoreError::Conflict)) => {
+                self.execute::<Delivery>(delivery_id, command, None, context)
+                    .await
+            }
+            outcome => outcome,
+        }
     }
 
     pub async fn cancel_delivery(

@@ -4,7 +4,7 @@
 use command_api::store::EventLog;
 use domain::booking::{Booking, BookingEvent};
 use domain::confirm::{Confirm, ConfirmEvent, ConfirmStatus};
-use projections::BusinessEvent;
+use projections::{BusinessEvent, LogEvent};
 use uuid::Uuid;
 
 use crate::issue::{derived_id, PolicyCommand, PolicyError, Reaction};
@@ -17,8 +17,22 @@ pub fn confirm_id(booking_id: Uuid) -> Uuid {
     derived_id("confirm of booking", booking_id)
 }
 
+/// The booking an event belongs to: the booking and notify policies handle one
+/// booking's events in log order.
+pub(crate) fn booking_of(event: &BusinessEvent, logged: &LogEvent) -> String {
+    match event {
+        BusinessEvent::Confirm(
+            ConfirmEvent::ConfirmRequested { booking_id, .. }
+            | ConfirmEvent::ConfirmCompleted { booking_id, .. }
+            | ConfirmEvent::ConfirmDenied { booking_id, .. }
+            | ConfirmEvent::ConfirmDeleted { booking_id },
+        ) => booking_id.to_string(),
+        _ => logged.aggregate_id.clone(),
+    }
+}
+
 pub(crate) async fn react<L: EventLog>(
-    reaction: &mut Reaction<'_, L>,
+    reaction: &Reaction<'_, L>,
     event: BusinessEvent,
 ) -> Result<(), PolicyError> {
     match event {

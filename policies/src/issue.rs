@@ -12,7 +12,8 @@ use command_api::{CommandContext, CommandError, CommandService};
 use cqrs_es::Aggregate;
 use domain::notification::NotificationCommand;
 use domain::order::CancelledBy;
-use projections::{LogEvent, WorkerConnection};
+use projections::sql::Arg;
+use projections::{LogEvent, ProjectionStore};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -169,7 +170,9 @@ pub struct Reaction<'r, L: EventLog> {
     pub(crate) policy: PolicyName,
     pub(crate) event: &'r LogEvent,
     pub(crate) service: &'r CommandService<L>,
-    pub(crate) connection: &'r mut WorkerConnection,
+    /// The policy's own tables (reactions to different orders run side by side, each
+    /// on a pooled connection).
+    pub(crate) store: &'r ProjectionStore,
 }
 
 impl<L: EventLog> Reaction<'_, L> {
@@ -205,20 +208,11 @@ impl<L: EventLog> Reaction<'_, L> {
         Ok(self.service.load::<A>(id).await?)
     }
 
-    /// Issues `command` once per causing event: skipped when its key shows it was
-    /// issued before, recorded and skipped when the domain refuses it.
-    pub(crate) async fn issue(&mut self, command: PolicyCommand) -> Result<(), PolicyError> {
+    /// Issues `command` once per causing event: its key commits with its events, so a
+    /// second issue appends nothing; a refusal is recorded and skipped.
+    pub(crate) async fn issue(&self, command: PolicyCommand) -> Result<(), PolicyError> {
         let event_id = self.event_id();
         let scope_key = format!("policy {} {} {event_id}", self.policy, command.name());
-        if self
-            .service
-            .log()
-            .idempotent_response(&scope_key)
-            .await?
-            .is_some()
-        {
-            return Ok(());
-        }
         let claim = IdempotencyClaim {
             scope_key: scope_key.clone(),
             request_body: json!({
@@ -238,6 +232,10 @@ impl<L: EventLog> Reaction<'_, L> {
         };
         match command.run(self.service, context).await {
             Ok(_) | Err(CommandError::Store(StoreError::DuplicateRequest)) => Ok(()),
+            // Every command a policy issues is refused the second time (the delivery
+            // exists, the payment is cancelled…): a refusal of a command whose key is
+            // stored is a redelivery.
+            Err(CommandError::Rejected { .. }) if self.issued_before(&scope_key).await? => Ok(()),
             Err(CommandError::Rejected { code, message, .. }) => {
                 tracing::warn!(policy = %self.policy, position = self.event.position, code, %message, "command refused; recorded and skipped");
                 self.record_rejection(&scope_key, code, &message).await
@@ -246,24 +244,26 @@ impl<L: EventLog> Reaction<'_, L> {
         }
     }
 
+    async fn issued_before(&self, scope_key: &str) -> Result<bool, PolicyError> {
+        let stored = self.service.log().idempotent_response(scope_key).await?;
+        Ok(stored.is_some())
+    }
+
     /// Records something the policy could not do for this event, once.
     pub(crate) async fn record_rejection(
-        &mut self,
+        &self,
         scope_key: &str,
         code: &str,
         message: &str,
     ) -> Result<(), PolicyError> {
         let args = [
-            projections::sql::Arg::Text(scope_key),
-            projections::sql::Arg::Text(self.policy.as_str()),
-            projections::sql::Arg::Int(self.event.position),
-            projections::sql::Arg::Text(code),
-            projections::sql::Arg::Text(message),
+            Arg::Text(scope_key),
+            Arg::Text(self.policy.as_str()),
+            Arg::Int(self.event.position),
+            Arg::Text(code),
+            Arg::Text(message),
         ];
-        self.connection
-            .as_view_tx()
-            .execute(RECORD_REJECTION, &args)
-            .await?;
+        self.store.execute(RECORD_REJECTION, &args).await?;
         Ok(())
     }
 }

@@ -31,7 +31,7 @@ pub fn contents(step: &str, room_id: i64) -> String {
 }
 
 pub(crate) async fn react<L: EventLog>(
-    reaction: &mut Reaction<'_, L>,
+    reaction: &Reaction<'_, L>,
     event: BusinessEvent,
 ) -> Result<(), PolicyError> {
     let booking_id = match event {

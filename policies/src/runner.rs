@@ -7,9 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use command_api::store::EventLog;
 use command_api::CommandService;
-use projections::{LogEvent, LogPoint, ProjectionStore, WorkerConnection};
+use futures::{stream, StreamExt};
+use projections::{BusinessEvent, LogEvent, LogPoint, ProjectionStore, WorkerConnection};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -22,6 +25,9 @@ const LEASE_RETRY: Duration = Duration::from_millis(100);
 /// How soon to look again for events not readable yet (an older transaction holds
 /// the read watermark back).
 const RETRY_PAUSE: Duration = Duration::from_millis(5);
+/// Reactions run side by side on PostgreSQL, for this many orders (or bookings) at
+/// once; on SQLite, whose store takes one writer at a time, one after another.
+pub const CONCURRENCY: usize = 16;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -47,6 +53,7 @@ pub struct Policies<L: EventLog> {
     sink: Arc<NotificationSink>,
     appended: Option<watch::Receiver<i64>>,
     batch_size: i64,
+    concurrency: usize,
     poll_interval: Duration,
 }
 
@@ -58,6 +65,10 @@ impl<L: EventLog> Policies<L> {
         store: ProjectionStore,
         policies: Vec<PolicyName>,
     ) -> Self {
+        let concurrency = match store {
+            ProjectionStore::Postgres(_) => CONCURRENCY,
+            ProjectionStore::Sqlite(_) => 1,
+        };
         Self {
             service,
             store,
@@ -65,6 +76,7 @@ impl<L: EventLog> Policies<L> {
             sink: Arc::new(NotificationSink::log()),
             appended: None,
             batch_size: 100,
+            concurrency,
             poll_interval: Duration::from_millis(100),
         }
     }
@@ -196,8 +208,8 @@ impl<L: EventLog> Policies<L> {
         Ok(connection)
     }
 
-    /// Reacts to the next batch of events, advancing past each handled one; a failure
-    /// leaves the checkpoint at the event before it.
+    /// Reacts to the next batch of events and advances past them; a failure leaves the
+    /// checkpoint past the events before the first one not handled.
     async fn step(
         &self,
         connection: &mut WorkerConnection,
@@ -213,74 +225,132 @@ impl<L: EventLog> Policies<L> {
         let events = connection
             .read_after(checkpoint.point, self.batch_size)
             .await?;
-        let (mut reached, mut recorded) = (checkpoint.point, checkpoint.point);
-        let mut outcome = Ok(Step::Reacted(events.len()));
-        for event in &events {
-            if let Err(error) = self.react(connection, policy, event).await {
-                outcome = Err(error);
-                break;
-            }
-            reached = LogPoint {
-                transaction_id: event.transaction_id,
-                position: event.position,
+        if events.is_empty() {
+            return Ok(Step::CaughtUp);
+        }
+        let (handled, failure) = match self.react_to_all(policy, &events).await {
+            Ok(()) => (events.len(), None),
+            Err((unhandled, error)) => (unhandled, Some(error)),
+        };
+        if let Some(last) = handled.checked_sub(1).map(|index| &events[index]) {
+            let point = LogPoint {
+                transaction_id: last.transaction_id,
+                position: last.position,
             };
-            // Past every event the policy acted on, so a crash repeats at most one
-            // reaction; past the others once, at the end.
-            if policy.reads(&event.aggregate_type) {
-                connection.advance_to(name, reached).await?;
-                recorded = reached;
+            connection.advance_to(name, point).await?;
+        }
+        match failure {
+            None => Ok(Step::Reacted(handled)),
+            Some(PolicyError::Poison {
+                policy,
+                position,
+                reason,
+            }) => {
+                tracing::error!(%policy, position, error = %reason, "poison event: policy stopped");
+                connection.mark_failed(name, position, &reason).await?;
+                Err(PolicyError::Poison {
+                    policy,
+                    position,
+                    reason,
+                })
             }
+            Some(error) => Err(error),
         }
-        if reached != recorded {
-            connection.advance_to(name, reached).await?;
-        }
-        if let Err(PolicyError::Poison {
-            position, reason, ..
-        }) = &outcome
+    }
+
+    /// Reacts to `events`: each order's (or booking's) in log order, different ones side
+    /// by side. On failure, the index of the earliest event not handled, and why; events
+    /// after it may have been handled too, and their commands' keys make a retry of them
+    /// append nothing.
+    async fn react_to_all(&self, policy: PolicyName, events: &[LogEvent]) -> Result<(), Failure> {
+        let (partitions, poison) = partition(policy, events);
+        let failures: Vec<Failure> = stream::iter(partitions)
+            .map(|partition| async move {
+                for (index, business) in partition {
+                    let event = &events[index];
+                    if let Err(error) = self.react(policy, event, business).await {
+                        return Some((index, error));
+                    }
+                }
+                None
+            })
+            .buffer_unordered(self.concurrency)
+            .filter_map(std::future::ready)
+            .collect()
+            .await;
+        match failures
+            .into_iter()
+            .chain(poison)
+            .min_by_key(|(index, _)| *index)
         {
-            tracing::error!(%policy, position, error = %reason, "poison event: policy stopped");
-            connection.mark_failed(name, *position, reason).await?;
-        }
-        match outcome {
-            Ok(Step::Reacted(0)) => Ok(Step::CaughtUp),
-            outcome => outcome,
+            Some(failure) => Err(failure),
+            None => Ok(()),
         }
     }
 
     async fn react(
         &self,
-        connection: &mut WorkerConnection,
         policy: PolicyName,
         event: &LogEvent,
+        business: BusinessEvent,
     ) -> Result<(), PolicyError> {
-        if !policy.reads(&event.aggregate_type) {
-            return Ok(());
-        }
-        let business = match event.decode() {
-            Ok(Some(business)) => business,
-            Ok(None) => return Ok(()),
-            Err(error) => {
-                return Err(PolicyError::Poison {
-                    policy,
-                    position: event.position,
-                    reason: format!("undecodable {}: {error}", event.event_type),
-                })
-            }
-        };
-        let mut reaction = Reaction {
+        let reaction = Reaction {
             policy,
             event,
             service: &self.service,
-            connection,
+            store: &self.store,
         };
         match policy {
-            PolicyName::Shop => shop::react(&mut reaction, business).await,
-            PolicyName::Booking => booking::react(&mut reaction, business).await,
-            PolicyName::Notify => notify::react(&mut reaction, business).await,
-            PolicyName::NotificationSink => sink::react(&mut reaction, business, &self.sink).await,
+            PolicyName::Shop => shop::react(&reaction, business).await,
+            PolicyName::Booking => booking::react(&reaction, business).await,
+            PolicyName::Notify => notify::react(&reaction, business).await,
+            PolicyName::NotificationSink => sink::react(&reaction, business, &self.sink).await,
         }
     }
 }
+
+/// The events that concern `policy`, decoded and grouped by the order (or booking, or
+/// notification) they belong to, each group in log order, as indexes into `events`;
+/// and the first event that cannot be decoded, before which the grouping stops.
+fn partition(policy: PolicyName, events: &[LogEvent]) -> (Vec<Group>, Option<Failure>) {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
+    for (index, event) in events.iter().enumerate() {
+        if !policy.reads(&event.aggregate_type) {
+            continue;
+        }
+        let business = match event.decode() {
+            Ok(Some(business)) => business,
+            Ok(None) => continue,
+            Err(error) => {
+                let poison = PolicyError::Poison {
+                    policy,
+                    position: event.position,
+                    reason: format!("undecodable {}: {error}", event.event_type),
+                };
+                return (groups, Some((index, poison)));
+            }
+        };
+        let key = match policy {
+            PolicyName::Shop => shop::order_of(&business, event),
+            PolicyName::Booking | PolicyName::Notify => booking::booking_of(&business, event),
+            PolicyName::NotificationSink => event.aggregate_id.clone(),
+        };
+        let group = *group_of.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[group].push((index, business));
+    }
+    (groups, None)
+}
+
+/// One order's (or booking's, or notification's) events of a batch, in log order: their
+/// indexes in the batch, decoded.
+type Group = Vec<(usize, BusinessEvent)>;
+
+/// The index in the batch of the first event not handled, and why.
+type Failure = (usize, PolicyError);
 
 /// A worker's hold on one policy: its connection, and whether it has the lease.
 #[derive(Default)]

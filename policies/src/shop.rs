@@ -11,8 +11,8 @@ use command_api::store::EventLog;
 use domain::delivery::{Delivery, DeliveryEvent};
 use domain::order::{CancelledBy, Order, OrderEvent};
 use domain::payment::{Payment, PaymentEvent};
-use projections::BusinessEvent;
-use sqlx::Row;
+use projections::sql::Arg;
+use projections::{BusinessEvent, LogEvent};
 use uuid::Uuid;
 
 use crate::issue::{derived_id, PolicyCommand, PolicyError, Reaction};
@@ -27,8 +27,23 @@ pub fn delivery_id(order_id: Uuid) -> Uuid {
     derived_id("delivery of order", order_id)
 }
 
+/// The order an event belongs to: the policy handles one order's events in log order.
+pub(crate) fn order_of(event: &BusinessEvent, logged: &LogEvent) -> String {
+    match event {
+        BusinessEvent::Payment(
+            PaymentEvent::PaymentMade { order_id, .. }
+            | PaymentEvent::PaymentCancelled { order_id },
+        )
+        | BusinessEvent::Delivery(
+            DeliveryEvent::DeliveryStarted { order_id }
+            | DeliveryEvent::DeliveryCancelled { order_id },
+        ) => order_id.to_string(),
+        _ => logged.aggregate_id.clone(),
+    }
+}
+
 pub(crate) async fn react<L: EventLog>(
-    reaction: &mut Reaction<'_, L>,
+    reaction: &Reaction<'_, L>,
     event: BusinessEvent,
 ) -> Result<(), PolicyError> {
     match event {
@@ -72,7 +87,7 @@ pub(crate) async fn react<L: EventLog>(
 }
 
 async fn cancel_payment<L: EventLog>(
-    reaction: &mut Reaction<'_, L>,
+    reaction: &Reaction<'_, L>,
     order_id: Uuid,
 ) -> Result<(), PolicyError> {
     let Some(payment_id) = payment_of(reaction, order_id).await? else {
@@ -88,39 +103,24 @@ async fn cancel_payment<L: EventLog>(
 }
 
 async fn remember_payment<L: EventLog>(
-    reaction: &mut Reaction<'_, L>,
+    reaction: &Reaction<'_, L>,
     order_id: Uuid,
     payment_id: Uuid,
 ) -> Result<(), PolicyError> {
     let (order, payment) = (order_id.to_string(), payment_id.to_string());
-    let args = [
-        projections::sql::Arg::Text(&order),
-        projections::sql::Arg::Text(&payment),
-    ];
-    reaction
-        .connection
-        .as_view_tx()
-        .execute(REMEMBER_PAYMENT, &args)
-        .await?;
+    let args = [Arg::Text(&order), Arg::Text(&payment)];
+    reaction.store.execute(REMEMBER_PAYMENT, &args).await?;
     Ok(())
 }
 
 async fn payment_of<L: EventLog>(
-    reaction: &mut Reaction<'_, L>,
+    reaction: &Reaction<'_, L>,
     order_id: Uuid,
 ) -> Result<Option<Uuid>, PolicyError> {
     let order = order_id.to_string();
-    let payment: Option<String> = match &mut *reaction.connection {
-        projections::WorkerConnection::Postgres(c) => sqlx::query(PAYMENT_OF)
-            .bind(&order)
-            .fetch_optional(&mut *c)
-            .await?
-            .map(|row| row.get(0)),
-        projections::WorkerConnection::Sqlite(c) => sqlx::query(PAYMENT_OF)
-            .bind(&order)
-            .fetch_optional(&mut *c)
-            .await?
-            .map(|row| row.get(0)),
-    };
+    let payment = reaction
+        .store
+        .fetch_text(PAYMENT_OF, &[Arg::Text(&order)])
+        .await?;
     Ok(payment.and_then(|id| id.parse().ok()))
 }

@@ -238,7 +238,7 @@ impl Breaker {
 
 /// Delivers a recorded notification; a refusal is recorded and skipped.
 pub(crate) async fn react<L: EventLog>(
-    reaction: &mut Reaction<'_, L>,
+    reaction: &Reaction<'_, L>,
     event: BusinessEvent,
     sink: &NotificationSink,
 ) -> Result<(), PolicyError> {

@@ -10,8 +10,10 @@
 //! watermark of every view that long.)
 
 use crate::event::LogEvent;
-use crate::sql::Arg;
-use crate::subscription::{Checkpoint, LogPoint, WorkerConnection, MARK_FAILED, READ_CHECKPOINT};
+use crate::sql::{Arg, ViewTx};
+use crate::subscription::{
+    Checkpoint, LogPoint, ProjectionStore, WorkerConnection, MARK_FAILED, READ_CHECKPOINT,
+};
 
 const REGISTER_POLICY: &str = "
     INSERT INTO projection_checkpoints (name, kind) VALUES ($1, 'policy')
@@ -97,5 +99,44 @@ impl WorkerConnection {
             None => tx.execute(CLEAR_ERROR, &[Arg::Text(name)]).await,
         }
         .map(drop)
+    }
+}
+
+impl ProjectionStore {
+    /// Runs one statement on a pooled connection: a policy's own tables, written by
+    /// reactions that run side by side.
+    pub async fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
+        match self {
+            Self::Postgres(pool) => {
+                ViewTx::Postgres(&mut *pool.acquire().await?)
+                    .execute(sql, args)
+                    .await
+            }
+            Self::Sqlite(pool) => {
+                ViewTx::Sqlite(&mut *pool.acquire().await?)
+                    .execute(sql, args)
+                    .await
+            }
+        }
+    }
+
+    /// The first column of the first row of a query, as text, on a pooled connection.
+    pub async fn fetch_text(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<String>, sqlx::Error> {
+        match self {
+            Self::Postgres(pool) => {
+                ViewTx::Postgres(&mut *pool.acquire().await?)
+                    .fetch_text(sql, args)
+                    .await
+            }
+            Self::Sqlite(pool) => {
+                ViewTx::Sqlite(&mut *pool.acquire().await?)
+                    .fetch_text(sql, args)
+                    .await
+            }
+        }
     }
 }

@@ -31,6 +31,26 @@ macro_rules! bind_all {
 }
 
 impl ViewTx<'_> {
+    /// The first column of the first row a query returns, as text.
+    pub async fn fetch_text(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Option<String>, sqlx::Error> {
+        Ok(match self {
+            Self::Postgres(connection) => {
+                bind_all!(sqlx::query_scalar(sql), args)
+                    .fetch_optional(&mut **connection)
+                    .await?
+            }
+            Self::Sqlite(connection) => {
+                bind_all!(sqlx::query_scalar(sql), args)
+                    .fetch_optional(&mut **connection)
+                    .await?
+            }
+        })
+    }
+
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
         Ok(match self {

@@ -72,7 +72,15 @@ pub async fn run(
             rate,
             seconds,
             warm_up,
-        } => projection::lag(&backend, views, rate, seconds, warm_up).await,
+            delivery,
+        } => {
+            let load = projection::Load {
+                rate,
+                warm_up: Duration::from_secs(warm_up),
+                measured: Duration::from_secs(seconds),
+            };
+            projection::lag(&backend, views, &load, delivery).await
+        }
     }
 }
 

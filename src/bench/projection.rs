@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
+use policies::{NotificationSink, PolicyName};
 use projections::{ProjectionStore, Projector, ViewName};
 use serde_json::json;
 use sqlx::PgPool;
@@ -111,21 +112,28 @@ fn peak_rss_mib() -> u64 {
         .map_or(0, |kib| kib / 1024)
 }
 
-/// Places orders at `rate` per second through an in-process server with its projector
-/// (as `strata serve` runs) and measures, for every tenth after the first `warm_up`
-/// seconds, the time from the 201 to the order's row being readable in orderList.
+/// Places orders at a steady rate through an in-process server with its projector
+/// (as `strata serve` runs) and measures, for every tenth after the warm-up, the time
+/// from the 201 to the order's row being readable in orderList — or, with `delivery`,
+/// to the row showing the delivery the shop policy started for it.
 pub async fn lag(
     backend: &Backend,
     views: ViewStore,
-    rate: u64,
-    seconds: u64,
-    warm_up: u64,
+    load: &Load,
+    delivery: bool,
 ) -> anyhow::Result<()> {
     let store = backend.projection_store().await?;
     let projector = backend.projector(vec![ViewName::OrderList]).await?;
     projector.catch_up(ViewName::OrderList).await?;
     let (stop, stopped) = watch::channel(false);
-    let workers = tokio::spawn(projector.run(stopped.clone()));
+    let mut workers = tokio::task::JoinSet::new();
+    workers.spawn(projector.run(stopped.clone()));
+    if delivery {
+        let sink = Arc::new(NotificationSink::log());
+        let shop = backend.policies(vec![PolicyName::Shop], sink).await?;
+        shop.catch_up_all().await?;
+        workers.spawn(shop.run(stopped.clone()));
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);
     let mut server_stopped = stopped.clone();
@@ -137,14 +145,11 @@ pub async fn lag(
         },
     ));
     let samples = Arc::new(Mutex::new(Vec::new()));
-    let load = Load {
-        rate,
-        warm_up: Duration::from_secs(warm_up),
-        measured: Duration::from_secs(seconds),
-    };
-    drive_at_rate(&url, &load, &store, &samples).await?;
+    drive_at_rate(&url, load, &store, delivery, &samples).await?;
     let _ = stop.send(true);
-    workers.await?;
+    while let Some(worker) = workers.join_next().await {
+        worker?;
+    }
     server.await??;
     let mut lags = samples.lock().map(|s| s.clone()).unwrap_or_default();
     lags.sort_unstable();
@@ -154,7 +159,11 @@ pub async fn lag(
             .unwrap_or_default()
     };
     println!(
-        "lag at {rate} orders/s for {seconds}s after {warm_up}s of warm-up ({} samples): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{} at {} orders/s for {}s after {}s of warm-up ({} samples): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        if delivery { "delivery lag" } else { "lag" },
+        load.rate,
+        load.measured.as_secs(),
+        load.warm_up.as_secs(),
         lags.len(),
         millis(at(0.50)),
         millis(at(0.99)),
@@ -164,16 +173,17 @@ pub async fn lag(
 }
 
 /// A steady load: `rate` orders per second, sampled only after `warm_up`.
-struct Load {
-    rate: u64,
-    warm_up: Duration,
-    measured: Duration,
+pub struct Load {
+    pub rate: u64,
+    pub warm_up: Duration,
+    pub measured: Duration,
 }
 
 async fn drive_at_rate(
     url: &str,
     load: &Load,
     store: &ProjectionStore,
+    delivery: bool,
     samples: &Arc<Mutex<Vec<Duration>>>,
 ) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
@@ -200,7 +210,7 @@ async fn drive_at_rate(
                 client.post(&url).json(&body).send().await?.json().await?;
             if sample {
                 let order_id = reply["orderId"].as_str().unwrap_or_default().to_string();
-                let lag = wait_for_row(&store, &order_id).await?;
+                let lag = wait_for_row(&store, &order_id, delivery).await?;
                 samples.lock().map(|mut s| s.push(lag)).ok();
             }
             anyhow::Ok(())
@@ -212,18 +222,26 @@ async fn drive_at_rate(
     Ok(())
 }
 
-/// Polls orderList for the order's row every `LAG_POLL`; returns how long it took.
-async fn wait_for_row(store: &ProjectionStore, order_id: &str) -> anyhow::Result<Duration> {
+/// Polls orderList for the order's row (with `delivery`, a row whose delivery has
+/// started) every `LAG_POLL`; returns how long it took.
+async fn wait_for_row(
+    store: &ProjectionStore,
+    order_id: &str,
+    delivery: bool,
+) -> anyhow::Result<Duration> {
     let ProjectionStore::Postgres(pool) = store else {
         bail!("lag is measured on PostgreSQL");
     };
     let started = Instant::now();
     loop {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT position FROM order_list WHERE order_id = $1")
-                .bind(order_id)
-                .fetch_optional(pool)
-                .await?;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT position FROM order_list
+              WHERE order_id = $1 AND (NOT $2 OR delivery_status = 'STARTED')",
+        )
+        .bind(order_id)
+        .bind(delivery)
+        .fetch_optional(pool)
+        .await?;
         if found.is_some() {
             return Ok(started.elapsed());
         }

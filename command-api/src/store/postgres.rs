@@ -7,8 +7,8 @@ use cqrs_es::persist::SerializedEvent;
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{PgConnection, Row};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Postgres, Row};
 
 use super::sql;
 use super::{
@@ -18,6 +18,9 @@ use super::{
 
 /// The schema: event store, snapshots, guards (and, later, views and checkpoints).
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// The primary key of `idempotency_keys`: a request with the same key committed first.
+const IDEMPOTENCY_KEY: &str = "idempotency_keys_pkey";
 
 /// PostgreSQL's code for an exclusion-constraint violation (an overlapping reservation).
 const EXCLUSION_VIOLATION: &str = "23P01";
@@ -57,10 +60,29 @@ impl PostgresEventLog {
     /// Another pool of `size` connections to the same database, with the same acquire
     /// timeout: for a side that must not compete with commands for connections.
     pub async fn open_pool(&self, size: u32) -> Result<PgPool, sqlx::Error> {
+        self.open_pool_with(size, (*self.pool.connect_options()).clone())
+            .await
+    }
+
+    /// [`Self::open_pool`] for derived data, whose writes commit without waiting for the
+    /// WAL flush: what a crash loses of them lies past the last flushed checkpoint too,
+    /// and is written again when the events after it are.
+    pub async fn open_derived_pool(&self, size: u32) -> Result<PgPool, sqlx::Error> {
+        let options = (*self.pool.connect_options())
+            .clone()
+            .options([("synchronous_commit", "off")]);
+        self.open_pool_with(size, options).await
+    }
+
+    async fn open_pool_with(
+        &self,
+        size: u32,
+        options: PgConnectOptions,
+    ) -> Result<PgPool, sqlx::Error> {
         PgPoolOptions::new()
             .max_connections(size)
             .acquire_timeout(self.pool.options().get_acquire_timeout())
-            .connect_with((*self.pool.connect_options()).clone())
+            .connect_with(options)
             .await
     }
 }
@@ -80,6 +102,15 @@ impl EventLog for PostgresEventLog {
             // One statement is one transaction: no BEGIN/COMMIT round trips.
             let mut connection = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
             return insert_events(&mut connection, &commit.events).await;
+        }
+        if let (None, true, Some(claim)) = (
+            &commit.reservation,
+            commit.snapshots.is_empty(),
+            &commit.idempotency,
+        ) {
+            // Events and their idempotency key in one statement, so one round trip too.
+            let mut connection = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
+            return insert_events_claiming(&mut connection, &commit.events, claim).await;
         }
         let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
         if let Some(change) = &commit.reservation {
@@ -130,33 +161,76 @@ impl EventLog for PostgresEventLog {
     }
 }
 
+// Appends the events bound as $1…$7 (one array per column).
+const APPEND: &str = "
+    INSERT INTO events
+        (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+    SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                         $6::jsonb[], $7::jsonb[])
+    RETURNING global_position";
+
 /// Appends every event of the commit in one statement and returns the last position.
 async fn insert_events(
     connection: &mut PgConnection,
     events: &[SerializedEvent],
 ) -> Result<i64, StoreError> {
+    let sql = format!("WITH appended AS ({APPEND}) SELECT max(global_position) FROM appended");
+    let last: Option<i64> = bind_events(sqlx::query_scalar(&sql), events)
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(StoreError::from_sqlx)?;
+    last_position(last)
+}
+
+/// Appends the events and records the response under the idempotency key in one
+/// statement; a key a concurrent request took first fails the whole statement (the
+/// insert waits for that request's transaction).
+async fn insert_events_claiming(
+    connection: &mut PgConnection,
+    events: &[SerializedEvent],
+    claim: &IdempotencyClaim,
+) -> Result<i64, StoreError> {
+    let sql = format!(
+        "WITH appended AS ({APPEND}),
+              claimed AS (
+                INSERT INTO idempotency_keys
+                    (scope_key, request_body, status, location, response, position)
+                SELECT $8, $9, $10, $11, $12, max(global_position) FROM appended
+                RETURNING position)
+         SELECT position FROM claimed"
+    );
+    let last: Option<i64> = bind_events(sqlx::query_scalar(&sql), events)
+        .bind(&claim.scope_key)
+        .bind(&claim.request_body)
+        .bind(claim.status as i16)
+        .bind(&claim.location)
+        .bind(&claim.response)
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(|error| match &error {
+            sqlx::Error::Database(db) if db.constraint() == Some(IDEMPOTENCY_KEY) => {
+                StoreError::DuplicateRequest
+            }
+            _ => StoreError::from_sqlx(error),
+        })?;
+    last_position(last)
+}
+
+/// Binds the events of a commit as [`APPEND`] numbers them, one array per column.
+fn bind_events<'q, O>(
+    query: sqlx::query::QueryScalar<'q, Postgres, O, PgArguments>,
+    events: &[SerializedEvent],
+) -> sqlx::query::QueryScalar<'q, Postgres, O, PgArguments> {
     let column = |f: fn(&SerializedEvent) -> String| events.iter().map(f).collect::<Vec<_>>();
     let json = |f: fn(&SerializedEvent) -> Value| events.iter().map(f).collect::<Vec<_>>();
-    let last: Option<i64> = sqlx::query_scalar(
-        "WITH appended AS (
-            INSERT INTO events
-                (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-            SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                                 $6::jsonb[], $7::jsonb[])
-            RETURNING global_position)
-         SELECT max(global_position) FROM appended",
-    )
-    .bind(column(|e| e.aggregate_type.clone()))
-    .bind(column(|e| e.aggregate_id.clone()))
-    .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
-    .bind(column(|e| e.event_type.clone()))
-    .bind(column(|e| e.event_version.clone()))
-    .bind(json(|e| e.payload.clone()))
-    .bind(json(|e| e.metadata.clone()))
-    .fetch_one(&mut *connection)
-    .await
-    .map_err(StoreError::from_sqlx)?;
-    last_position(last)
+    query
+        .bind(column(|e| e.aggregate_type.clone()))
+        .bind(column(|e| e.aggregate_id.clone()))
+        .bind(events.iter().map(|e| e.sequence as i64).collect::<Vec<_>>())
+        .bind(column(|e| e.event_type.clone()))
+        .bind(column(|e| e.event_version.clone()))
+        .bind(json(|e| e.payload.clone()))
+        .bind(json(|e| e.metadata.clone()))
 }
 
 /// Records the response under the idempotency key, or learns that a concurrent

@@ -184,14 +184,7 @@ impl Backend {
         sink: Arc<NotificationSink>,
         woken_by: watch::Receiver<i64>,
     ) -> anyhow::Result<PolicyWorkers> {
-        let store = match self {
-            // What policies remember, and their checkpoints, are derived from the log.
-            Self::Postgres(service) => {
-                let size = policies::CONCURRENCY as u32 + 1;
-                ProjectionStore::Postgres(service.log().open_derived_pool(size).await?)
-            }
-            Self::Sqlite(_) => self.projection_store().await?,
-        };
+        let store = self.projection_store().await?;
         Ok(match self {
             Self::Postgres(service) => PolicyWorkers::Postgres(
                 Policies::new(service.clone(), store, policies)

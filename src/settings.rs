@@ -98,7 +98,12 @@ pub struct ReadSettings {
 pub struct NotifySettings {
     /// Webhook that receives every notification (POST JSON, `Idempotency-Key` = the
     /// notification id). Without it, notifications go to the log.
-    #[arg(long, env = "STRATA_NOTIFY_WEBHOOK", global = true)]
+    #[arg(
+        long,
+        env = "STRATA_NOTIFY_WEBHOOK",
+        global = true,
+        hide_env_values = true
+    )]
     pub notify_webhook: Option<String>,
     /// How long one webhook request may take.
     #[arg(

@@ -36,7 +36,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use issue::PolicyError;
-pub use runner::{Policies, CONCURRENCY};
+pub use runner::Policies;
 pub use sink::{NotificationSink, WebhookSettings};
 
 /// A policy, by the name the CLI and `/admin/projections` use.

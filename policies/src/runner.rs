@@ -27,7 +27,7 @@ const LEASE_RETRY: Duration = Duration::from_millis(100);
 const RETRY_PAUSE: Duration = Duration::from_millis(5);
 /// Reactions run side by side on PostgreSQL, for this many orders (or bookings) at
 /// once; on SQLite, whose store takes one writer at a time, one after another.
-pub const CONCURRENCY: usize = 16;
+const CONCURRENCY: usize = 16;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 

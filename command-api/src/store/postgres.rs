@@ -60,29 +60,10 @@ impl PostgresEventLog {
     /// Another pool of `size` connections to the same database, with the same acquire
     /// timeout: for a side that must not compete with commands for connections.
     pub async fn open_pool(&self, size: u32) -> Result<PgPool, sqlx::Error> {
-        self.open_pool_with(size, (*self.pool.connect_options()).clone())
-            .await
-    }
-
-    /// [`Self::open_pool`] for derived data, whose writes commit without waiting for the
-    /// WAL flush: what a crash loses of them lies past the last flushed checkpoint too,
-    /// and is written again when the events after it are.
-    pub async fn open_derived_pool(&self, size: u32) -> Result<PgPool, sqlx::Error> {
-        let options = (*self.pool.connect_options())
-            .clone()
-            .options([("synchronous_commit", "off")]);
-        self.open_pool_with(size, options).await
-    }
-
-    async fn open_pool_with(
-        &self,
-        size: u32,
-        options: PgConnectOptions,
-    ) -> Result<PgPool, sqlx::Error> {
         PgPoolOptions::new()
             .max_connections(size)
             .acquire_timeout(self.pool.options().get_acquire_timeout())
-            .connect_with(options)
+            .connect_with((*self.pool.connect_options()).clone())
             .await
     }
 }

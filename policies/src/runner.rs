@@ -4,15 +4,14 @@
 //! (shown as `lastError` in `/admin/projections` meanwhile); an undecodable event stops
 //! only its policy.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-
-use std::collections::HashMap;
 
 use command_api::store::EventLog;
 use command_api::CommandService;
 use futures::{stream, StreamExt};
-use projections::{BusinessEvent, LogEvent, LogPoint, ProjectionStore, WorkerConnection};
+use projections::{wake, BusinessEvent, LogEvent, LogPoint, ProjectionStore, WorkerConnection};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -92,11 +91,6 @@ impl<L: EventLog> Policies<L> {
         self
     }
 
-    pub fn with_batch_size(mut self, batch_size: i64) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
     pub fn policies(&self) -> &[PolicyName] {
         &self.policies
     }
@@ -172,7 +166,7 @@ impl<L: EventLog> Policies<L> {
             tokio::select! {
                 _ = stop.changed() => {}
                 _ = tokio::time::sleep(pause) => {}
-                _ = appended_changed(&mut appended), if wake_on_commit => {}
+                _ = wake::changed(&mut appended), if wake_on_commit => {}
             }
         }
     }
@@ -383,14 +377,4 @@ impl Follower {
                 .is_err();
         }
     }
-}
-
-/// Resolves when the command side appended, or never without an in-process signal.
-async fn appended_changed(appended: &mut Option<watch::Receiver<i64>>) {
-    if let Some(receiver) = appended {
-        if receiver.changed().await.is_ok() {
-            return;
-        }
-    }
-    std::future::pending().await
 }

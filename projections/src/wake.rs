@@ -62,3 +62,14 @@ pub async fn listen(
     });
     Ok(receiver)
 }
+
+/// Resolves when `signal` changes; never when there is no signal or its sender is gone
+/// (the worker's poll goes on). What a worker waits on beside its poll.
+pub async fn changed(signal: &mut Option<watch::Receiver<i64>>) {
+    if let Some(receiver) = signal {
+        if receiver.changed().await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending().await
+}

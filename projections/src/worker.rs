@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 
 use crate::subscription::{Batch, ProjectionError, ProjectionStore, WorkerConnection};
 use crate::views::ViewName;
+use crate::wake;
 
 /// How long to wait before retrying a view another worker holds.
 const RETRY_PAUSE: Duration = Duration::from_millis(5);
@@ -154,7 +155,7 @@ impl Projector {
             tokio::select! {
                 _ = stop.changed() => {}
                 _ = tokio::time::sleep(pause) => {}
-                _ = appended_changed(&mut appended) => {}
+                _ = wake::changed(&mut appended) => {}
             }
         }
     }
@@ -180,14 +181,4 @@ impl Projector {
         let head = connection.head().await?;
         Ok(connection.has_applied(view.as_str(), head).await?)
     }
-}
-
-/// Resolves when the command side appended, or never without an in-process signal.
-async fn appended_changed(appended: &mut Option<watch::Receiver<i64>>) {
-    if let Some(receiver) = appended {
-        if receiver.changed().await.is_ok() {
-            return;
-        }
-    }
-    std::future::pending().await
 }

@@ -304,7 +304,7 @@ impl<L: EventLog> Policies<L> {
 }
 
 /// The events that concern `policy`, decoded and grouped by the order (or booking, or
-/// notification) they belong to, each group in log order, as indexes into `events`;
+/// recipient) they belong to, each group in log order, as indexes into `events`;
 /// and the first event that cannot be decoded, before which the grouping stops.
 fn partition(policy: PolicyName, events: &[LogEvent]) -> (Vec<Group>, Option<Failure>) {
     let mut groups: Vec<Group> = Vec::new();
@@ -328,7 +328,7 @@ fn partition(policy: PolicyName, events: &[LogEvent]) -> (Vec<Group>, Option<Fai
         let key = match policy {
             PolicyName::Shop => shop::order_of(&business, event),
             PolicyName::Booking | PolicyName::Notify => booking::booking_of(&business, event),
-            PolicyName::NotificationSink => event.aggregate_id.clone(),
+            PolicyName::NotificationSink => sink::recipient_of(&business, event),
         };
         let group = *group_of.entry(key).or_insert_with(|| {
             groups.push(Vec::new());
@@ -339,7 +339,7 @@ fn partition(policy: PolicyName, events: &[LogEvent]) -> (Vec<Group>, Option<Fai
     (groups, None)
 }
 
-/// One order's (or booking's, or notification's) events of a batch, in log order: their
+/// One order's (or booking's, or recipient's) events of a batch, in log order: their
 /// indexes in the batch, decoded.
 type Group = Vec<(usize, BusinessEvent)>;
 

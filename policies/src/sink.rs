@@ -9,6 +9,10 @@
 //! circuit opens and deliveries fail at once, without a request, until a cool-down
 //! (doubling up to a bound) lets one probe through. Bookings never wait on any of this:
 //! the sink is a subscriber of its own.
+//!
+//! Each user's notifications go out in log order; different users' side by side. When a
+//! delivery fails, the sink retries from it, so notifications after it that did go out
+//! may go out again: the receiver tells them apart by their `Idempotency-Key`.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -16,7 +20,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use command_api::store::EventLog;
 use domain::notification::NotificationEvent;
-use projections::BusinessEvent;
+use projections::{BusinessEvent, LogEvent};
 use serde::Serialize;
 
 use crate::issue::{PolicyError, Reaction};
@@ -234,6 +238,16 @@ impl Breaker {
             self.open_until = Some(now + self.cooldown);
             self.cooldown = (self.cooldown * 2).min(settings.max_cooldown);
         }
+    }
+}
+
+/// Whom a notification is for: each user's notifications are delivered in log order.
+pub(crate) fn recipient_of(event: &BusinessEvent, logged: &LogEvent) -> String {
+    match event {
+        BusinessEvent::Notification(NotificationEvent::NotificationSent { user_id, .. }) => {
+            user_id.clone()
+        }
+        _ => logged.aggregate_id.clone(),
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use command_api::http::overload::Limits;
 use policies::{PolicyName, WebhookSettings};
 use projections::ViewName;
 
@@ -17,6 +18,8 @@ pub struct Cli {
     pub reads: ReadSettings,
     #[command(flatten)]
     pub notify: NotifySettings,
+    #[command(flatten)]
+    pub limits: LimitSettings,
     /// Log format; `RUST_LOG` sets the filter (default `info`).
     #[arg(long, env = "STRATA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
@@ -91,6 +94,37 @@ pub struct ReadSettings {
         global = true
     )]
     pub read_pool_size: u32,
+}
+
+/// How much one process takes on at once.
+#[derive(Debug, Clone, Args)]
+pub struct LimitSettings {
+    /// Requests in flight beyond which new ones are answered 503 with `Retry-After`
+    /// (`/health/*` and `/metrics` are never refused).
+    #[arg(
+        long,
+        env = "STRATA_MAX_IN_FLIGHT",
+        default_value_t = 512,
+        global = true
+    )]
+    pub max_in_flight: usize,
+    /// How long one request may take before it is answered 503.
+    #[arg(
+        long,
+        env = "STRATA_REQUEST_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub request_timeout_ms: u64,
+}
+
+impl LimitSettings {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_in_flight: self.max_in_flight,
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+        }
+    }
 }
 
 /// Where the notification sink delivers.

@@ -1,6 +1,7 @@
 //! End-to-end scenarios: the real server over HTTP against a real database, each test
 //! with a database of its own (a fresh PostgreSQL database or a fresh SQLite file).
 
+mod processes;
 mod support;
 
 mod bookings;
@@ -12,10 +13,12 @@ mod notification_delivery;
 mod openapi;
 mod operations;
 mod orders;
+mod overload;
 mod policies;
 mod projectors;
 mod read_your_writes;
 mod reads;
 mod replays;
+mod shutdown;
 mod snapshots;
 mod split_mode;

@@ -16,15 +16,10 @@ use serde_json::{json, Value};
 use sqlx::Row;
 use tokio::net::TcpListener;
 
+use crate::processes::free_port;
 use crate::support::{on_both_stores, TestApp};
 
 type Received = Arc<Mutex<Vec<(String, Value)>>>;
-
-/// A port nothing listens on (yet): connections to it are refused.
-async fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    listener.local_addr().expect("address").port()
-}
 
 /// A webhook receiver on `port` that keeps each request's `Idempotency-Key` and body.
 async fn start_receiver(port: u16) -> Received {

@@ -1,63 +1,11 @@
 //! The whole chain across processes: `strata command-api`, `strata read-api` and two
 //! `strata projector` workers over one PostgreSQL database.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
+use crate::processes::{eventually, free_port, start, Processes};
 use crate::support::{Store, TestApp};
-
-/// Child processes, killed when the test ends however it ends.
-struct Processes(Vec<Child>);
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-async fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    listener.local_addr().expect("address").port()
-}
-
-fn start(database_url: &str, role: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args([role, "--port", &port.to_string()])
-        .env("DATABASE_URL", database_url)
-        .env("STRATA_DB_POOL_SIZE", "8")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("strata started")
-}
-
-/// GETs `url` until `done` holds for the reply (the processes work in the background).
-async fn eventually(
-    client: &reqwest::Client,
-    url: &str,
-    done: impl Fn(StatusCode, &Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(response) = client.get(url).send().await {
-            let status = response.status();
-            let body = response.json::<Value>().await.unwrap_or(Value::Null);
-            if done(status, &body) {
-                return body;
-            }
-        }
-        assert!(Instant::now() < deadline, "{url} never answered as wanted");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_chain_runs_across_command_api_read_api_and_two_projectors() {

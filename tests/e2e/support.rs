@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use command_api::http::overload::Limits;
 use command_api::CommandContext;
 use read_api::Freshness;
 use reqwest::header::HeaderMap;
@@ -88,7 +89,16 @@ impl Reply {
 }
 
 impl TestApp {
+    /// A server with the default limits: 512 requests in flight, 10 s per request.
     pub async fn spawn(store: Store) -> Self {
+        let limits = Limits {
+            max_in_flight: 512,
+            request_timeout: Duration::from_secs(10),
+        };
+        Self::spawn_limited(store, limits).await
+    }
+
+    pub async fn spawn_limited(store: Store, limits: Limits) -> Self {
         let database = TestDatabase::create(store).await;
         let settings = StoreSettings {
             database_url: database.url(),
@@ -105,6 +115,7 @@ impl TestApp {
         let freshness = Freshness::new(Duration::from_secs(2)).woken_by(progress.subscribe());
         let views = backend.view_store(4).await.expect("views");
         let router = backend.api_router(views, freshness).await.expect("router");
+        let router = command_api::http::overload::limited(router, limits);
         tokio::spawn(serve(listener, router, async {
             let _ = stopped.await;
         }));

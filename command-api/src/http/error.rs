@@ -46,6 +46,10 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the event store is unavailable; retry shortly")]
     Unavailable,
+    #[error("the server is at its limit of requests in flight; retry shortly")]
+    Overloaded,
+    #[error("the request took longer than the server allows; retry shortly")]
+    TimedOut,
     /// A bug or corrupt data: logged in full, answered without detail.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -85,6 +89,8 @@ impl ApiError {
             Self::RouteNotFound(_) => (StatusCode::NOT_FOUND, "route_not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

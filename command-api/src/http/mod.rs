@@ -10,6 +10,7 @@ mod idempotency;
 mod openapi;
 mod operations;
 mod orders;
+pub mod overload;
 
 pub use error::{ApiError, ErrorBody};
 pub use extract::{CORRELATION_ID, IDEMPOTENCY_KEY};

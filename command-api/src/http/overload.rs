@@ -1,0 +1,58 @@
+//! Overload protection: a bounded number of requests in flight per process, beyond which
+//! a request fails at once with 503 and `Retry-After` instead of queueing, and a time
+//! limit on each request.
+//!
+//! `/health/*` and `/metrics` pass outside the limit: a probe must tell a busy process
+//! from a dead one. That is why the limit is a semaphore in a middleware that looks at
+//! the path, not tower's `ConcurrencyLimit` + `LoadShed`, which shed every request of
+//! the service they wrap. A timed-out command still commits (commits run on a task of
+//! their own); a retry with the same `Idempotency-Key` then gets its response.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::sync::Semaphore;
+
+use super::ApiError;
+
+/// How much a process takes on at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Requests in flight beyond which new ones get 503.
+    pub max_in_flight: usize,
+    /// How long one request may take before it gets 503.
+    pub request_timeout: Duration,
+}
+
+#[derive(Clone)]
+struct Guard {
+    in_flight: Arc<Semaphore>,
+    timeout: Duration,
+}
+
+/// Wraps every route of `router` except `/health/*` and `/metrics` in `limits`.
+pub fn limited(router: Router, limits: Limits) -> Router {
+    let guard = Guard {
+        in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+        timeout: limits.request_timeout,
+    };
+    router.layer(middleware::from_fn_with_state(guard, admit))
+}
+
+async fn admit(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/health/") || path == "/metrics" {
+        return next.run(request).await;
+    }
+    let Ok(_permit) = guard.in_flight.try_acquire() else {
+        return ApiError::Overloaded.into_response();
+    };
+    match tokio::time::timeout(guard.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::TimedOut.into_response(),
+    }
+}

@@ -1,0 +1,92 @@
+//! SIGTERM under load: the server stops taking connections, finishes what it accepted,
+//! and exits 0; nothing it acknowledged is missing.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::processes::{eventually, free_port, start, Processes};
+use crate::support::{Store, TestApp};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_finishes_accepted_requests_and_exits_0() {
+    let app = TestApp::spawn(Store::Postgres).await;
+    let url = app.database_url().expect("a PostgreSQL database");
+    let port = free_port().await;
+    let mut processes = Processes(vec![start(&url, "serve", port)]);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    eventually(&client, &format!("{base}/health/ready"), |s, _| {
+        s == StatusCode::OK
+    })
+    .await;
+
+    let stopped = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..32)
+        .map(|n| {
+            let (client, base, stopped) = (client.clone(), base.clone(), stopped.clone());
+            tokio::spawn(async move {
+                let order = json!({"customerId": format!("c-{n}"), "product": "pen", "qty": 1, "price": 10, "payMethod": "CARD"});
+                let mut answered = Vec::new();
+                while !stopped.load(Ordering::Relaxed) {
+                    // A refused or closed connection: the server no longer takes requests.
+                    let Ok(response) = client.post(format!("{base}/orders")).json(&order).send().await else {
+                        break;
+                    };
+                    let status = response.status();
+                    let body: Value = response.json().await.unwrap_or(Value::Null);
+                    answered.push((status, body));
+                }
+                answered
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let pid = processes.0[0].id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let server = processes.0.remove(0);
+    let exit = tokio::task::spawn_blocking(move || {
+        let mut server = server;
+        server.wait()
+    });
+    let exit = tokio::time::timeout(Duration::from_secs(30), exit)
+        .await
+        .expect("exits in time")
+        .unwrap()
+        .unwrap();
+    stopped.store(true, Ordering::Relaxed);
+    let mut acknowledged = Vec::new();
+    for client in clients {
+        for (status, body) in client.await.unwrap() {
+            assert_eq!(
+                status,
+                StatusCode::CREATED,
+                "an accepted request failed: {body}"
+            );
+            acknowledged.push(body["orderId"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+    assert!(
+        acknowledged.len() > 32,
+        "the load ran: {}",
+        acknowledged.len()
+    );
+    for order_id in &acknowledged {
+        let stored = app
+            .scalar(
+                "SELECT count(*) FROM events WHERE aggregate_type = 'Order' AND aggregate_id = $1",
+                order_id,
+            )
+            .await;
+        assert_eq!(stored, 1, "acknowledged order {order_id} is missing");
+    }
+}

@@ -7,6 +7,7 @@ mod support;
 mod bookings;
 mod concurrency;
 mod confirms_and_deliveries;
+mod database_outage;
 mod errors;
 mod idempotency;
 mod notification_delivery;

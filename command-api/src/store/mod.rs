@@ -127,8 +127,11 @@ impl StoreError {
         use sqlx::error::ErrorKind;
         match &error {
             sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => Self::Conflict,
+            // A broken wire conversation (a database restarting, a proxy cutting the
+            // connection) is the store going away, not a bug.
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => Self::Unavailable(Box::new(error)),

@@ -4,6 +4,7 @@
 //! - [`settings`]: the one typed configuration, from flags and environment.
 //! - [`Backend`]: the event store chosen at start-up (PostgreSQL or embedded SQLite).
 //! - [`serve`]: runs a router on a listener until a shutdown future resolves.
+//! - [`metrics`]: `/metrics` in Prometheus' text format.
 //! - [`openapi`]: the OpenAPI document each process mode serves at `/openapi.json`,
 //!   browsable at `/docs`.
 //! - [`bench`]: `strata bench`, figures for the README.
@@ -11,6 +12,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod metrics;
 pub mod openapi;
 pub mod settings;
 
@@ -19,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use command_api::http::overload::Limits;
 use command_api::store::{PostgresEventLog, SqliteEventLog};
 use command_api::CommandService;
 use policies::{NotificationSink, Policies, PolicyError, PolicyName};
@@ -225,6 +228,23 @@ impl Backend {
             }
             Self::Sqlite(_) => freshness,
         })
+    }
+
+    /// `router` as a process serves it: timed, with `/metrics`, behind the overload
+    /// limits (which let probes and `/metrics` through).
+    pub async fn served(&self, router: Router, limits: Limits) -> anyhow::Result<Router> {
+        let router = self.metrics().await?.serve(router);
+        Ok(command_api::http::overload::limited(router, limits))
+    }
+
+    /// The process's metrics: its requests, its appends, the subscriptions in its store.
+    async fn metrics(&self) -> anyhow::Result<Arc<metrics::Metrics>> {
+        let events_appended = match self {
+            Self::Postgres(service) => service.events_appended(),
+            Self::Sqlite(service) => service.events_appended(),
+        };
+        let store = self.projection_store().await?;
+        Ok(metrics::Metrics::new(store, events_appended))
     }
 
     fn appended(&self) -> watch::Receiver<i64> {

@@ -106,7 +106,7 @@ async fn run(cli: &Cli, port: u16, role: Role) -> anyhow::Result<()> {
             (backend.health_router(), workers)
         }
     };
-    let router = command_api::http::overload::limited(router, cli.limits.limits());
+    let router = backend.served(router, cli.limits.limits()).await?;
     let listener = TcpListener::bind(("0.0.0.0", port)).await?;
     let views: Vec<_> = workers
         .projector

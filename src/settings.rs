@@ -104,7 +104,7 @@ pub struct LimitSettings {
     #[arg(
         long,
         env = "STRATA_MAX_IN_FLIGHT",
-        default_value_t = 512,
+        default_value_t = LimitSettings::default().max_in_flight,
         global = true
     )]
     pub max_in_flight: usize,
@@ -112,10 +112,20 @@ pub struct LimitSettings {
     #[arg(
         long,
         env = "STRATA_REQUEST_TIMEOUT_MS",
-        default_value_t = 10_000,
+        default_value_t = LimitSettings::default().request_timeout_ms,
         global = true
     )]
     pub request_timeout_ms: u64,
+}
+
+impl Default for LimitSettings {
+    /// 512 requests in flight, 10 s per request.
+    fn default() -> Self {
+        Self {
+            max_in_flight: 512,
+            request_timeout_ms: 10_000,
+        }
+    }
 }
 
 impl LimitSettings {

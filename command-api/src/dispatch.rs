@@ -15,6 +15,7 @@ use domain::notification::{Notification, NotificationCommand};
 use domain::order::{CancelOrder, CancelledBy, Order, OrderCommand, PlaceOrder};
 use domain::payment::{MakePayment, Payment, PaymentCommand};
 use domain::{PayMethod, Rejection, RejectionKind};
+use prometheus_client::metrics::counter::Counter;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -81,6 +82,8 @@ pub struct PlacedOrder {
 pub struct CommandService<L: EventLog> {
     log: L,
     appended: watch::Sender<i64>,
+    /// Events this process has appended (`strata_events_appended_total`).
+    events_appended: Counter,
 }
 
 impl<L: EventLog> CommandService<L> {
@@ -88,7 +91,13 @@ impl<L: EventLog> CommandService<L> {
         Self {
             log,
             appended: watch::Sender::new(0),
+            events_appended: Counter::default(),
         }
+    }
+
+    /// Counts the events this process appends; register it with the process's metrics.
+    pub fn events_appended(&self) -> Counter {
+        self.events_appended.clone()
     }
 
     pub fn log(&self) -> &L {
@@ -105,10 +114,11 @@ impl<L: EventLog> CommandService<L> {
     /// away), the commit still runs to its end instead of being dropped mid-transaction,
     /// which could hand a connection with an open transaction back to the pool.
     async fn append(&self, commit: Commit) -> Result<i64, StoreError> {
-        let log = self.log.clone();
+        let (log, events) = (self.log.clone(), commit.events.len() as u64);
         let position = tokio::spawn(async move { log.append(commit).await })
             .await
             .map_err(|error| StoreError::Internal(Box::new(error)))??;
+        self.events_appended.inc_by(events);
         self.appended.send_if_modified(|last| {
             let newer = position > *last;
             *last = (*last).max(position);

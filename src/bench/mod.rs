@@ -84,6 +84,16 @@ pub async fn run(
     }
 }
 
+/// `router` as `strata serve` serves it (timed, with `/metrics`, behind the default
+/// overload limits), so the figures include what every request pays in production.
+pub(crate) async fn served(
+    backend: &Backend,
+    router: axum::Router,
+) -> anyhow::Result<axum::Router> {
+    let limits = crate::settings::LimitSettings::default().limits();
+    backend.served(router, limits).await
+}
+
 /// Commands over HTTP at each concurrency, against the single-row INSERT ceiling.
 async fn commands(
     backend: &Backend,
@@ -99,7 +109,11 @@ async fn commands(
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(serve(
         listener,
-        backend.api_router(views, Freshness::new(READ_WAIT)).await?,
+        served(
+            backend,
+            backend.api_router(views, Freshness::new(READ_WAIT)).await?,
+        )
+        .await?,
         async {
             let _ = stopped.await;
         },

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use read_api::{Freshness, ViewStore};
 
-use super::{millis, READ_WAIT};
+use super::{millis, served, READ_WAIT};
 use crate::admin::REBUILD_BATCH;
 use crate::{serve, Backend};
 
@@ -139,7 +139,11 @@ pub async fn lag(
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(serve(
         listener,
-        backend.api_router(views, Freshness::new(READ_WAIT)).await?,
+        served(
+            backend,
+            backend.api_router(views, Freshness::new(READ_WAIT)).await?,
+        )
+        .await?,
         async move {
             let _ = server_stopped.changed().await;
         },

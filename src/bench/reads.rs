@@ -97,6 +97,7 @@ pub async fn reads(
     let router = backend
         .api_router(views.clone(), Freshness::new(READ_WAIT))
         .await?;
+    let router = super::served(backend, router).await?;
     let server = tokio::spawn(serve(listener, router, async {
         let _ = stopped.await;
     }));

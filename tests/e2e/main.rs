@@ -10,6 +10,7 @@ mod confirms_and_deliveries;
 mod database_outage;
 mod errors;
 mod idempotency;
+mod metrics;
 mod notification_delivery;
 mod openapi;
 mod operations;

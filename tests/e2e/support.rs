@@ -89,12 +89,9 @@ impl Reply {
 }
 
 impl TestApp {
-    /// A server with the default limits: 512 requests in flight, 10 s per request.
+    /// A server with the default limits, as `strata serve` runs.
     pub async fn spawn(store: Store) -> Self {
-        let limits = Limits {
-            max_in_flight: 512,
-            request_timeout: Duration::from_secs(10),
-        };
+        let limits = strata::settings::LimitSettings::default().limits();
         Self::spawn_limited(store, limits).await
     }
 
@@ -115,7 +112,7 @@ impl TestApp {
         let freshness = Freshness::new(Duration::from_secs(2)).woken_by(progress.subscribe());
         let views = backend.view_store(4).await.expect("views");
         let router = backend.api_router(views, freshness).await.expect("router");
-        let router = command_api::http::overload::limited(router, limits);
+        let router = backend.served(router, limits).await.expect("served");
         tokio::spawn(serve(listener, router, async {
             let _ = stopped.await;
         }));

@@ -1,0 +1,189 @@
+//! `GET /metrics`: the process's figures in Prometheus' text format (OpenMetrics) —
+//! request latency by route and status (the commands' outcomes among them), events
+//! appended, where each view and policy stands (checkpoint, head, lag in events and
+//! seconds), and on PostgreSQL the age of the oldest open transaction, which holds
+//! every subscriber's read watermark back (ADR 3).
+//!
+//! Each process owns its registry (no global state); the subscription gauges are read
+//! from the database at each scrape.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use projections::{ProjectionStatus, ProjectionStore};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// Seconds since the oldest transaction with an id began, across the cluster.
+const OLDEST_TRANSACTION: &str = "
+    SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8
+      FROM pg_stat_activity WHERE backend_xid IS NOT NULL";
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SubscriptionLabels {
+    name: String,
+    kind: String,
+}
+
+type Seconds = Gauge<f64, AtomicU64>;
+
+/// The metrics of one process.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Histogram>,
+    checkpoint: Family<SubscriptionLabels, Gauge>,
+    head: Family<SubscriptionLabels, Gauge>,
+    lag_events: Family<SubscriptionLabels, Gauge>,
+    lag_seconds: Family<SubscriptionLabels, Seconds>,
+    oldest_transaction: Seconds,
+    store: ProjectionStore,
+}
+
+impl Metrics {
+    /// Metrics over `store`, counting the events the process appends in `events_appended`.
+    pub fn new(store: ProjectionStore, events_appended: Counter) -> Arc<Self> {
+        let requests = Family::<RequestLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        let metrics = Self {
+            registry: Registry::with_prefix("strata"),
+            requests,
+            checkpoint: Family::default(),
+            head: Family::default(),
+            lag_events: Family::default(),
+            lag_seconds: Family::default(),
+            oldest_transaction: Seconds::default(),
+            store,
+        };
+        Arc::new(metrics.registered(events_appended))
+    }
+
+    fn registered(mut self, events_appended: Counter) -> Self {
+        let registry = &mut self.registry;
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from request to response, by method, route and status",
+            self.requests.clone(),
+        );
+        registry.register(
+            "events_appended",
+            "Events this process appended",
+            events_appended,
+        );
+        registry.register(
+            "subscription_checkpoint",
+            "Global position of the last event each view or policy applied",
+            self.checkpoint.clone(),
+        );
+        registry.register(
+            "subscription_head",
+            "Global position of the last event in the log",
+            self.head.clone(),
+        );
+        registry.register(
+            "subscription_lag_events",
+            "Events in the log each view or policy has not applied yet",
+            self.lag_events.clone(),
+        );
+        registry.register(
+            "subscription_lag_seconds",
+            "Age of the oldest event each view or policy has not applied yet",
+            self.lag_seconds.clone(),
+        );
+        registry.register(
+            "oldest_transaction_seconds",
+            "Age of the oldest open PostgreSQL transaction, which holds the read watermark back",
+            self.oldest_transaction.clone(),
+        );
+        self
+    }
+
+    /// Times every route of `router` and serves `/metrics` beside them.
+    pub fn serve(self: &Arc<Self>, router: Router) -> Router {
+        router
+            .route_layer(middleware::from_fn_with_state(self.clone(), record))
+            .route("/metrics", get(scrape).with_state(self.clone()))
+    }
+
+    async fn refresh(&self) {
+        match self.store.statuses().await {
+            Ok(statuses) => statuses.iter().for_each(|status| self.set(status)),
+            Err(error) => tracing::debug!(%error, "subscription metrics not refreshed"),
+        }
+        if let ProjectionStore::Postgres(pool) = &self.store {
+            let oldest = sqlx::query_scalar::<_, f64>(OLDEST_TRANSACTION)
+                .fetch_one(pool)
+                .await;
+            if let Ok(seconds) = oldest {
+                self.oldest_transaction.set(seconds);
+            }
+        }
+    }
+
+    fn set(&self, status: &ProjectionStatus) {
+        let labels = SubscriptionLabels {
+            name: status.name.clone(),
+            kind: status.kind.clone(),
+        };
+        self.checkpoint
+            .get_or_create(&labels)
+            .set(status.checkpoint);
+        self.head.get_or_create(&labels).set(status.head);
+        self.lag_events
+            .get_or_create(&labels)
+            .set(status.lag_events);
+        let lag = status.lag_ms as f64 / 1000.0;
+        self.lag_seconds.get_or_create(&labels).set(lag);
+    }
+}
+
+async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_default();
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let labels = RequestLabels {
+        method,
+        route,
+        status: response.status().as_u16(),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    metrics.requests.get_or_create(&labels).observe(seconds);
+    response
+}
+
+async fn scrape(State(metrics): State<Arc<Metrics>>) -> Response {
+    metrics.refresh().await;
+    let mut text = String::new();
+    match encode(&mut text, &metrics.registry) {
+        Ok(()) => ([(CONTENT_TYPE, OPENMETRICS)], text).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "metrics not encoded");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

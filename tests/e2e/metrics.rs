@@ -1,0 +1,39 @@
+//! `/metrics`: Prometheus text with request latency by route and status, events
+//! appended, and each view's and policy's checkpoint, head and lag — no token needed.
+
+use reqwest::StatusCode;
+
+use crate::support::on_both_stores;
+
+/// The value of the sample named exactly `series` (name and labels) in `text`.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+on_both_stores! {
+    async fn metrics_count_requests_appends_and_show_where_each_view_stands(app: TestApp) {
+        let placed = app.place_order("c-1", 1, 100).await;
+        assert_eq!(placed.status, StatusCode::CREATED);
+        let missing = app.get(&format!("/orderLists/{}", uuid::Uuid::now_v7())).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        app.projector().await.catch_up_all().await.expect("views");
+
+        let response = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
+        let text = response.text().await.unwrap();
+
+        let posted = r#"strata_http_request_duration_seconds_count{method="POST",route="/orders",status="201"}"#;
+        assert_eq!(sample(&text, posted), Some(1.0), "{text}");
+        let not_found = r#"strata_http_request_duration_seconds_count{method="GET",route="/orderLists/{id}",status="404"}"#;
+        assert_eq!(sample(&text, not_found), Some(1.0), "{text}");
+        assert_eq!(sample(&text, "strata_events_appended_total"), Some(2.0), "{text}");
+        let order_list = r#"{name="orderList",kind="view"}"#;
+        assert_eq!(sample(&text, &format!("strata_subscription_checkpoint{order_list}")), Some(2.0), "{text}");
+        assert_eq!(sample(&text, &format!("strata_subscription_head{order_list}")), Some(2.0), "{text}");
+        assert_eq!(sample(&text, &format!("strata_subscription_lag_events{order_list}")), Some(0.0), "{text}");
+        assert!(text.contains("strata_oldest_transaction_seconds"), "{text}");
+    }
+}

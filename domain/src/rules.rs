@@ -23,7 +23,7 @@ impl InvalidField {
 }
 
 /// `value` must have between `min` and `max` characters (Unicode scalar values, not
-/// bytes: `컴퓨터` is 3).
+/// bytes: `컴퓨터` is 3), none of them NUL (which no text column can store).
 pub(crate) fn text_length(
     field: &'static str,
     value: &str,
@@ -31,13 +31,18 @@ pub(crate) fn text_length(
     max: usize,
 ) -> Result<(), InvalidField> {
     let length = value.chars().count();
-    if (min..=max).contains(&length) {
-        Ok(())
-    } else {
+    if !(min..=max).contains(&length) {
         Err(InvalidField::new(
             field,
             format!("{field} must be between {min} and {max} characters"),
         ))
+    } else if value.contains('\0') {
+        Err(InvalidField::new(
+            field,
+            format!("{field} must not contain NUL characters"),
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -81,6 +86,18 @@ mod tests {
             ))
         );
         assert!(text_length("userId", "abc", 1, 2).is_err());
+    }
+
+    #[test]
+    fn text_may_not_hold_nul_which_no_text_column_stores() {
+        assert_eq!(
+            text_length("product", "pen\0", 1, 10),
+            Err(InvalidField::new(
+                "product",
+                "product must not contain NUL characters"
+            ))
+        );
+        assert_eq!(text_length("product", "pen\n", 1, 10), Ok(()));
     }
 
     #[test]

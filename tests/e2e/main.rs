@@ -9,6 +9,7 @@ mod concurrency;
 mod confirms_and_deliveries;
 mod database_outage;
 mod errors;
+mod hostile_input;
 mod idempotency;
 mod metrics;
 mod notification_delivery;

@@ -84,11 +84,42 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiError> {
             "the body must be a JSON object",
         ));
     }
+    if let Some(field) = field_with_nul(&raw) {
+        // No text column stores NUL, and the body is kept for idempotent retries.
+        let message = format!("{field} must not contain NUL characters");
+        return Err(ApiError::invalid_field(field, message));
+    }
     let parsed = serde_path_to_error::deserialize(&raw).map_err(|error| {
         let field = error.path().to_string();
         ApiError::invalid_field(field.clone(), format!("{field}: {}", error.inner()))
     })?;
     Ok(JsonBody { parsed, raw })
+}
+
+/// The path (as `serde_path_to_error` writes it) of the first key or string in `value`
+/// that holds a NUL character.
+fn field_with_nul(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => text.contains('\0').then(String::new),
+        Value::Array(items) => items.iter().enumerate().find_map(|(index, item)| {
+            field_with_nul(item).map(|inner| join(&format!("[{index}]"), &inner))
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(key.replace('\0', "\\0"));
+            }
+            field_with_nul(item).map(|inner| join(key, &inner))
+        }),
+        _ => None,
+    }
+}
+
+fn join(outer: &str, inner: &str) -> String {
+    match inner.strip_prefix('[') {
+        Some(_) => format!("{outer}{inner}"),
+        None if inner.is_empty() => outer.to_string(),
+        None => format!("{outer}.{inner}"),
+    }
 }
 
 /// A resource id from the path: a UUID, or 422 naming `id`.

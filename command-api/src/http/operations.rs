@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
 use crate::dispatch::CommandService;
@@ -100,6 +101,7 @@ async fn ready<L: EventLog>(State(service): State<Arc<CommandService<L>>>) -> Re
         (status = 200, description = "The stream's events, oldest first", body = StreamEvents),
         (status = 404, description = "An unknown aggregate type (`unknown_aggregate_type`) \
             or no such stream (`stream_not_found`)", body = ErrorBody),
+        (status = 422, description = "An id that is not a UUID", body = ErrorBody),
         (status = 503, description = "The event store is unavailable", body = ErrorBody,
             headers(("Retry-After" = u32))),
     )
@@ -113,6 +115,10 @@ async fn stream<L: EventLog>(
             code: "unknown_aggregate_type",
             message: format!("aggregate types are {}", AGGREGATE_TYPES.join(", ")),
         });
+    }
+    // Every stream strata writes is named by a UUID; anything else names none.
+    if Uuid::parse_str(&id).is_err() {
+        return Err(ApiError::invalid_field("id", "id must be a UUID"));
     }
     let events = service.stream(&aggregate_type, &id).await?;
     if events.is_empty() {

@@ -42,15 +42,16 @@ impl<S: Send + Sync> FromRequestParts<S> for UserId {
     }
 }
 
-/// A user id as a filter or path value: 1 to 64 characters.
+/// A user id as a filter or path value: 1 to 64 characters, none of them NUL (as the
+/// commands require).
 pub fn user_id(field: &'static str, value: String) -> Result<String, ApiError> {
     let chars = value.chars().count();
-    if (1..=MAX_USER_ID_CHARS).contains(&chars) {
+    if (1..=MAX_USER_ID_CHARS).contains(&chars) && !value.contains('\0') {
         Ok(value)
     } else {
         Err(ApiError::invalid_field(
             field,
-            format!("{field} must be 1 to {MAX_USER_ID_CHARS} characters"),
+            format!("{field} must be 1 to {MAX_USER_ID_CHARS} characters, none of them NUL"),
         ))
     }
 }

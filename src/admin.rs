@@ -14,6 +14,10 @@ use projections::{ProjectionStatus, ProjectionStore, ViewName};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
+/// How long a transaction must have been open before `/admin/projections` names it as
+/// what holds a view or policy back: shorter ones are ordinary commits in flight.
+pub const HELD_BACK_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Events per transaction while rebuilding a view.
 pub const REBUILD_BATCH: i64 = 5_000;
 
@@ -72,10 +76,14 @@ pub fn router(store: ProjectionStore) -> Router {
     )
 )]
 async fn projections(State(state): State<AdminState>) -> Result<Json<Projections>, ApiError> {
-    let items = state.store.statuses().await.map_err(|error| {
-        tracing::warn!(%error, "projection status unavailable");
-        ApiError::Unavailable
-    })?;
+    let items = state
+        .store
+        .statuses(HELD_BACK_AFTER)
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "projection status unavailable");
+            ApiError::Unavailable
+        })?;
     let rebuilding = state
         .rebuilding
         .lock()

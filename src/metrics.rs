@@ -126,7 +126,7 @@ impl Metrics {
     }
 
     async fn refresh(&self) {
-        match self.store.statuses().await {
+        match self.store.statuses(crate::admin::HELD_BACK_AFTER).await {
             Ok(statuses) => statuses.iter().for_each(|status| self.set(status)),
             Err(error) => tracing::debug!(%error, "subscription metrics not refreshed"),
         }

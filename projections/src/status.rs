@@ -1,5 +1,7 @@
 //! Where each subscription stands, for `GET /admin/projections`.
 
+use std::time::Duration;
+
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -28,6 +30,23 @@ pub struct ProjectionStatus {
     /// The poison event's position and error, while failed.
     pub failed_position: Option<i64>,
     pub last_error: Option<String>,
+    /// The open transaction that keeps committed events from this subscription, when
+    /// there is one and it has been open long enough to matter (PostgreSQL).
+    pub held_back_by: Option<HeldBackBy>,
+}
+
+/// An open PostgreSQL transaction older than the events a subscription waits for: no
+/// subscriber reads past the oldest running transaction (ADR 3), so until it ends,
+/// events committed after it started stay unread. Who holds it shows in
+/// `pg_stat_activity` under its `pid`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldBackBy {
+    pub pid: i32,
+    /// When the transaction began (RFC 3339).
+    pub transaction_start: String,
+    /// How long it has been open, in milliseconds.
+    pub age_ms: i64,
 }
 
 /// Unapplied events are those after the checkpoint in the store's reading order.
@@ -35,7 +54,10 @@ const PG_STATUS: &str = "
     SELECT c.name, c.kind, c.position, c.state, c.failed_position, c.last_error,
            (SELECT coalesce(max(global_position), 0) FROM events) AS head,
            pending.events AS lag_events,
-           coalesce((extract(epoch FROM now() - pending.oldest) * 1000)::bigint, 0) AS lag_ms
+           coalesce((extract(epoch FROM now() - pending.oldest) * 1000)::bigint, 0) AS lag_ms,
+           EXISTS (SELECT 1 FROM events e
+                    WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.position)
+                      AND e.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS blocked
       FROM projection_checkpoints c
       CROSS JOIN LATERAL (
             SELECT count(*) AS events, min(recorded_at) AS oldest FROM events e
@@ -47,7 +69,8 @@ const SQLITE_STATUS: &str = "
            (SELECT coalesce(max(global_position), 0) FROM events) AS head,
            (SELECT count(*) FROM events e WHERE e.global_position > c.position) AS lag_events,
            coalesce((SELECT CAST((julianday('now') - julianday(min(e.recorded_at))) * 86400000 AS INTEGER)
-                       FROM events e WHERE e.global_position > c.position), 0) AS lag_ms
+                       FROM events e WHERE e.global_position > c.position), 0) AS lag_ms,
+           0 AS blocked
       FROM projection_checkpoints c
      ORDER BY c.kind DESC, c.name";
 
@@ -63,20 +86,46 @@ macro_rules! status {
             state: $row.get("state"),
             failed_position: $row.get("failed_position"),
             last_error: $row.get("last_error"),
+            held_back_by: None,
         }
     };
 }
 
+/// The oldest running transaction that has an id (the one at the read watermark).
+const PG_OLDEST_TRANSACTION: &str = "
+    SELECT pid, to_char(xact_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+           (extract(epoch FROM now() - xact_start) * 1000)::bigint
+      FROM pg_stat_activity WHERE backend_xid IS NOT NULL
+     ORDER BY age(backend_xid) DESC LIMIT 1";
+
 impl ProjectionStore {
-    /// Every registered subscription's checkpoint, head, lag and state.
-    pub async fn statuses(&self) -> Result<Vec<ProjectionStatus>, sqlx::Error> {
+    /// Every registered subscription's checkpoint, head, lag and state; on PostgreSQL,
+    /// for each one that committed events wait behind an open transaction, that
+    /// transaction, once it has been open `held_back_after` or longer.
+    pub async fn statuses(
+        &self,
+        held_back_after: Duration,
+    ) -> Result<Vec<ProjectionStatus>, sqlx::Error> {
         Ok(match self {
-            Self::Postgres(pool) => sqlx::query(PG_STATUS)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|row| status!(row))
-                .collect(),
+            Self::Postgres(pool) => {
+                let rows = sqlx::query(PG_STATUS).fetch_all(pool).await?;
+                let oldest: Option<(i32, String, i64)> = sqlx::query_as(PG_OLDEST_TRANSACTION)
+                    .fetch_optional(pool)
+                    .await?;
+                let holder = oldest
+                    .filter(|(_, _, age_ms)| *age_ms >= held_back_after.as_millis() as i64)
+                    .map(|(pid, transaction_start, age_ms)| HeldBackBy {
+                        pid,
+                        transaction_start,
+                        age_ms,
+                    });
+                rows.iter()
+                    .map(|row| ProjectionStatus {
+                        held_back_by: holder.clone().filter(|_| row.get::<bool, _>("blocked")),
+                        ..status!(row)
+                    })
+                    .collect()
+            }
             Self::Sqlite(pool) => sqlx::query(SQLITE_STATUS)
                 .fetch_all(pool)
                 .await?

@@ -215,3 +215,63 @@ async fn three_workers_share_a_view_without_applying_an_event_twice() {
         expected
     );
 }
+
+/// An open transaction that keeps committed events from the views is named, with its
+/// pid, in `/admin/projections` (and in `ProjectionStore::statuses`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_transaction_holding_views_back_is_named_with_its_pid() {
+    let app = TestApp::spawn(Store::Postgres).await;
+    let Backend::Postgres(service) = &app.backend else {
+        unreachable!("a PostgreSQL app")
+    };
+    let mut holder = service.log().pool().acquire().await.unwrap().detach();
+    sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut holder)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let store = app.backend.projection_store().await.unwrap();
+    store
+        .connect()
+        .await
+        .unwrap()
+        .register(ViewName::OrderList)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.place_order("c-1", 1, 10).await.status,
+        reqwest::StatusCode::CREATED
+    );
+
+    // Other tests' transactions are short: one open for a second is this one.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let statuses = store.statuses(Duration::from_secs(1)).await.unwrap();
+    let order_list = statuses
+        .iter()
+        .find(|s| s.name == "orderList")
+        .expect("orderList");
+    let held = order_list
+        .held_back_by
+        .as_ref()
+        .expect("the holder is named");
+    assert_eq!(held.pid, pid);
+    assert!(held.age_ms >= 1000, "{held:?}");
+
+    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+    let statuses = store.statuses(Duration::from_secs(60)).await.unwrap();
+    assert!(
+        statuses.iter().all(|s| s.held_back_by.is_none()),
+        "{statuses:?}"
+    );
+    let listed = app.get("/admin/projections").await;
+    let first = listed.body["items"][0].as_object().expect("a status");
+    assert_eq!(
+        first.get("heldBackBy"),
+        Some(&serde_json::Value::Null),
+        "{first:?}"
+    );
+}

@@ -239,12 +239,18 @@ impl Backend {
 
     /// The process's metrics: its requests, its appends, the subscriptions in its store.
     async fn metrics(&self) -> anyhow::Result<Arc<metrics::Metrics>> {
-        let events_appended = match self {
-            Self::Postgres(service) => service.events_appended(),
-            Self::Sqlite(service) => service.events_appended(),
+        let commands = match self {
+            Self::Postgres(service) => metrics::CommandCounters {
+                by_outcome: service.commands(),
+                events_appended: service.events_appended(),
+            },
+            Self::Sqlite(service) => metrics::CommandCounters {
+                by_outcome: service.commands(),
+                events_appended: service.events_appended(),
+            },
         };
         let store = self.projection_store().await?;
-        Ok(metrics::Metrics::new(store, events_appended))
+        Ok(metrics::Metrics::new(store, commands))
     }
 
     fn appended(&self) -> watch::Receiver<i64> {

@@ -1,6 +1,6 @@
 //! `GET /metrics`: the process's figures in Prometheus' text format (OpenMetrics) —
-//! request latency by route and status (the commands' outcomes among them), events
-//! appended, where each view and policy stands (checkpoint, head, lag in events and
+//! request latency by route and status, commands by name and outcome (the policies'
+//! among them), events appended, where each view and policy stands (checkpoint, head, lag in events and
 //! seconds), and on PostgreSQL the age of the oldest open transaction, which holds
 //! every subscriber's read watermark back (ADR 3).
 //!
@@ -16,6 +16,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use command_api::dispatch::CommandLabels;
 use projections::{ProjectionStatus, ProjectionStore};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -47,6 +48,12 @@ struct SubscriptionLabels {
 
 type Seconds = Gauge<f64, AtomicU64>;
 
+/// What the command service counts.
+pub struct CommandCounters {
+    pub by_outcome: Family<CommandLabels, Counter>,
+    pub events_appended: Counter,
+}
+
 /// The metrics of one process.
 pub struct Metrics {
     registry: Registry,
@@ -60,8 +67,8 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Metrics over `store`, counting the events the process appends in `events_appended`.
-    pub fn new(store: ProjectionStore, events_appended: Counter) -> Arc<Self> {
+    /// Metrics over `store`, with the command service's own counters.
+    pub fn new(store: ProjectionStore, commands: CommandCounters) -> Arc<Self> {
         let requests = Family::<RequestLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
@@ -75,11 +82,16 @@ impl Metrics {
             oldest_transaction: Seconds::default(),
             store,
         };
-        Arc::new(metrics.registered(events_appended))
+        Arc::new(metrics.registered(commands))
     }
 
-    fn registered(mut self, events_appended: Counter) -> Self {
+    fn registered(mut self, commands: CommandCounters) -> Self {
         let registry = &mut self.registry;
+        registry.register(
+            "commands",
+            "Commands by name and outcome (accepted, rejected, conflict, duplicate, unavailable, failed)",
+            commands.by_outcome,
+        );
         registry.register(
             "http_request_duration_seconds",
             "Time from request to response, by method, route and status",
@@ -88,7 +100,7 @@ impl Metrics {
         registry.register(
             "events_appended",
             "Events this process appended",
-            events_appended,
+            commands.events_appended,
         );
         registry.register(
             "subscription_checkpoint",

@@ -15,7 +15,9 @@ use domain::notification::{Notification, NotificationCommand};
 use domain::order::{CancelOrder, CancelledBy, Order, OrderCommand, PlaceOrder};
 use domain::payment::{MakePayment, Payment, PaymentCommand};
 use domain::{PayMethod, Rejection, RejectionKind};
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -84,6 +86,17 @@ pub struct CommandService<L: EventLog> {
     appended: watch::Sender<i64>,
     /// Events this process has appended (`strata_events_appended_total`).
     events_appended: Counter,
+    /// Commands by name and outcome (`strata_commands_total`).
+    commands: Family<CommandLabels, Counter>,
+}
+
+/// A command's name (`PlaceOrder`, `CancelDelivery`…) and how it ended: `accepted`,
+/// `rejected` (by the domain or a guard), `conflict` (a concurrent command won),
+/// `duplicate` (its idempotency key was taken), `unavailable` or `failed`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CommandLabels {
+    pub command: &'static str,
+    pub outcome: &'static str,
 }
 
 impl<L: EventLog> CommandService<L> {
@@ -92,7 +105,37 @@ impl<L: EventLog> CommandService<L> {
             log,
             appended: watch::Sender::new(0),
             events_appended: Counter::default(),
+            commands: Family::default(),
         }
+    }
+
+    /// Counts commands by name and outcome; register it with the process's metrics.
+    pub fn commands(&self) -> Family<CommandLabels, Counter> {
+        self.commands.clone()
+    }
+
+    /// Counts how a command ended, and passes its outcome on.
+    fn counted<T>(
+        &self,
+        command: &'static str,
+        outcome: Result<T, CommandError>,
+    ) -> Result<T, CommandError> {
+        let ended = match &outcome {
+            Ok(_) => "accepted",
+            Err(
+                CommandError::Rejected { .. } | CommandError::Store(StoreError::RoomUnavailable),
+            ) => "rejected",
+            Err(CommandError::Store(StoreError::Conflict)) => "conflict",
+            Err(CommandError::Store(StoreError::DuplicateRequest)) => "duplicate",
+            Err(CommandError::Store(StoreError::Unavailable(_))) => "unavailable",
+            Err(CommandError::Store(StoreError::Internal(_))) => "failed",
+        };
+        let labels = CommandLabels {
+            command,
+            outcome: ended,
+        };
+        self.commands.get_or_create(&labels).inc();
+        outcome
     }
 
     /// Counts the events this process appends; register it with the process's metrics.
@@ -136,29 +179,33 @@ impl<L: EventLog> CommandService<L> {
         order: PlaceOrder,
         context: CommandContext,
     ) -> Result<PlacedOrder, CommandError> {
-        let pay_method: PayMethod = order.pay_method;
-        let placed = Decision::<Order>::fresh(order_id)
-            .decide(OrderCommand::PlaceOrder(order))
-            .await?;
-        let amount = placed.aggregate.amount().unwrap_or_default();
-        let payment = MakePayment {
-            order_id,
-            amount,
-            pay_method,
-        };
-        let paid = Decision::<Payment>::fresh(payment_id)
-            .decide(PaymentCommand::MakePayment(payment))
-            .await?;
-        let mut commit = Commit::default();
-        placed.add_to(&mut commit, &context)?;
-        paid.add_to(&mut commit, &context)?;
-        commit.idempotency = context.idempotency;
-        let position = self.append(commit).await?;
-        Ok(PlacedOrder {
-            order_id,
-            payment_id,
-            position,
-        })
+        let outcome: Result<PlacedOrder, CommandError> = async {
+            let pay_method: PayMethod = order.pay_method;
+            let placed = Decision::<Order>::fresh(order_id)
+                .decide(OrderCommand::PlaceOrder(order))
+                .await?;
+            let amount = placed.aggregate.amount().unwrap_or_default();
+            let payment = MakePayment {
+                order_id,
+                amount,
+                pay_method,
+            };
+            let paid = Decision::<Payment>::fresh(payment_id)
+                .decide(PaymentCommand::MakePayment(payment))
+                .await?;
+            let mut commit = Commit::default();
+            placed.add_to(&mut commit, &context)?;
+            paid.add_to(&mut commit, &context)?;
+            commit.idempotency = context.idempotency;
+            let position = self.append(commit).await?;
+            Ok(PlacedOrder {
+                order_id,
+                payment_id,
+                position,
+            })
+        }
+        .await;
+        self.counted("PlaceOrder", outcome)
     }
 
     pub async fn cancel_order(
@@ -168,8 +215,10 @@ impl<L: EventLog> CommandService<L> {
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
         let command = OrderCommand::CancelOrder(CancelOrder { cancelled_by });
-        self.execute::<Order>(order_id, command, None, context)
-            .await
+        let outcome = self
+            .execute::<Order>(order_id, command, None, context)
+            .await;
+        self.counted("CancelOrder", outcome)
     }
 
     pub async fn start_delivery(
@@ -178,20 +227,24 @@ impl<L: EventLog> CommandService<L> {
         order_id: Uuid,
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
-        // A delivery starts once, under an id of its own: decide as for a new stream, and
-        // against the stored one only when it turns out to exist (one round trip fewer
-        // for the policy that starts every delivery).
-        let command = DeliveryCommand::StartDelivery { order_id };
-        let fresh = Decision::<Delivery>::fresh(delivery_id)
-            .decide(command.clone())
-            .await?;
-        match self.commit(fresh, None, context.clone()).await {
-            Err(CommandError::Store(StoreError::Conflict)) => {
-                self.execute::<Delivery>(delivery_id, command, None, context)
-                    .await
+        let outcome: Result<Appended, CommandError> = async {
+            // A delivery starts once, under an id of its own: decide as for a new stream, and
+            // against the stored one only when it turns out to exist (one round trip fewer
+            // for the policy that starts every delivery).
+            let command = DeliveryCommand::StartDelivery { order_id };
+            let fresh = Decision::<Delivery>::fresh(delivery_id)
+                .decide(command.clone())
+                .await?;
+            match self.commit(fresh, None, context.clone()).await {
+                Err(CommandError::Store(StoreError::Conflict)) => {
+                    self.execute::<Delivery>(delivery_id, command, None, context)
+                        .await
+                }
+                outcome => outcome,
             }
-            outcome => outcome,
         }
+        .await;
+        self.counted("StartDelivery", outcome)
     }
 
     pub async fn cancel_delivery(
@@ -200,8 +253,10 @@ impl<L: EventLog> CommandService<L> {
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
         let command = DeliveryCommand::CancelDelivery;
-        self.execute::<Delivery>(delivery_id, command, None, context)
-            .await
+        let outcome = self
+            .execute::<Delivery>(delivery_id, command, None, context)
+            .await;
+        self.counted("CancelDelivery", outcome)
     }
 
     pub async fn cancel_payment(
@@ -210,8 +265,10 @@ impl<L: EventLog> CommandService<L> {
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
         let command = PaymentCommand::CancelPayment;
-        self.execute::<Payment>(payment_id, command, None, context)
-            .await
+        let outcome = self
+            .execute::<Payment>(payment_id, command, None, context)
+            .await;
+        self.counted("CancelPayment", outcome)
     }
 
     /// Creates a booking and reserves its room in the same commit; an overlapping
@@ -222,16 +279,20 @@ impl<L: EventLog> CommandService<L> {
         booking: CreateBooking,
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
-        let reservation = ReservationChange::Reserve {
-            booking_id,
-            room_id: booking.room_id,
-            start: booking.use_start_dtm,
-            end: booking.use_end_dtm,
-        };
-        let decision = Decision::<Booking>::fresh(booking_id)
-            .decide(BookingCommand::CreateBooking(booking))
-            .await?;
-        self.commit(decision, Some(reservation), context).await
+        let outcome: Result<Appended, CommandError> = async {
+            let reservation = ReservationChange::Reserve {
+                booking_id,
+                room_id: booking.room_id,
+                start: booking.use_start_dtm,
+                end: booking.use_end_dtm,
+            };
+            let decision = Decision::<Booking>::fresh(booking_id)
+                .decide(BookingCommand::CreateBooking(booking))
+                .await?;
+            self.commit(decision, Some(reservation), context).await
+        }
+        .await;
+        self.counted("CreateBooking", outcome)
     }
 
     /// Cancels a booking and releases its room in the same commit.
@@ -243,8 +304,10 @@ impl<L: EventLog> CommandService<L> {
     ) -> Result<Appended, CommandError> {
         let release = ReservationChange::Release { booking_id };
         let command = BookingCommand::CancelBooking { reason };
-        self.execute::<Booking>(booking_id, command, Some(release), context)
-            .await
+        let outcome = self
+            .execute::<Booking>(booking_id, command, Some(release), context)
+            .await;
+        self.counted("CancelBooking", outcome)
     }
 
     pub async fn request_confirm(
@@ -258,8 +321,10 @@ impl<L: EventLog> CommandService<L> {
             booking_id,
             user_id,
         };
-        self.execute::<Confirm>(confirm_id, command, None, context)
-            .await
+        let outcome = self
+            .execute::<Confirm>(confirm_id, command, None, context)
+            .await;
+        self.counted("RequestConfirm", outcome)
     }
 
     /// The manager's decision: `approve` completes the confirm, otherwise denies it.
@@ -271,13 +336,21 @@ impl<L: EventLog> CommandService<L> {
         at: DateTime<Utc>,
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
-        let command = if approve {
-            ConfirmCommand::CompleteConfirm { manager_id, at }
+        let (name, command) = if approve {
+            (
+                "CompleteConfirm",
+                ConfirmCommand::CompleteConfirm { manager_id, at },
+            )
         } else {
-            ConfirmCommand::DenyConfirm { manager_id, at }
+            (
+                "DenyConfirm",
+                ConfirmCommand::DenyConfirm { manager_id, at },
+            )
         };
-        self.execute::<Confirm>(confirm_id, command, None, context)
-            .await
+        let outcome = self
+            .execute::<Confirm>(confirm_id, command, None, context)
+            .await;
+        self.counted(name, outcome)
     }
 
     pub async fn delete_confirm(
@@ -286,8 +359,10 @@ impl<L: EventLog> CommandService<L> {
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
         let command = ConfirmCommand::DeleteConfirm;
-        self.execute::<Confirm>(confirm_id, command, None, context)
-            .await
+        let outcome = self
+            .execute::<Confirm>(confirm_id, command, None, context)
+            .await;
+        self.counted("DeleteConfirm", outcome)
     }
 
     pub async fn send_notification(
@@ -296,8 +371,10 @@ impl<L: EventLog> CommandService<L> {
         command: NotificationCommand,
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
-        self.execute::<Notification>(notification_id, command, None, context)
-            .await
+        let outcome = self
+            .execute::<Notification>(notification_id, command, None, context)
+            .await;
+        self.counted("SendNotification", outcome)
     }
 
     /// An aggregate's current state (the default state when its stream is empty): what

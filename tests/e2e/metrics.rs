@@ -15,6 +15,9 @@ on_both_stores! {
     async fn metrics_count_requests_appends_and_show_where_each_view_stands(app: TestApp) {
         let placed = app.place_order("c-1", 1, 100).await;
         assert_eq!(placed.status, StatusCode::CREATED);
+        let cancel = format!("/orders/{}/cancel", placed.id("orderId"));
+        assert_eq!(app.post(&cancel, serde_json::json!(null)).await.status, StatusCode::OK);
+        assert_eq!(app.post(&cancel, serde_json::json!(null)).await.status, StatusCode::CONFLICT);
         let missing = app.get(&format!("/orderLists/{}", uuid::Uuid::now_v7())).await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         app.projector().await.catch_up_all().await.expect("views");
@@ -29,10 +32,16 @@ on_both_stores! {
         assert_eq!(sample(&text, posted), Some(1.0), "{text}");
         let not_found = r#"strata_http_request_duration_seconds_count{method="GET",route="/orderLists/{id}",status="404"}"#;
         assert_eq!(sample(&text, not_found), Some(1.0), "{text}");
-        assert_eq!(sample(&text, "strata_events_appended_total"), Some(2.0), "{text}");
+        assert_eq!(sample(&text, "strata_events_appended_total"), Some(3.0), "{text}");
+        let commands = |command: &str, outcome: &str| {
+            sample(&text, &format!(r#"strata_commands_total{{command="{command}",outcome="{outcome}"}}"#))
+        };
+        assert_eq!(commands("PlaceOrder", "accepted"), Some(1.0), "{text}");
+        assert_eq!(commands("CancelOrder", "accepted"), Some(1.0), "{text}");
+        assert_eq!(commands("CancelOrder", "rejected"), Some(1.0), "{text}");
         let order_list = r#"{name="orderList",kind="view"}"#;
-        assert_eq!(sample(&text, &format!("strata_subscription_checkpoint{order_list}")), Some(2.0), "{text}");
-        assert_eq!(sample(&text, &format!("strata_subscription_head{order_list}")), Some(2.0), "{text}");
+        assert_eq!(sample(&text, &format!("strata_subscription_checkpoint{order_list}")), Some(3.0), "{text}");
+        assert_eq!(sample(&text, &format!("strata_subscription_head{order_list}")), Some(3.0), "{text}");
         assert_eq!(sample(&text, &format!("strata_subscription_lag_events{order_list}")), Some(0.0), "{text}");
         assert!(text.contains("strata_oldest_transaction_seconds"), "{text}");
     }

@@ -83,7 +83,8 @@ async fn projections(State(state): State<AdminState>) -> Result<Json<Projections
         .map_err(|error| {
             tracing::warn!(%error, "projection status unavailable");
             ApiError::Unavailable
-        })?;
+        })?
+        .items;
     let rebuilding = state
         .rebuilding
         .lock()

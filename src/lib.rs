@@ -144,17 +144,25 @@ impl Backend {
         Ok(Projector::new(store, views).woken_by(self.appended()))
     }
 
-    /// Workers for `views` in a process without the command side, woken by the command
-    /// processes' announcements (PostgreSQL) or by polling.
-    pub async fn remote_projector(&self, views: Vec<ViewName>) -> anyhow::Result<Projector> {
-        let store = self.projection_store().await?;
-        let projector = Projector::new(store, views);
+    /// What wakes workers in a process without the command API: the command processes'
+    /// announcements (PostgreSQL, one `LISTEN` connection the process's workers share),
+    /// or nothing, leaving them to poll (SQLite serves one process).
+    pub async fn commits_elsewhere(&self) -> anyhow::Result<watch::Receiver<i64>> {
         Ok(match self {
-            Self::Postgres(service) => {
-                projector.woken_by(wake::listen(service.log().pool(), wake::EVENTS).await?)
-            }
-            Self::Sqlite(_) => projector,
+            Self::Postgres(service) => wake::listen(service.log().pool(), wake::EVENTS).await?,
+            Self::Sqlite(_) => watch::channel(0).1,
         })
+    }
+
+    /// Workers for `views` in a process without the command side, woken by
+    /// [`Backend::commits_elsewhere`].
+    pub async fn remote_projector(
+        &self,
+        views: Vec<ViewName>,
+        woken_by: watch::Receiver<i64>,
+    ) -> anyhow::Result<Projector> {
+        let store = self.projection_store().await?;
+        Ok(Projector::new(store, views).woken_by(woken_by))
     }
 
     /// Workers for `policies` over this store, woken by this process's own commits.
@@ -166,18 +174,15 @@ impl Backend {
         self.policy_workers(policies, sink, self.appended()).await
     }
 
-    /// Workers for `policies` in a process without the command API, woken by the
-    /// command processes' announcements (PostgreSQL) or by polling. Their own commands
-    /// are announced too ([`Backend::announce_commits`]), for views in other processes.
+    /// Workers for `policies` in a process without the command API, woken by
+    /// [`Backend::commits_elsewhere`]. Their own commands are announced too
+    /// ([`Backend::announce_commits`]), for views in other processes.
     pub async fn remote_policies(
         &self,
         policies: Vec<PolicyName>,
         sink: Arc<NotificationSink>,
+        woken_by: watch::Receiver<i64>,
     ) -> anyhow::Result<PolicyWorkers> {
-        let woken_by = match self {
-            Self::Postgres(service) => wake::listen(service.log().pool(), wake::EVENTS).await?,
-            Self::Sqlite(_) => watch::Sender::new(0).subscribe(),
-        };
         self.policy_workers(policies, sink, woken_by).await
     }
 

@@ -96,9 +96,10 @@ async fn run(cli: &Cli, port: u16, role: Role) -> anyhow::Result<()> {
         }
         Role::Projector(views, policies) => {
             backend.announce_commits();
-            let projector = backend.remote_projector(views).await?;
+            let woken_by = backend.commits_elsewhere().await?;
+            let projector = backend.remote_projector(views, woken_by.clone()).await?;
             backend.announce_progress(&projector);
-            let policies = backend.remote_policies(policies, sink).await?;
+            let policies = backend.remote_policies(policies, sink, woken_by).await?;
             let workers = Workers {
                 projector: Some(projector),
                 policies: Some(policies),

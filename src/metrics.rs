@@ -28,10 +28,6 @@ use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-/// Seconds since the oldest transaction with an id began, across the cluster.
-const OLDEST_TRANSACTION: &str = "
-    SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8
-      FROM pg_stat_activity WHERE backend_xid IS NOT NULL";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -62,7 +58,8 @@ pub struct Metrics {
     head: Family<SubscriptionLabels, Gauge>,
     lag_events: Family<SubscriptionLabels, Gauge>,
     lag_seconds: Family<SubscriptionLabels, Seconds>,
-    oldest_transaction: Seconds,
+    /// PostgreSQL only: SQLite has no transaction that holds readers back.
+    oldest_transaction: Option<Seconds>,
     store: ProjectionStore,
 }
 
@@ -79,7 +76,8 @@ impl Metrics {
             head: Family::default(),
             lag_events: Family::default(),
             lag_seconds: Family::default(),
-            oldest_transaction: Seconds::default(),
+            oldest_transaction: matches!(store, ProjectionStore::Postgres(_))
+                .then(Seconds::default),
             store,
         };
         Arc::new(metrics.registered(commands))
@@ -122,11 +120,13 @@ impl Metrics {
             "Age of the oldest event each view or policy has not applied yet",
             self.lag_seconds.clone(),
         );
-        registry.register(
-            "oldest_transaction_seconds",
-            "Age of the oldest open PostgreSQL transaction, which holds the read watermark back",
-            self.oldest_transaction.clone(),
-        );
+        if let Some(gauge) = &self.oldest_transaction {
+            registry.register(
+                "oldest_transaction_seconds",
+                "Age of the oldest open PostgreSQL transaction, which holds the read watermark back",
+                gauge.clone(),
+            );
+        }
         self
     }
 
@@ -138,17 +138,17 @@ impl Metrics {
     }
 
     async fn refresh(&self) {
-        match self.store.statuses(crate::admin::HELD_BACK_AFTER).await {
-            Ok(statuses) => statuses.iter().for_each(|status| self.set(status)),
-            Err(error) => tracing::debug!(%error, "subscription metrics not refreshed"),
-        }
-        if let ProjectionStore::Postgres(pool) = &self.store {
-            let oldest = sqlx::query_scalar::<_, f64>(OLDEST_TRANSACTION)
-                .fetch_one(pool)
-                .await;
-            if let Ok(seconds) = oldest {
-                self.oldest_transaction.set(seconds);
+        let statuses = match self.store.statuses(crate::admin::HELD_BACK_AFTER).await {
+            Ok(statuses) => statuses,
+            Err(error) => {
+                tracing::debug!(%error, "subscription metrics not refreshed");
+                return;
             }
+        };
+        statuses.items.iter().for_each(|status| self.set(status));
+        if let Some(gauge) = &self.oldest_transaction {
+            let age_ms = statuses.oldest_transaction.map_or(0, |open| open.age_ms);
+            gauge.set(age_ms as f64 / 1000.0);
         }
     }
 

@@ -33,8 +33,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// What one round of a policy did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
-    /// Reacted to this many events and advanced past them.
-    Reacted(usize),
+    /// Reacted to a batch of events and advanced past them.
+    Reacted,
     /// Nothing to react to now.
     CaughtUp,
     /// Another worker follows this policy.
@@ -105,7 +105,7 @@ impl<L: EventLog> Policies<L> {
         let head = connection.head().await?;
         loop {
             match self.step(&mut connection, policy).await? {
-                Step::Reacted(_) => {}
+                Step::Reacted => {}
                 Step::Stopped => return Err(PolicyError::Stopped(policy)),
                 Step::CaughtUp | Step::HeldElsewhere => {
                     if connection.has_applied(policy.as_str(), head).await? {
@@ -143,7 +143,7 @@ impl<L: EventLog> Policies<L> {
         while !*stop.borrow() {
             let outcome = self.follow_once(&mut follower, policy).await;
             let pause = match &outcome {
-                Ok(Step::Reacted(_)) => Duration::ZERO,
+                Ok(Step::Reacted) => Duration::ZERO,
                 Ok(Step::CaughtUp) => self.poll_interval,
                 Ok(Step::HeldElsewhere) => LEASE_RETRY,
                 Ok(Step::Stopped) | Err(PolicyError::Poison { .. }) => {
@@ -234,7 +234,7 @@ impl<L: EventLog> Policies<L> {
             connection.advance_to(name, point).await?;
         }
         match failure {
-            None => Ok(Step::Reacted(handled)),
+            None => Ok(Step::Reacted),
             Some(PolicyError::Poison {
                 policy,
                 position,

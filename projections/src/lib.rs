@@ -27,7 +27,7 @@ pub mod worker;
 
 pub use event::{BusinessEvent, LogEvent};
 pub use replay::{rebuild, RebuildReport};
-pub use status::{HeldBackBy, ProjectionStatus};
+pub use status::{OpenTransaction, ProjectionStatus, Statuses};
 pub use subscription::{
     Batch, Checkpoint, LogPoint, ProjectionError, ProjectionStore, WorkerConnection,
 };

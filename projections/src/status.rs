@@ -32,16 +32,15 @@ pub struct ProjectionStatus {
     pub last_error: Option<String>,
     /// The open transaction that keeps committed events from this subscription, when
     /// there is one and it has been open long enough to matter (PostgreSQL).
-    pub held_back_by: Option<HeldBackBy>,
+    pub held_back_by: Option<OpenTransaction>,
 }
 
-/// An open PostgreSQL transaction older than the events a subscription waits for: no
-/// subscriber reads past the oldest running transaction (ADR 3), so until it ends,
-/// events committed after it started stay unread. Who holds it shows in
-/// `pg_stat_activity` under its `pid`.
+/// The oldest open PostgreSQL transaction that has an id: no subscriber reads past it
+/// (ADR 3), so until it ends, events committed after it started stay unread. Who holds
+/// it shows in `pg_stat_activity` under its `pid`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct HeldBackBy {
+pub struct OpenTransaction {
     pub pid: i32,
     /// When the transaction began (RFC 3339).
     pub transaction_start: String,
@@ -69,8 +68,7 @@ const SQLITE_STATUS: &str = "
            (SELECT coalesce(max(global_position), 0) FROM events) AS head,
            (SELECT count(*) FROM events e WHERE e.global_position > c.position) AS lag_events,
            coalesce((SELECT CAST((julianday('now') - julianday(min(e.recorded_at))) * 86400000 AS INTEGER)
-                       FROM events e WHERE e.global_position > c.position), 0) AS lag_ms,
-           0 AS blocked
+                       FROM events e WHERE e.global_position > c.position), 0) AS lag_ms
       FROM projection_checkpoints c
      ORDER BY c.kind DESC, c.name";
 
@@ -98,40 +96,54 @@ const PG_OLDEST_TRANSACTION: &str = "
       FROM pg_stat_activity WHERE backend_xid IS NOT NULL
      ORDER BY age(backend_xid) DESC LIMIT 1";
 
+/// Every registered subscription's status, and on PostgreSQL the oldest open
+/// transaction (whether or not it holds anyone back).
+#[derive(Debug, Clone)]
+pub struct Statuses {
+    pub items: Vec<ProjectionStatus>,
+    pub oldest_transaction: Option<OpenTransaction>,
+}
+
 impl ProjectionStore {
     /// Every registered subscription's checkpoint, head, lag and state; on PostgreSQL,
-    /// for each one that committed events wait behind an open transaction, that
+    /// for each one that committed events wait behind the oldest open transaction, that
     /// transaction, once it has been open `held_back_after` or longer.
-    pub async fn statuses(
-        &self,
-        held_back_after: Duration,
-    ) -> Result<Vec<ProjectionStatus>, sqlx::Error> {
+    pub async fn statuses(&self, held_back_after: Duration) -> Result<Statuses, sqlx::Error> {
         Ok(match self {
             Self::Postgres(pool) => {
                 let rows = sqlx::query(PG_STATUS).fetch_all(pool).await?;
-                let oldest: Option<(i32, String, i64)> = sqlx::query_as(PG_OLDEST_TRANSACTION)
+                let oldest_transaction = sqlx::query_as(PG_OLDEST_TRANSACTION)
                     .fetch_optional(pool)
-                    .await?;
-                let holder = oldest
-                    .filter(|(_, _, age_ms)| *age_ms >= held_back_after.as_millis() as i64)
-                    .map(|(pid, transaction_start, age_ms)| HeldBackBy {
+                    .await?
+                    .map(|(pid, transaction_start, age_ms)| OpenTransaction {
                         pid,
                         transaction_start,
                         age_ms,
                     });
-                rows.iter()
+                let holder = oldest_transaction
+                    .clone()
+                    .filter(|open| open.age_ms >= held_back_after.as_millis() as i64);
+                let items = rows
+                    .iter()
                     .map(|row| ProjectionStatus {
                         held_back_by: holder.clone().filter(|_| row.get::<bool, _>("blocked")),
                         ..status!(row)
                     })
-                    .collect()
+                    .collect();
+                Statuses {
+                    items,
+                    oldest_transaction,
+                }
             }
-            Self::Sqlite(pool) => sqlx::query(SQLITE_STATUS)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|row| status!(row))
-                .collect(),
+            Self::Sqlite(pool) => Statuses {
+                items: sqlx::query(SQLITE_STATUS)
+                    .fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(|row| status!(row))
+                    .collect(),
+                oldest_transaction: None,
+            },
         })
     }
 }

@@ -11,7 +11,7 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::processes::{eventually, free_port, Processes};
+use crate::processes::{eventually, free_port, start_with, Processes};
 use crate::support::{Store, TestApp};
 
 /// A TCP proxy in front of PostgreSQL that the test can cut: while down it refuses new
@@ -97,14 +97,11 @@ async fn a_database_that_goes_away_gives_503s_and_service_resumes_when_it_return
     let proxied = direct.replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port));
     assert_ne!(proxied, direct, "the URL goes through the proxy");
     let port = free_port().await;
-    let server = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
-        .args(["serve", "--port", &port.to_string()])
-        .env("DATABASE_URL", &proxied)
-        .env("STRATA_DB_ACQUIRE_TIMEOUT_MS", "500")
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("strata started");
+    let timeout = [
+        ("STRATA_DB_ACQUIRE_TIMEOUT_MS", "500"),
+        ("RUST_LOG", "error"),
+    ];
+    let server = start_with(&proxied, "serve", port, &timeout);
     let _processes = Processes(vec![server]);
     let (client, base) = (reqwest::Client::new(), format!("http://127.0.0.1:{port}"));
     eventually(&client, &format!("{base}/health/ready"), |s, _| {

@@ -12,7 +12,8 @@ use crate::support::on_both_stores;
 /// Requests per store.
 const REQUESTS: usize = 10_000;
 
-/// A small deterministic generator (xorshift64*): the same seed, the same requests.
+/// A small deterministic generator (xorshift64*): the same seed, the same requests
+/// (but for the fresh UUIDs some of them carry).
 struct Dice(u64);
 
 impl Dice {

@@ -28,15 +28,27 @@ pub async fn free_port() -> u16 {
 
 /// Starts `strata <role> --port <port>` on the database.
 pub fn start(database_url: &str, role: &str, port: u16) -> Child {
+    start_with(database_url, role, port, &[])
+}
+
+/// [`start`] with more environment variables.
+pub fn start_with(database_url: &str, role: &str, port: u16, env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_strata"))
         .args([role, "--port", &port.to_string()])
         .env("DATABASE_URL", database_url)
         .env("STRATA_DB_POOL_SIZE", "8")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("strata started")
+}
+
+/// POSTs `body` as JSON and reads the JSON answer.
+pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value) -> Value {
+    let response = client.post(url).json(body).send().await.expect("an answer");
+    response.json().await.expect("a JSON answer")
 }
 
 /// GETs `url` until `done` holds for the reply (the processes work in the background).

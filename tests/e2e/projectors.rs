@@ -249,7 +249,7 @@ async fn an_open_transaction_holding_views_back_is_named_with_its_pid() {
 
     // Other tests' transactions are short: one open for a second is this one.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let statuses = store.statuses(Duration::from_secs(1)).await.unwrap();
+    let statuses = store.statuses(Duration::from_secs(1)).await.unwrap().items;
     let order_list = statuses
         .iter()
         .find(|s| s.name == "orderList")
@@ -262,7 +262,7 @@ async fn an_open_transaction_holding_views_back_is_named_with_its_pid() {
     assert!(held.age_ms >= 1000, "{held:?}");
 
     sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
-    let statuses = store.statuses(Duration::from_secs(60)).await.unwrap();
+    let statuses = store.statuses(Duration::from_secs(60)).await.unwrap().items;
     assert!(
         statuses.iter().all(|s| s.held_back_by.is_none()),
         "{statuses:?}"

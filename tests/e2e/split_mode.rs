@@ -2,9 +2,9 @@
 //! `strata projector` workers over one PostgreSQL database.
 
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::processes::{eventually, free_port, start, Processes};
+use crate::processes::{eventually, free_port, post_json, start, Processes};
 use crate::support::{Store, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -33,15 +33,7 @@ async fn the_whole_chain_runs_across_command_api_read_api_and_two_projectors() {
 
     let booking = json!({"roomId": 556677, "useStartDtm": "2026-12-01T09:00:00Z",
                          "useEndDtm": "2026-12-01T10:00:00Z", "bookingUserId": "user-9"});
-    let created: Value = client
-        .post(format!("{command_api}/bookings"))
-        .json(&booking)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = post_json(&client, &format!("{command_api}/bookings"), &booking).await;
     let booking_id = created["bookingId"].as_str().unwrap().to_string();
     let row = eventually(
         &client,
@@ -75,15 +67,7 @@ async fn the_whole_chain_runs_across_command_api_read_api_and_two_projectors() {
     .await;
 
     let order = json!({"customerId": "c-9", "product": "컴퓨터", "qty": 1, "price": 1000, "payMethod": "CARD"});
-    let placed: Value = client
-        .post(format!("{command_api}/orders"))
-        .json(&order)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let placed = post_json(&client, &format!("{command_api}/orders"), &order).await;
     let order_id = placed["orderId"].as_str().unwrap();
     eventually(
         &client,

@@ -359,18 +359,11 @@ impl TestApp {
 
     /// The event types stored for one aggregate, in order.
     pub async fn event_types(&self, aggregate_type: &str, id: Uuid) -> Vec<String> {
-        let reply = self
-            .get(&format!("/admin/streams/{aggregate_type}/{id}"))
-            .await;
-        match reply.status {
-            StatusCode::NOT_FOUND => Vec::new(),
-            _ => reply.body["items"]
-                .as_array()
-                .expect("items")
-                .iter()
-                .map(|e| e["eventType"].as_str().expect("eventType").to_string())
-                .collect(),
-        }
+        self.stream(aggregate_type, id)
+            .await
+            .iter()
+            .map(|e| e["eventType"].as_str().expect("eventType").to_string())
+            .collect()
     }
 }
 

@@ -133,10 +133,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
             axum::extract::Path::<String>::from_request_parts(parts, state)
                 .await
                 .map_err(|_| ApiError::invalid_field("id", "the path needs one id"))?;
-        Uuid::parse_str(&raw)
-            .map(Self)
-            .map_err(|_| ApiError::invalid_field("id", format!("id '{raw}' is not a UUID")))
+        resource_id(&raw).map(Self)
     }
+}
+
+/// An id from a path: a UUID, or 422 naming `id`.
+pub(super) fn resource_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw)
+        .map_err(|_| ApiError::invalid_field("id", format!("id '{raw}' is not a UUID")))
 }
 
 /// The headers a command carries besides its body.

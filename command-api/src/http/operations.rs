@@ -10,9 +10,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
+use super::extract::resource_id;
 use crate::dispatch::CommandService;
 use crate::store::{EventLog, RecordedEvent};
 
@@ -117,9 +117,7 @@ async fn stream<L: EventLog>(
         });
     }
     // Every stream strata writes is named by a UUID; anything else names none.
-    if Uuid::parse_str(&id).is_err() {
-        return Err(ApiError::invalid_field("id", "id must be a UUID"));
-    }
+    resource_id(&id)?;
     let events = service.stream(&aggregate_type, &id).await?;
     if events.is_empty() {
         return Err(ApiError::NotFound {

@@ -20,6 +20,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth::{Role, Tokens};
 use axum::Router;
 use command_api::http::overload::Limits;
 use command_api::store::{PostgresEventLog, SqliteEventLog};
@@ -68,45 +69,63 @@ impl Backend {
     }
 
     /// Everything in one: commands, reads, `/admin/*` and `/health/*` (`strata serve`),
-    /// with their OpenAPI document.
+    /// with their OpenAPI document. Commands and reads need a token `tokens` verifies,
+    /// `/admin/*` an admin's; health and the document need none.
     pub async fn api_router(
         &self,
         views: ViewStore,
         freshness: Freshness,
+        tokens: Arc<Tokens>,
     ) -> anyhow::Result<Router> {
+        let reads = read_api::routes(views, freshness);
         let routes = self
-            .command_routes()
+            .command_routes(&tokens)
             .await?
-            .merge(read_api::routes(views, freshness))
+            .merge(auth::require(reads, tokens, Role::ALL))
             .merge(openapi::routes(openapi::all()));
         Ok(command_api::http::layered(routes))
     }
 
     /// The command API with `/admin/*` and `/health/*` (`strata command-api`), with their
     /// OpenAPI document.
-    pub async fn command_api_router(&self) -> anyhow::Result<Router> {
+    pub async fn command_api_router(&self, tokens: Arc<Tokens>) -> anyhow::Result<Router> {
         let routes = self
-            .command_routes()
+            .command_routes(&tokens)
             .await?
             .merge(openapi::routes(openapi::command()));
         Ok(command_api::http::layered(routes))
     }
 
     /// The read API with `/health/*` (`strata read-api`), with their OpenAPI document.
-    pub fn read_api_router(&self, views: ViewStore, freshness: Freshness) -> Router {
-        let routes = read_api::routes(views, freshness)
+    pub fn read_api_router(
+        &self,
+        views: ViewStore,
+        freshness: Freshness,
+        tokens: Arc<Tokens>,
+    ) -> Router {
+        let reads = read_api::routes(views, freshness);
+        let routes = auth::require(reads, tokens, Role::ALL)
             .merge(self.health_routes())
             .merge(openapi::routes(openapi::read()));
         command_api::http::layered(routes)
     }
 
-    async fn command_routes(&self) -> anyhow::Result<Router> {
-        let admin = admin::router(self.projection_store().await?);
-        let routes = match self {
-            Self::Postgres(service) => command_api::http::routes(service.clone()),
-            Self::Sqlite(service) => command_api::http::routes(service.clone()),
+    /// Commands for any role, `/admin/*` for admins, `/health/*` for anyone.
+    async fn command_routes(&self, tokens: &Arc<Tokens>) -> anyhow::Result<Router> {
+        let (commands, streams) = match self {
+            Self::Postgres(service) => (
+                command_api::http::routes(service.clone()),
+                command_api::http::admin_routes(service.clone()),
+            ),
+            Self::Sqlite(service) => (
+                command_api::http::routes(service.clone()),
+                command_api::http::admin_routes(service.clone()),
+            ),
         };
-        Ok(routes.merge(admin))
+        let admin = admin::router(self.projection_store().await?).merge(streams);
+        Ok(auth::require(commands, tokens.clone(), Role::ALL)
+            .merge(auth::require(admin, tokens.clone(), &[Role::Admin]))
+            .merge(self.health_routes()))
     }
 
     /// The views for the read API. On PostgreSQL through a pool of its own, of

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use auth::{Role, Tokens};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use command_api::http::overload::Limits;
 use policies::{PolicyName, WebhookSettings};
@@ -20,6 +21,8 @@ pub struct Cli {
     pub notify: NotifySettings,
     #[command(flatten)]
     pub limits: LimitSettings,
+    #[command(flatten)]
+    pub auth: AuthSettings,
     /// Log format; `RUST_LOG` sets the filter (default `info`).
     #[arg(long, env = "STRATA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
@@ -49,6 +52,8 @@ pub enum Command {
     Replay(ReplaySettings),
     /// Print performance figures against the configured PostgreSQL (commands, rebuild, lag, reads).
     Bench(BenchSettings),
+    /// Print a bearer token signed with STRATA_JWT_SECRET.
+    Token(TokenSettings),
 }
 
 /// Where events live.
@@ -135,6 +140,54 @@ impl LimitSettings {
             request_timeout: Duration::from_millis(self.request_timeout_ms),
         }
     }
+}
+
+/// How callers prove who they are.
+#[derive(Clone, Args)]
+pub struct AuthSettings {
+    /// The secret bearer tokens are signed with (HS256), at least 32 bytes; prefer the
+    /// environment variable. Without it, `serve` generates one for its run and prints a
+    /// token per role; `command-api` and `read-api` refuse to start, since the
+    /// processes of a split deployment must share one.
+    #[arg(long, env = "STRATA_JWT_SECRET", global = true, hide_env_values = true)]
+    jwt_secret: Option<String>,
+}
+
+impl AuthSettings {
+    /// Tokens over the configured secret, if one is configured. The error never quotes
+    /// the secret.
+    pub fn tokens(&self) -> anyhow::Result<Option<Tokens>> {
+        self.jwt_secret
+            .as_ref()
+            .map(|secret| {
+                Tokens::from_secret(secret.as_bytes())
+                    .map_err(|weak| anyhow::anyhow!("STRATA_JWT_SECRET: {weak}"))
+            })
+            .transpose()
+    }
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = self.jwt_secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("AuthSettings")
+            .field("jwt_secret", &secret)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenSettings {
+    /// The token's role: customer, manager or admin.
+    #[arg(long)]
+    pub role: Role,
+    /// The token's subject: a customer's customerId / bookingUserId / userId, a
+    /// manager's id (recorded on their decisions).
+    #[arg(long)]
+    pub sub: String,
+    /// How long the token is valid, in seconds.
+    #[arg(long, default_value_t = 24 * 3600)]
+    pub valid_for_seconds: u64,
 }
 
 /// Where the notification sink delivers.

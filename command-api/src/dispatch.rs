@@ -12,7 +12,7 @@ use domain::booking::{Booking, BookingCommand, CreateBooking};
 use domain::confirm::{Confirm, ConfirmCommand};
 use domain::delivery::{Delivery, DeliveryCommand};
 use domain::notification::{Notification, NotificationCommand};
-use domain::order::{CancelOrder, CancelledBy, Order, OrderCommand, PlaceOrder};
+use domain::order::{CancelOrder, Order, OrderCommand, PlaceOrder};
 use domain::payment::{MakePayment, Payment, PaymentCommand};
 use domain::{PayMethod, Rejection, RejectionKind};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -211,10 +211,10 @@ impl<L: EventLog> CommandService<L> {
     pub async fn cancel_order(
         &self,
         order_id: Uuid,
-        cancelled_by: CancelledBy,
+        cancel: CancelOrder,
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
-        let command = OrderCommand::CancelOrder(CancelOrder { cancelled_by });
+        let command = OrderCommand::CancelOrder(cancel);
         let outcome = self
             .execute::<Order>(order_id, command, None, context)
             .await;
@@ -295,15 +295,20 @@ impl<L: EventLog> CommandService<L> {
         self.counted("CreateBooking", outcome)
     }
 
-    /// Cancels a booking and releases its room in the same commit.
+    /// Cancels a booking and releases its room in the same commit. `requested_by` is
+    /// the asking customer, if a customer asks (see [`BookingCommand::CancelBooking`]).
     pub async fn cancel_booking(
         &self,
         booking_id: Uuid,
         reason: String,
+        requested_by: Option<String>,
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
         let release = ReservationChange::Release { booking_id };
-        let command = BookingCommand::CancelBooking { reason };
+        let command = BookingCommand::CancelBooking {
+            reason,
+            requested_by,
+        };
         let outcome = self
             .execute::<Booking>(booking_id, command, Some(release), context)
             .await;

@@ -79,7 +79,13 @@ impl Booking {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BookingCommand {
     CreateBooking(CreateBooking),
-    CancelBooking { reason: String },
+    /// `requested_by` is the user asking, when a customer asks: only the booking's own
+    /// user may, and anyone else is told there is no such booking (ids cannot be
+    /// probed). `None` when staff or a policy cancels.
+    CancelBooking {
+        reason: String,
+        requested_by: Option<String>,
+    },
 }
 
 /// Book a room. `requested_at` is when the request arrived (the crate reads no clock);
@@ -219,8 +225,14 @@ impl Booking {
                     booking_dtm: create.requested_at,
                 }])
             }
-            BookingCommand::CancelBooking { reason } => {
-                if self.created.is_none() {
+            BookingCommand::CancelBooking {
+                reason,
+                requested_by,
+            } => {
+                let Some(created) = &self.created else {
+                    return Err(BookingError::NotFound);
+                };
+                if requested_by.is_some_and(|user| user != created.booking_user_id) {
                     return Err(BookingError::NotFound);
                 }
                 if self.is_cancelled() {
@@ -327,7 +339,35 @@ mod tests {
     fn cancel(reason: &str) -> BookingCommand {
         BookingCommand::CancelBooking {
             reason: reason.into(),
+            requested_by: None,
         }
+    }
+
+    fn cancel_asked_by(user: &str) -> BookingCommand {
+        BookingCommand::CancelBooking {
+            reason: "CUSTOMER".into(),
+            requested_by: Some(user.into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_user_cancels_their_own_booking() {
+        BookingTest::with(())
+            .given(vec![created(create())])
+            .when_async(cancel_asked_by("user-1"))
+            .await
+            .then_expect_events(vec![BookingEvent::BookingCancelled {
+                reason: "CUSTOMER".into(),
+            }]);
+    }
+
+    #[tokio::test]
+    async fn another_users_booking_is_not_found() {
+        BookingTest::with(())
+            .given(vec![created(create())])
+            .when_async(cancel_asked_by("user-2"))
+            .await
+            .then_expect_error(BookingError::NotFound);
     }
 
     #[tokio::test]

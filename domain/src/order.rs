@@ -86,6 +86,10 @@ pub struct PlaceOrder {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CancelOrder {
     pub cancelled_by: CancelledBy,
+    /// The customer asking, when a customer asks: only the order's own customer may,
+    /// and anyone else is told there is no such order (ids cannot be probed). `None`
+    /// when staff or a policy cancels.
+    pub requested_by: Option<String>,
 }
 
 /// Who cancelled an order.
@@ -204,7 +208,14 @@ impl Order {
                 }])
             }
             OrderCommand::CancelOrder(cancel) => {
-                if self.placed.is_none() {
+                let Some(placed) = &self.placed else {
+                    return Err(OrderError::NotFound);
+                };
+                if cancel
+                    .requested_by
+                    .as_deref()
+                    .is_some_and(|customer| customer != placed.customer_id)
+                {
                     return Err(OrderError::NotFound);
                 }
                 if self.is_cancelled() {
@@ -308,7 +319,37 @@ mod tests {
     }
 
     fn cancel(by: CancelledBy) -> OrderCommand {
-        OrderCommand::CancelOrder(CancelOrder { cancelled_by: by })
+        OrderCommand::CancelOrder(CancelOrder {
+            cancelled_by: by,
+            requested_by: None,
+        })
+    }
+
+    fn cancel_asked_by(customer: &str) -> OrderCommand {
+        OrderCommand::CancelOrder(CancelOrder {
+            cancelled_by: CancelledBy::Customer,
+            requested_by: Some(customer.into()),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_customer_cancels_their_own_order() {
+        OrderTest::with(())
+            .given(vec![placed(place())])
+            .when_async(cancel_asked_by("customer-1"))
+            .await
+            .then_expect_events(vec![OrderEvent::OrderCancelled {
+                cancelled_by: CancelledBy::Customer,
+            }]);
+    }
+
+    #[tokio::test]
+    async fn another_customers_order_is_not_found() {
+        OrderTest::with(())
+            .given(vec![placed(place())])
+            .when_async(cancel_asked_by("customer-2"))
+            .await
+            .then_expect_error(OrderError::NotFound);
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use command_api::store::{EventLog, IdempotencyClaim, StoreError};
 use command_api::{CommandContext, CommandError, CommandService};
 use cqrs_es::Aggregate;
 use domain::notification::NotificationCommand;
-use domain::order::CancelledBy;
+use domain::order::{CancelOrder, CancelledBy};
 use projections::sql::Arg;
 use projections::{LogEvent, ProjectionStore};
 use serde_json::{json, Value};
@@ -133,7 +133,14 @@ impl PolicyCommand {
             Self::CancelPayment { payment_id } => service.cancel_payment(payment_id, context).await,
             Self::CancelOrder { order_id } => {
                 service
-                    .cancel_order(order_id, CancelledBy::Delivery, context)
+                    .cancel_order(
+                        order_id,
+                        CancelOrder {
+                            cancelled_by: CancelledBy::Delivery,
+                            requested_by: None,
+                        },
+                        context,
+                    )
                     .await
             }
             Self::RequestConfirm {
@@ -146,7 +153,9 @@ impl PolicyCommand {
                     .await
             }
             Self::CancelBooking { booking_id, reason } => {
-                service.cancel_booking(booking_id, reason, context).await
+                service
+                    .cancel_booking(booking_id, reason, None, context)
+                    .await
             }
             Self::DeleteConfirm { confirm_id } => service.delete_confirm(confirm_id, context).await,
             Self::SendNotification {

@@ -32,8 +32,12 @@ pub trait ViewRow:
     const COLUMNS: &'static str;
     /// The key column.
     const KEY: &'static str;
+    /// The column naming the customer the row belongs to.
+    const OWNER: &'static str;
 
     fn key(&self) -> &str;
+    /// The customer the row belongs to: the only one of them who may read it.
+    fn owner(&self) -> &str;
     /// The global position of the last event applied to the row.
     fn position(&self) -> i64;
 }
@@ -215,9 +219,14 @@ impl ViewRow for OrderRow {
         order_status, cancelled_by, payment_id, payment_status, delivery_id, delivery_status, \
         position, updated_at";
     const KEY: &'static str = "order_id";
+    const OWNER: &'static str = "customer_id";
 
     fn key(&self) -> &str {
         &self.order_id
+    }
+
+    fn owner(&self) -> &str {
+        &self.customer_id
     }
 
     fn position(&self) -> i64 {
@@ -249,9 +258,14 @@ impl ViewRow for BookingRow {
         booking_user_id, booking_dtm, booking_status, confirm_id, confirm_status, confirm_dtm, \
         confirm_user_id, position, updated_at";
     const KEY: &'static str = "booking_id";
+    const OWNER: &'static str = "booking_user_id";
 
     fn key(&self) -> &str {
         &self.booking_id
+    }
+
+    fn owner(&self) -> &str {
+        &self.booking_user_id
     }
 
     fn position(&self) -> i64 {
@@ -277,9 +291,14 @@ impl ViewRow for NotificationRow {
     const COLUMNS: &'static str =
         "notification_id, user_id, contents, cause, send_dtm, correlation_id, position, updated_at";
     const KEY: &'static str = "notification_id";
+    const OWNER: &'static str = "user_id";
 
     fn key(&self) -> &str {
         &self.notification_id
+    }
+
+    fn owner(&self) -> &str {
+        &self.user_id
     }
 
     fn position(&self) -> i64 {

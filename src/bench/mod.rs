@@ -18,6 +18,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use auth::{Role, Tokens};
 use read_api::{Freshness, ViewStore};
 
 use crate::settings::{BenchScenario, BenchSettings, ReadSettings, StoreSettings};
@@ -84,14 +85,27 @@ pub async fn run(
     }
 }
 
-/// `router` as `strata serve` serves it (timed, with `/metrics`, behind the default
-/// overload limits), so the figures include what every request pays in production.
-pub(crate) async fn served(
+/// The API as `strata serve` serves it (timed, with `/metrics`, behind the default
+/// overload limits and the bearer-token gate), so the figures include what every
+/// request pays in production; and a client that sends an admin's token.
+pub(crate) async fn served_api(
     backend: &Backend,
-    router: axum::Router,
-) -> anyhow::Result<axum::Router> {
+    views: ViewStore,
+    client: reqwest::ClientBuilder,
+) -> anyhow::Result<(axum::Router, reqwest::Client)> {
+    let tokens = Arc::new(Tokens::generated());
+    let token = tokens.issue("bench", Role::Admin, Duration::from_secs(24 * 3600));
+    let router = backend
+        .api_router(views, Freshness::new(READ_WAIT), tokens)
+        .await?;
     let limits = crate::settings::LimitSettings::default().limits();
-    backend.served(router, limits).await
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
+    let client = client.default_headers(headers).build()?;
+    Ok((backend.served(router, limits).await?, client))
 }
 
 /// Commands over HTTP at each concurrency, against the single-row INSERT ceiling.
@@ -107,17 +121,10 @@ async fn commands(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        listener,
-        served(
-            backend,
-            backend.api_router(views, Freshness::new(READ_WAIT)).await?,
-        )
-        .await?,
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let (router, client) = served_api(backend, views, reqwest::Client::builder()).await?;
+    let server = tokio::spawn(serve(listener, router, async {
+        let _ = stopped.await;
+    }));
     let duration = Duration::from_secs(settings.seconds);
     println!(
         "strata bench: POST /orders over HTTP vs single-row INSERT ceiling, {}s each",
@@ -128,7 +135,7 @@ async fn commands(
         "concurrency", "commands/s", "p50 ms", "p99 ms", "inserts/s", "p50 ms", "p99 ms", "ratio"
     );
     for &concurrency in &settings.concurrency {
-        let commands = drive_orders(&url, concurrency, duration).await?;
+        let commands = drive_orders(&client, &url, concurrency, duration).await?;
         let ceiling = insert_ceiling(&pool, concurrency, duration).await?;
         println!(
             "{:>11} {:>12.0} {:>9.2} {:>9.2} {:>12.0} {:>9.2} {:>9.2} {:>7.2}",
@@ -152,10 +159,13 @@ pub(crate) fn millis(duration: Duration) -> f64 {
 }
 
 /// `concurrency` clients, each sending one `POST /orders` after another.
-async fn drive_orders(url: &str, concurrency: usize, duration: Duration) -> anyhow::Result<Run> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()?;
+async fn drive_orders(
+    client: &reqwest::Client,
+    url: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Run> {
+    let client = client.clone();
     let body = json!({
         "customerId": "bench", "product": "keyboard", "qty": 1, "price": 1000, "payMethod": "CARD"
     });

@@ -13,9 +13,9 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use uuid::Uuid;
 
-use read_api::{Freshness, ViewStore};
+use read_api::ViewStore;
 
-use super::{millis, served, READ_WAIT};
+use super::{millis, served_api};
 use crate::admin::REBUILD_BATCH;
 use crate::{serve, Backend};
 
@@ -137,19 +137,12 @@ pub async fn lag(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);
     let mut server_stopped = stopped.clone();
-    let server = tokio::spawn(serve(
-        listener,
-        served(
-            backend,
-            backend.api_router(views, Freshness::new(READ_WAIT)).await?,
-        )
-        .await?,
-        async move {
-            let _ = server_stopped.changed().await;
-        },
-    ));
+    let (router, client) = served_api(backend, views, reqwest::Client::builder()).await?;
+    let server = tokio::spawn(serve(listener, router, async move {
+        let _ = server_stopped.changed().await;
+    }));
     let samples = Arc::new(Mutex::new(Vec::new()));
-    drive_at_rate(&url, load, &store, delivery, &samples).await?;
+    drive_at_rate(&client, &url, load, &store, delivery, &samples).await?;
     let _ = stop.send(true);
     while let Some(worker) = workers.join_next().await {
         worker?;
@@ -184,13 +177,13 @@ pub struct Load {
 }
 
 async fn drive_at_rate(
+    client: &reqwest::Client,
     url: &str,
     load: &Load,
     store: &ProjectionStore,
     delivery: bool,
     samples: &Arc<Mutex<Vec<Duration>>>,
 ) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
     let body = json!({"customerId": "lag", "product": "keyboard", "qty": 1, "price": 1000, "payMethod": "CARD"});
     let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / load.rate as f64));
     ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);

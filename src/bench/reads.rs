@@ -14,13 +14,13 @@ use std::time::Duration;
 use anyhow::bail;
 use projections::{Projector, ViewName};
 use read_api::store::{Arg, OrderRow, RowQuery, ViewRow};
-use read_api::{Freshness, ViewStore};
+use read_api::ViewStore;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::projection::load_orders;
-use super::{millis, timed, Run, READ_WAIT};
+use super::{millis, timed, Run};
 use crate::admin::REBUILD_BATCH;
 use crate::{serve, Backend};
 
@@ -94,10 +94,8 @@ pub async fn reads(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let router = backend
-        .api_router(views.clone(), Freshness::new(READ_WAIT))
-        .await?;
-    let router = super::served(backend, router).await?;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency);
+    let (router, client) = super::served_api(backend, views.clone(), client).await?;
     let server = tokio::spawn(serve(listener, router, async {
         let _ = stopped.await;
     }));
@@ -112,7 +110,7 @@ pub async fn reads(
     );
     let ids = Arc::new(ids);
     for read in [Read::OneOrder, Read::CustomerPage] {
-        let http = over_http(&address, read, ids.clone(), concurrency, duration).await?;
+        let http = over_http(&client, &address, read, ids.clone(), concurrency, duration).await?;
         let raw = through_store(&views, read, ids.clone(), concurrency, duration).await?;
         println!(
             "{:<28} {:>10.0} {:>8.2} {:>8.2} {:>10.0} {:>8.2} {:>8.2} {:>7.2}",
@@ -156,15 +154,14 @@ async fn loaded_orders(
 }
 
 async fn over_http(
+    client: &reqwest::Client,
     address: &str,
     read: Read,
     ids: Arc<Vec<String>>,
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<Run> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(concurrency)
-        .build()?;
+    let client = client.clone();
     let (address, next) = (address.to_string(), Arc::new(AtomicUsize::new(0)));
     timed(concurrency, duration, move || {
         let key = read.key(&ids, next.fetch_add(1, Ordering::Relaxed));

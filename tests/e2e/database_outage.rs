@@ -11,7 +11,7 @@ use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::processes::{eventually, free_port, start_with, Processes};
+use crate::processes::{admin_client, eventually, free_port, start_with, Processes};
 use crate::support::{Store, TestApp};
 
 /// A TCP proxy in front of PostgreSQL that the test can cut: while down it refuses new
@@ -103,7 +103,7 @@ async fn a_database_that_goes_away_gives_503s_and_service_resumes_when_it_return
     ];
     let server = start_with(&proxied, "serve", port, &timeout);
     let _processes = Processes(vec![server]);
-    let (client, base) = (reqwest::Client::new(), format!("http://127.0.0.1:{port}"));
+    let (client, base) = (admin_client(), format!("http://127.0.0.1:{port}"));
     eventually(&client, &format!("{base}/health/ready"), |s, _| {
         s == StatusCode::OK
     })

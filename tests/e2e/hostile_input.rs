@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use crate::support::on_both_stores;
+use crate::support::{on_both_stores, with_token};
 
 /// Requests per store.
 const REQUESTS: usize = 10_000;
@@ -230,7 +230,9 @@ on_both_stores! {
         let mut dice = Dice(0x5eed_cafe_f00d_beef);
         // A connection per request: an answer that leaves a body unread ends its
         // connection, and a reused one would fail the next request for that alone.
-        let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        let admin = app.token(auth::Role::Admin, "admin");
+        let builder = reqwest::Client::builder().pool_max_idle_per_host(0);
+        let client = with_token(builder, &admin).build().unwrap();
         for n in 0..REQUESTS {
             let (method, path) = request(&mut dice);
             let body = body(&mut dice);

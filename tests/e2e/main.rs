@@ -4,6 +4,7 @@
 mod processes;
 mod support;
 
+mod auth;
 mod bookings;
 mod concurrency;
 mod confirms_and_deliveries;

@@ -79,10 +79,16 @@ async fn the_openapi_document_has_every_route_and_docs_is_a_page() {
 #[tokio::test]
 async fn each_split_process_serves_the_document_of_its_own_routes() {
     let app = TestApp::spawn(Store::Sqlite).await;
-    let commands = app.backend.command_api_router().await.expect("router");
+    let commands = app
+        .backend
+        .command_api_router(app.tokens.clone())
+        .await
+        .expect("router");
     let freshness = read_api::Freshness::new(Duration::from_secs(2));
     let views = app.backend.view_store(1).await.expect("views");
-    let reads = app.backend.read_api_router(views, freshness);
+    let reads = app
+        .backend
+        .read_api_router(views, freshness, app.tokens.clone());
 
     let command_doc = openapi_of(commands).await;
     let read_doc = openapi_of(reads).await;

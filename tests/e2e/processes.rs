@@ -4,9 +4,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use auth::{Role, Tokens};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::net::TcpListener;
+
+use crate::support::with_token;
 
 /// Child processes, killed when the test ends however it ends.
 pub struct Processes(pub Vec<Child>);
@@ -26,6 +29,23 @@ pub async fn free_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
+/// The secret every process a test starts signs and verifies tokens with.
+const SECRET: &str = "a test secret of at least thirty-two bytes";
+
+/// A client for the test's processes that sends an admin's token.
+pub fn admin_client() -> reqwest::Client {
+    client_as(Role::Admin, "admin")
+}
+
+/// A client for the test's processes that sends a token of `subject` in `role`.
+pub fn client_as(role: Role, subject: &str) -> reqwest::Client {
+    let tokens = Tokens::from_secret(SECRET.as_bytes()).expect("a long enough secret");
+    let token = tokens.issue(subject, role, Duration::from_secs(3600));
+    with_token(reqwest::Client::builder(), &token)
+        .build()
+        .expect("client")
+}
+
 /// Starts `strata <role> --port <port>` on the database.
 pub fn start(database_url: &str, role: &str, port: u16) -> Child {
     start_with(database_url, role, port, &[])
@@ -33,16 +53,25 @@ pub fn start(database_url: &str, role: &str, port: u16) -> Child {
 
 /// [`start`] with more environment variables.
 pub fn start_with(database_url: &str, role: &str, port: u16, env: &[(&str, &str)]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_strata"))
+    command(database_url, role, port)
+        .envs(env.iter().copied())
+        .spawn()
+        .expect("strata started")
+}
+
+/// `strata <role> --port <port>` on the database, signing tokens with the tests'
+/// secret, logging warnings to the test's stderr.
+pub fn command(database_url: &str, role: &str, port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_strata"));
+    command
         .args([role, "--port", &port.to_string()])
         .env("DATABASE_URL", database_url)
         .env("STRATA_DB_POOL_SIZE", "8")
+        .env("STRATA_JWT_SECRET", SECRET)
         .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("strata started")
+        .stderr(Stdio::inherit());
+    command
 }
 
 /// POSTs `body` as JSON and reads the JSON answer.

@@ -256,7 +256,7 @@ on_both_stores! {
         let confirmed = book(&app, 2, "ann", 9).await;
         app.request_confirm(requested).await;
         let confirm_id = app.request_confirm(confirmed).await;
-        let complete = app.post(&format!("/confirms/{confirm_id}/complete"), json!({"managerId": "boss"})).await;
+        let complete = app.post(&format!("/confirms/{confirm_id}/complete"), json!({})).await;
         assert_eq!(complete.status, StatusCode::OK);
         drain(&app).await;
         let cases = [
@@ -276,7 +276,7 @@ on_both_stores! {
         let spec = ["bookingId", "roomId", "useStartDtm", "useEndDtm", "bookingUserId", "bookingDtm", "bookingStatus",
             "confirmId", "confirmStatus", "confirmDtm", "confirmUserId", "position", "updatedAt"];
         assert_eq!(fields(&row), sorted(&spec));
-        assert_eq!((&row["roomId"], &row["bookingStatus"], &row["confirmUserId"]), (&json!(2), &json!("CREATED"), &json!("boss")));
+        assert_eq!((&row["roomId"], &row["bookingStatus"], &row["confirmUserId"]), (&json!(2), &json!("CREATED"), &json!("admin")));
         for room in ["0", "x", "-1", "1.5"] {
             assert_invalid(&app, &format!("/bookingLists?roomId={room}"), "roomId").await;
         }

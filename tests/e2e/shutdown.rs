@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::processes::{eventually, free_port, start, Processes};
+use crate::processes::{admin_client, eventually, free_port, start, Processes};
 use crate::support::{Store, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,7 +18,7 @@ async fn sigterm_under_load_finishes_accepted_requests_and_exits_0() {
     let url = app.database_url().expect("a PostgreSQL database");
     let port = free_port().await;
     let mut processes = Processes(vec![start(&url, "serve", port)]);
-    let client = reqwest::Client::new();
+    let client = admin_client();
     let base = format!("http://127.0.0.1:{port}");
     eventually(&client, &format!("{base}/health/ready"), |s, _| {
         s == StatusCode::OK

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::processes::{eventually, free_port, post_json, start, Processes};
+use crate::processes::{admin_client, eventually, free_port, post_json, start, Processes};
 use crate::support::{Store, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,7 +19,7 @@ async fn the_whole_chain_runs_across_command_api_read_api_and_two_projectors() {
         start(&url, "projector", worker_a),
         start(&url, "projector", worker_b),
     ]);
-    let client = reqwest::Client::new();
+    let client = admin_client();
     for port in [commands, reads, worker_a, worker_b] {
         eventually(
             &client,
@@ -44,7 +44,7 @@ async fn the_whole_chain_runs_across_command_api_read_api_and_two_projectors() {
     let confirm_id = row["confirmId"].as_str().unwrap();
     let completed = client
         .post(format!("{command_api}/confirms/{confirm_id}/complete"))
-        .json(&json!({"managerId": "boss"}))
+        .json(&json!({}))
         .send()
         .await
         .unwrap();

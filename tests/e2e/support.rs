@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth::{Role, Tokens};
 use command_api::http::overload::Limits;
 use command_api::CommandContext;
 use read_api::Freshness;
@@ -42,6 +43,8 @@ pub enum Store {
     Sqlite,
 }
 
+const HOUR: Duration = Duration::from_secs(3600);
+
 /// Where test databases are created; override with `STRATA_TEST_DATABASE_URL`.
 fn admin_url() -> String {
     std::env::var("STRATA_TEST_DATABASE_URL")
@@ -50,8 +53,12 @@ fn admin_url() -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// Sends an admin's token with every request, so that scenarios about other
+    /// things need not think of auth (the auth scenarios choose their own tokens).
     pub client: reqwest::Client,
     pub backend: Backend,
+    /// Verifies the app's tokens; [`TestApp::token`] issues them.
+    pub tokens: Arc<Tokens>,
     /// Every projector of the app announces its batches here; reads with
     /// `minPosition` wake on it, as in `strata serve`.
     progress: Arc<watch::Sender<i64>>,
@@ -111,19 +118,32 @@ impl TestApp {
         let progress = Arc::new(watch::Sender::new(0));
         let freshness = Freshness::new(Duration::from_secs(2)).woken_by(progress.subscribe());
         let views = backend.view_store(4).await.expect("views");
-        let router = backend.api_router(views, freshness).await.expect("router");
+        let tokens = Arc::new(Tokens::generated());
+        let router = backend
+            .api_router(views, freshness, tokens.clone())
+            .await
+            .expect("router");
         let router = backend.served(router, limits).await.expect("served");
         tokio::spawn(serve(listener, router, async {
             let _ = stopped.await;
         }));
+        let admin = tokens.issue("admin", Role::Admin, HOUR);
         Self {
             address,
-            client: reqwest::Client::new(),
+            client: with_token(reqwest::Client::builder(), &admin)
+                .build()
+                .expect("client"),
             backend,
+            tokens,
             progress,
             stop: Some(stop),
             _database: database,
         }
+    }
+
+    /// A token of this app for `subject` in `role`, valid for an hour.
+    pub fn token(&self, role: Role, subject: &str) -> String {
+        self.tokens.issue(subject, role, HOUR)
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
@@ -365,6 +385,14 @@ impl TestApp {
             .map(|e| e["eventType"].as_str().expect("eventType").to_string())
             .collect()
     }
+}
+
+/// A client builder that sends `token` as the bearer token of every request.
+pub fn with_token(builder: reqwest::ClientBuilder, token: &str) -> reqwest::ClientBuilder {
+    let mut headers = HeaderMap::new();
+    let value = format!("Bearer {token}").parse().expect("a header value");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    builder.default_headers(headers)
 }
 
 fn context() -> CommandContext {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use auth::Role;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
@@ -97,6 +98,9 @@ async fn create_booking<L: EventLog>(
         booking_user_id: required("bookingUserId", fields.booking_user_id)?,
         requested_at: Utc::now(),
     };
+    headers
+        .principal
+        .act_for("bookingUserId", &booking.booking_user_id)?;
     let booking_id = Uuid::now_v7();
     let accepted = Accepted::created(
         format!("/bookingLists/{booking_id}"),
@@ -138,6 +142,8 @@ async fn cancel_booking<L: EventLog>(
     headers: CommandHeaders,
     OptionalJsonBody(body): OptionalJsonBody<CancelBookingBody>,
 ) -> Result<Response, ApiError> {
+    headers.principal.require(&[Role::Customer, Role::Admin])?;
+    let requested_by = headers.principal.confined_to().map(str::to_owned);
     let (reason, raw) = match body {
         Some(body) => (body.parsed.reason, body.raw),
         None => (None, Value::Null),
@@ -148,7 +154,9 @@ async fn cancel_booking<L: EventLog>(
         booking_status: "CANCELLED",
     });
     idempotency::run(service.log(), headers, raw, accepted, |context| async {
-        let appended = service.cancel_booking(booking_id, reason, context).await?;
+        let appended = service
+            .cancel_booking(booking_id, reason, requested_by, context)
+            .await?;
         Ok(appended.position)
     })
     .await

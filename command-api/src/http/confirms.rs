@@ -1,21 +1,21 @@
-//! `POST /confirms/{id}/complete` and `/deny`: the manager's decision on a booking.
-//!
-//! Until bearer-token auth lands, the deciding manager names themself in the body
-//! (`{"managerId": "..."}`); with auth, the token's `sub` takes its place.
+//! `POST /confirms/{id}/complete` and `/deny`: the manager's decision on a booking,
+//! recorded under the token's `sub`.
 
 use std::sync::Arc;
 
+use auth::Role;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{required, CommandHeaders, JsonBody, ResourceId};
+use super::extract::{CommandHeaders, OptionalJsonBody, ResourceId};
 use super::idempotency::{self, Accepted, Committed};
 use super::openapi::{CommandParams, JsonBodyErrors};
 use crate::dispatch::CommandService;
@@ -27,11 +27,12 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
         .route("/confirms/{id}/deny", post(deny_confirm::<L>))
 }
 
-/// Who decides (until bearer-token auth lands).
+/// An optional body: the decision is recorded under the token's `sub`, which
+/// `managerId`, when given, must be.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct DecisionBody {
-    #[schema(value_type = String, required = true, example = "manager-1")]
+    #[schema(example = "manager-1")]
     manager_id: Option<String>,
 }
 
@@ -51,14 +52,16 @@ struct ConfirmDecidedResponse {
     path = "/confirms/{id}/complete",
     tag = "confirms",
     params(("id" = Uuid, Path, description = "The confirm's id"), CommandParams),
-    request_body = DecisionBody,
+    request_body(content = Option<DecisionBody>, description = "Optional"),
     responses(
         (status = 200, description = "Confirmed", body = Committed<ConfirmDecidedResponse>),
         (status = 404, description = "No such confirm", body = ErrorBody),
         (status = 409, description = "Already decided or deleted, or a concurrent command \
             changed it first", body = ErrorBody),
-        (status = 422, description = "The id is not a UUID, managerId is missing, or the \
-            Idempotency-Key was first used with another body", body = ErrorBody),
+        (status = 403, description = "The caller is not a manager or admin, or managerId \
+            is not the token's sub", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, or the Idempotency-Key was first \
+            used with another body", body = ErrorBody),
         JsonBodyErrors,
     )
 )]
@@ -66,7 +69,7 @@ async fn complete_confirm<L: EventLog>(
     state: State<Arc<CommandService<L>>>,
     id: ResourceId,
     headers: CommandHeaders,
-    body: JsonBody<DecisionBody>,
+    body: OptionalJsonBody<DecisionBody>,
 ) -> Result<Response, ApiError> {
     decide(state, id, headers, body, true).await
 }
@@ -77,14 +80,16 @@ async fn complete_confirm<L: EventLog>(
     path = "/confirms/{id}/deny",
     tag = "confirms",
     params(("id" = Uuid, Path, description = "The confirm's id"), CommandParams),
-    request_body = DecisionBody,
+    request_body(content = Option<DecisionBody>, description = "Optional"),
     responses(
         (status = 200, description = "Denied", body = Committed<ConfirmDecidedResponse>),
         (status = 404, description = "No such confirm", body = ErrorBody),
         (status = 409, description = "Already decided or deleted, or a concurrent command \
             changed it first", body = ErrorBody),
-        (status = 422, description = "The id is not a UUID, managerId is missing, or the \
-            Idempotency-Key was first used with another body", body = ErrorBody),
+        (status = 403, description = "The caller is not a manager or admin, or managerId \
+            is not the token's sub", body = ErrorBody),
+        (status = 422, description = "The id is not a UUID, or the Idempotency-Key was first \
+            used with another body", body = ErrorBody),
         JsonBodyErrors,
     )
 )]
@@ -92,7 +97,7 @@ async fn deny_confirm<L: EventLog>(
     state: State<Arc<CommandService<L>>>,
     id: ResourceId,
     headers: CommandHeaders,
-    body: JsonBody<DecisionBody>,
+    body: OptionalJsonBody<DecisionBody>,
 ) -> Result<Response, ApiError> {
     decide(state, id, headers, body, false).await
 }
@@ -101,26 +106,28 @@ async fn decide<L: EventLog>(
     State(service): State<Arc<CommandService<L>>>,
     ResourceId(confirm_id): ResourceId,
     headers: CommandHeaders,
-    body: JsonBody<DecisionBody>,
+    body: OptionalJsonBody<DecisionBody>,
     approve: bool,
 ) -> Result<Response, ApiError> {
-    let manager_id = required("managerId", body.parsed.manager_id)?;
+    headers.principal.require(&[Role::Manager, Role::Admin])?;
+    let (named, raw) = match body.0 {
+        Some(body) => (body.parsed.manager_id, body.raw),
+        None => (None, Value::Null),
+    };
+    let manager_id = headers
+        .principal
+        .acting_as("managerId", named.as_deref())?
+        .to_string();
     let status = if approve { "CONFIRMED" } else { "DENIED" };
     let accepted = Accepted::ok(ConfirmDecidedResponse {
         confirm_id,
         confirm_status: status,
     });
-    idempotency::run(
-        service.log(),
-        headers,
-        body.raw,
-        accepted,
-        |context| async {
-            let appended = service
-                .decide_confirm(confirm_id, approve, manager_id, Utc::now(), context)
-                .await?;
-            Ok(appended.position)
-        },
-    )
+    idempotency::run(service.log(), headers, raw, accepted, |context| async {
+        let appended = service
+            .decide_confirm(confirm_id, approve, manager_id, Utc::now(), context)
+            .await?;
+        Ok(appended.position)
+    })
     .await
 }

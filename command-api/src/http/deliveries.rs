@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use auth::Role;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
@@ -52,6 +53,7 @@ async fn cancel_delivery<L: EventLog>(
     ResourceId(delivery_id): ResourceId,
     headers: CommandHeaders,
 ) -> Result<Response, ApiError> {
+    headers.principal.require(&[Role::Manager, Role::Admin])?;
     let accepted = Accepted::ok(DeliveryCancelledResponse {
         delivery_id,
         delivery_status: "CANCELLED",

@@ -32,6 +32,9 @@ pub enum ApiError {
         name: &'static str,
         problem: &'static str,
     },
+    /// The caller's role or identity does not allow the command.
+    #[error(transparent)]
+    Forbidden(#[from] auth::Forbidden),
     #[error("this Idempotency-Key was first used with a different request body")]
     IdempotencyKeyReused,
     #[error("{message}")]
@@ -80,6 +83,7 @@ impl ApiError {
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Self::InvalidField { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::InvalidHeader { .. } => (StatusCode::BAD_REQUEST, "invalid_header"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::IdempotencyKeyReused => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
             }

@@ -1,10 +1,12 @@
 //! Extractors that turn a request into validated input or a clear `ApiError`.
 
+use auth::Principal;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
@@ -143,28 +145,46 @@ pub(super) fn resource_id(raw: &str) -> Result<Uuid, ApiError> {
         .map_err(|_| ApiError::invalid_field("id", format!("id '{raw}' is not a UUID")))
 }
 
-/// The headers a command carries besides its body.
+/// The headers a command carries besides its body, the bearer token's among them.
 pub struct CommandHeaders {
     /// Set by the correlation middleware on every request (generated when absent).
     pub correlation_id: String,
     pub idempotency_key: Option<String>,
-    /// Method and path, the scope an idempotency key is valid in.
-    pub route: String,
+    /// Who sends the command, method and path: the scope an idempotency key is valid
+    /// in, so that one caller's key never answers another's request.
+    pub scope: String,
+    pub principal: Principal,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let correlation_id = header_id(&parts.headers, CORRELATION_ID)?
-            .unwrap_or_else(|| Uuid::now_v7().to_string());
-        let idempotency_key = header_id(&parts.headers, IDEMPOTENCY_KEY)?;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let principal = Principal::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (correlation_id, idempotency_key) =
+            command_ids(&parts.headers).map_err(IntoResponse::into_response)?;
         Ok(Self {
             correlation_id,
             idempotency_key,
-            route: format!("{} {}", parts.method, parts.uri.path()),
+            scope: format!(
+                "{} {} {} {}",
+                principal.role,
+                principal.subject,
+                parts.method,
+                parts.uri.path()
+            ),
+            principal,
         })
     }
+}
+
+/// The correlation id (generated when absent) and the idempotency key, if any.
+fn command_ids(headers: &HeaderMap) -> Result<(String, Option<String>), ApiError> {
+    let correlation_id =
+        header_id(headers, CORRELATION_ID)?.unwrap_or_else(|| Uuid::now_v7().to_string());
+    Ok((correlation_id, header_id(headers, IDEMPOTENCY_KEY)?))
 }
 
 /// An id-like header: 1 to 255 visible ASCII characters.

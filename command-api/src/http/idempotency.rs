@@ -75,7 +75,7 @@ where
 {
     let scope_key = headers
         .idempotency_key
-        .map(|key| format!("{} {key}", headers.route));
+        .map(|key| format!("{} {key}", headers.scope));
     if let Some(scope_key) = &scope_key {
         if let Some(stored) = log.idempotent_response(scope_key).await? {
             return replay(stored, &request_body);

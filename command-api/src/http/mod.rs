@@ -38,17 +38,21 @@ pub fn health_routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
     operations::health().with_state(service)
 }
 
-/// The command, health and audit routes without the cross-cutting layers, so a caller
-/// can merge more routes (e.g. `/admin/projections`) before [`layered`] wraps them all.
+/// The command routes without the cross-cutting layers, so a caller can guard them
+/// ([`auth::require`]) and merge more routes before [`layered`] wraps them all. Their
+/// handlers take the caller's [`auth::Principal`] from the guard.
 pub fn routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
     Router::new()
         .merge(orders::router())
         .merge(deliveries::router())
         .merge(bookings::router())
         .merge(confirms::router())
-        .merge(operations::health())
-        .merge(operations::admin())
         .with_state(service)
+}
+
+/// `GET /admin/streams/{aggregateType}/{id}` (audit), without the cross-cutting layers.
+pub fn admin_routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
+    operations::admin().with_state(service)
 }
 
 /// JSON fallbacks, the body limit, tracing and correlation ids around `routes`.

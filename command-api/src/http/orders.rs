@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
+use auth::Role;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use domain::order::{CancelledBy, PlaceOrder};
+use domain::order::{CancelOrder, CancelledBy, PlaceOrder};
 use domain::PayMethod;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -116,6 +117,9 @@ async fn place_order<L: EventLog>(
     body: JsonBody<PlaceOrderBody>,
 ) -> Result<Response, ApiError> {
     let order = PlaceOrder::try_from(body.parsed)?;
+    headers
+        .principal
+        .act_for("customerId", &order.customer_id)?;
     let (order_id, payment_id) = (Uuid::now_v7(), Uuid::now_v7());
     let accepted = Accepted::created(
         format!("/orderLists/{order_id}"),
@@ -161,6 +165,11 @@ async fn cancel_order<L: EventLog>(
     ResourceId(order_id): ResourceId,
     headers: CommandHeaders,
 ) -> Result<Response, ApiError> {
+    headers.principal.require(&[Role::Customer, Role::Admin])?;
+    let cancel = CancelOrder {
+        cancelled_by: CancelledBy::Customer,
+        requested_by: headers.principal.confined_to().map(str::to_owned),
+    };
     let accepted = Accepted::ok(OrderCancelledResponse {
         order_id,
         order_status: "CANCELLED",
@@ -171,9 +180,7 @@ async fn cancel_order<L: EventLog>(
         Value::Null,
         accepted,
         |context| async {
-            let appended = service
-                .cancel_order(order_id, CancelledBy::Customer, context)
-                .await?;
+            let appended = service.cancel_order(order_id, cancel, context).await?;
             Ok(appended.position)
         },
     )

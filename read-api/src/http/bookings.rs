@@ -1,6 +1,7 @@
 //! `GET /bookingLists` (a page, by roomId, userId and confirmStatus) and
 //! `GET /bookingLists/{bookingId}`.
 
+use auth::Principal;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -66,6 +67,7 @@ struct ListQuery {
 )]
 async fn list(
     State(reads): State<ReadState>,
+    reader: Principal,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -83,7 +85,7 @@ async fn list(
         filters.push(("confirm_status", Arg::Text(status)));
     }
     reads
-        .page::<BookingRow>(&BOOKINGS, min, &paging, filters)
+        .page::<BookingRow>(&reader, &BOOKINGS, min, &paging, filters)
         .await
 }
 
@@ -110,9 +112,12 @@ async fn list(
 )]
 async fn one(
     State(reads): State<ReadState>,
+    reader: Principal,
     MinPosition(min): MinPosition,
     ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    reads.one::<BookingRow>(&BOOKINGS, min, &id, &headers).await
+    reads
+        .one::<BookingRow>(&reader, &BOOKINGS, min, &id, &headers)
+        .await
 }

@@ -16,6 +16,7 @@ pub use error::ApiError;
 pub use freshness::{Freshness, MIN_POSITION};
 pub use openapi::ApiDoc;
 
+use auth::Principal;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -46,14 +47,19 @@ struct ViewTable {
 }
 
 impl ReadState {
-    /// A page of `table`'s rows matching `filters`, once its view has applied `min`.
+    /// A page of `table`'s rows matching `filters`, once its view has applied `min`;
+    /// only the reader's own rows when the reader is a customer, whatever the filters.
     async fn page<R: ViewRow>(
         &self,
+        reader: &Principal,
         table: &ViewTable,
         min: Option<i64>,
         paging: &Paging,
-        filters: Vec<(&'static str, Arg)>,
+        mut filters: Vec<(&'static str, Arg)>,
     ) -> Result<Response, ApiError> {
+        if let Some(owner) = reader.confined_to() {
+            filters.push((R::OWNER, Arg::Text(owner.to_string())));
+        }
         self.freshness.wait(&self.store, table.view, min).await?;
         let query = paging.query::<R>(table.table, filters);
         let (rows, position) = self.store.rows::<R>(table.view, &query).await?;
@@ -62,9 +68,11 @@ impl ReadState {
     }
 
     /// The row of `table` keyed `id`, once its view has applied `min`: 304 when the
-    /// client's `If-None-Match` names it, 404 when there is none.
+    /// client's `If-None-Match` names it, 404 when there is none or it is another
+    /// customer's (so that ids cannot be probed).
     async fn one<R: ViewRow>(
         &self,
+        reader: &Principal,
         table: &ViewTable,
         min: Option<i64>,
         id: &str,
@@ -72,7 +80,12 @@ impl ReadState {
     ) -> Result<Response, ApiError> {
         self.freshness.wait(&self.store, table.view, min).await?;
         let (row, position) = self.store.row::<R>(table.view, table.table, id).await?;
-        let row = row.ok_or_else(|| ApiError::NotFound {
+        let readable = |row: &R| {
+            reader
+                .confined_to()
+                .is_none_or(|owner| row.owner() == owner)
+        };
+        let row = row.filter(readable).ok_or_else(|| ApiError::NotFound {
             code: table.missing,
             message: format!("no {} {id} in {}", table.noun, table.view),
             position,

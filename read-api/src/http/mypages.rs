@@ -1,6 +1,7 @@
 //! `GET /mypages/{userId}`: the user's orders, bookings and 20 latest notifications in
 //! one document. Every user's page exists, empty before their first order or booking.
 
+use auth::Principal;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -57,10 +58,19 @@ struct MyPage {
 )]
 async fn one(
     State(ReadState { store, freshness }): State<ReadState>,
+    reader: Principal,
     MinPosition(min): MinPosition,
     UserId(user_id): UserId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if reader.confined_to().is_some_and(|owner| owner != user_id) {
+        // Another customer's page is answered as if there were none, like their rows.
+        return Err(ApiError::NotFound {
+            code: "mypage_not_found",
+            message: format!("no mypage of {user_id}"),
+            position: store.position(VIEW).await?,
+        });
+    }
     freshness.wait(&store, VIEW, min).await?;
     let owned = |table, order_by| RowQuery {
         table,

@@ -1,5 +1,6 @@
 //! `GET /notifications` (a page, by userId).
 
+use auth::Principal;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -56,6 +57,7 @@ struct ListQuery {
 )]
 async fn list(
     State(reads): State<ReadState>,
+    reader: Principal,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -66,6 +68,6 @@ async fn list(
         filters.push(("user_id", Arg::Text(user_id("userId", user)?)));
     }
     reads
-        .page::<NotificationRow>(&NOTIFICATIONS, min, &paging, filters)
+        .page::<NotificationRow>(&reader, &NOTIFICATIONS, min, &paging, filters)
         .await
 }

@@ -1,5 +1,6 @@
 //! `GET /orderLists` (a page, by customerId and status) and `GET /orderLists/{orderId}`.
 
+use auth::Principal;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -62,6 +63,7 @@ struct ListQuery {
 )]
 async fn list(
     State(reads): State<ReadState>,
+    reader: Principal,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -76,7 +78,9 @@ async fn list(
         let status = one_of("status", status, ORDER_STATUSES)?;
         filters.push(("order_status", Arg::Text(status)));
     }
-    reads.page::<OrderRow>(&ORDERS, min, &paging, filters).await
+    reads
+        .page::<OrderRow>(&reader, &ORDERS, min, &paging, filters)
+        .await
 }
 
 /// One orderList row.
@@ -102,9 +106,12 @@ async fn list(
 )]
 async fn one(
     State(reads): State<ReadState>,
+    reader: Principal,
     MinPosition(min): MinPosition,
     ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    reads.one::<OrderRow>(&ORDERS, min, &id, &headers).await
+    reads
+        .one::<OrderRow>(&reader, &ORDERS, min, &id, &headers)
+        .await
 }

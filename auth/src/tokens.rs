@@ -1,0 +1,173 @@
+//! Issuing and verifying HS256 bearer tokens with one secret.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::http::AuthError;
+use crate::principal::{Principal, Role};
+
+/// The shortest secret accepted: RFC 7518 §3.2 asks for a key at least as long as the
+/// hash (256 bits) for HS256.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The longest `sub` a token may carry, the length of the ids it stands for.
+const MAX_SUBJECT_CHARS: usize = 64;
+
+/// Issues and verifies tokens. Its `Debug` shows no key.
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+/// A configured secret too short to sign with.
+#[derive(Debug, thiserror::Error)]
+#[error("the JWT secret must be at least {MIN_SECRET_BYTES} bytes long (it is {0})")]
+pub struct WeakSecret(usize);
+
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    role: Role,
+    /// Seconds since the Unix epoch.
+    exp: u64,
+}
+
+impl Tokens {
+    pub fn from_secret(secret: &[u8]) -> Result<Self, WeakSecret> {
+        if secret.len() < MIN_SECRET_BYTES {
+            return Err(WeakSecret(secret.len()));
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        })
+    }
+
+    /// Tokens over a random secret that lives only as long as this value: for a
+    /// server started without one.
+    pub fn generated() -> Self {
+        let mut secret = [0u8; MIN_SECRET_BYTES];
+        getrandom::getrandom(&mut secret).expect("the operating system's random source");
+        Self::from_secret(&secret).expect("a secret of the minimum length")
+    }
+
+    /// A token for `subject` in `role`, valid for `valid_for` from now.
+    pub fn issue(&self, subject: &str, role: Role, valid_for: Duration) -> String {
+        self.issue_until(subject, role, SystemTime::now() + valid_for)
+    }
+
+    /// A token for `subject` in `role` that expires at `expires_at`.
+    pub fn issue_until(&self, subject: &str, role: Role, expires_at: SystemTime) -> String {
+        let claims = Claims {
+            sub: subject.to_string(),
+            role,
+            exp: expires_at
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signs any claims")
+    }
+
+    /// The principal a token names, if this secret signed it and it has not expired
+    /// (with jsonwebtoken's 60 s leeway for clock skew).
+    pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|error| rejection(error.kind()))?
+            .claims;
+        let length = claims.sub.chars().count();
+        if length == 0 || length > MAX_SUBJECT_CHARS {
+            return Err(AuthError::Invalid("its sub must be 1 to 64 characters"));
+        }
+        Ok(Principal {
+            subject: claims.sub,
+            role: claims.role,
+        })
+    }
+}
+
+/// Why a token was refused, in words that reveal nothing of the secret.
+fn rejection(kind: &ErrorKind) -> AuthError {
+    AuthError::Invalid(match kind {
+        ErrorKind::ExpiredSignature => return AuthError::Expired,
+        ErrorKind::InvalidSignature => "its signature does not match",
+        ErrorKind::InvalidAlgorithm => "it must be signed with HS256",
+        ErrorKind::MissingRequiredClaim(_) => "it must carry the claims sub, role and exp",
+        ErrorKind::Json(_) => "its claims must be sub, role (customer, manager or admin) and exp",
+        _ => "it is not a well-formed JWT",
+    })
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Tokens { .. }")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn tokens() -> Tokens {
+        Tokens::from_secret(&[7; MIN_SECRET_BYTES]).unwrap()
+    }
+
+    #[test]
+    fn a_token_names_its_subject_and_role() {
+        let tokens = tokens();
+        let token = tokens.issue("alice", Role::Customer, HOUR);
+        let principal = tokens.verify(&token).unwrap();
+        assert_eq!(principal.subject, "alice");
+        assert_eq!(principal.role, Role::Customer);
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let tokens = tokens();
+        let token = tokens.issue_until("alice", Role::Admin, SystemTime::now() - HOUR);
+        assert!(matches!(tokens.verify(&token), Err(AuthError::Expired)));
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_refused() {
+        let token = Tokens::generated().issue("alice", Role::Admin, HOUR);
+        let refused = tokens().verify(&token).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "the bearer token is not valid: its signature does not match"
+        );
+    }
+
+    #[test]
+    fn an_unknown_role_or_garbage_is_refused() {
+        let tokens = tokens();
+        let claims = serde_json::json!({"sub": "alice", "role": "root", "exp": u64::MAX / 2});
+        let root = jsonwebtoken::encode(&Header::default(), &claims, &tokens.encoding).unwrap();
+        assert!(matches!(tokens.verify(&root), Err(AuthError::Invalid(_))));
+        assert!(matches!(tokens.verify("x.y.z"), Err(AuthError::Invalid(_))));
+    }
+
+    #[test]
+    fn an_empty_subject_is_refused() {
+        let tokens = tokens();
+        let token = tokens.issue("", Role::Admin, HOUR);
+        assert!(matches!(tokens.verify(&token), Err(AuthError::Invalid(_))));
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_and_keys_never_print() {
+        assert!(Tokens::from_secret(b"too short").is_err());
+        assert_eq!(format!("{:?}", tokens()), "Tokens { .. }");
+    }
+}

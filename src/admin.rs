@@ -71,6 +71,9 @@ pub fn router(store: ProjectionStore) -> Router {
     tag = "admin",
     responses(
         (status = 200, description = "Every view and policy", body = Projections),
+        (status = 401, description = "No valid bearer token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "The token is not an admin's", body = ErrorBody),
         (status = 503, description = "The database is unavailable", body = ErrorBody,
             headers(("Retry-After" = u32))),
     )
@@ -115,6 +118,9 @@ async fn projections(State(state): State<AdminState>) -> Result<Json<Projections
         description = "The view: `orderList`, `mypage`, `bookingList` or `notifications`")),
     responses(
         (status = 202, description = "The rebuild has started", body = RebuildStarted),
+        (status = 401, description = "No valid bearer token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "The token is not an admin's", body = ErrorBody),
         (status = 404, description = "No such view (`unknown_view`)", body = ErrorBody),
         (status = 409, description = "The view is already being rebuilt \
             (`rebuild_in_progress`)", body = ErrorBody),

@@ -5,15 +5,19 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::OpenApi;
 use utoipa::OpenApi as _;
 use utoipa_scalar::{Scalar, Servable};
 
 use crate::admin::AdminDoc;
 
+/// The name of the bearer-token security scheme in the documents.
+const BEARER: &str = "bearer";
+
 /// Everything in one (`strata serve`): commands, reads, `/admin/*` and `/health/*`.
 pub fn all() -> OpenApi {
-    let mut doc = command().merge_from(read_api::http::ApiDoc::openapi());
+    let mut doc = command().merge_from(secured(read_api::http::ApiDoc::openapi()));
     doc.info.title = "strata API".to_string();
     doc.info.description = Some(
         "Commands, reads over the materialized views, and operations. Every error is JSON \
@@ -25,12 +29,29 @@ pub fn all() -> OpenApi {
 
 /// The command API with `/admin/*` and `/health/*` (`strata command-api`).
 pub fn command() -> OpenApi {
-    command_api::http::ApiDoc::openapi().merge_from(AdminDoc::openapi())
+    secured(command_api::http::ApiDoc::openapi().merge_from(AdminDoc::openapi()))
 }
 
 /// The read API with `/health/*` (`strata read-api`).
 pub fn read() -> OpenApi {
-    read_api::http::ApiDoc::openapi().merge_from(command_api::http::HealthDoc::openapi())
+    secured(read_api::http::ApiDoc::openapi().merge_from(command_api::http::HealthDoc::openapi()))
+}
+
+/// Every operation needs a bearer JWT unless it says otherwise (`/health/*` does).
+fn secured(mut doc: OpenApi) -> OpenApi {
+    let bearer = HttpBuilder::new()
+        .scheme(HttpAuthScheme::Bearer)
+        .bearer_format("JWT")
+        .description(Some(
+            "HS256, signed with STRATA_JWT_SECRET; claims sub, role (customer, manager or \
+             admin) and exp",
+        ))
+        .build();
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(BEARER, SecurityScheme::Http(bearer));
+    doc.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+    doc
 }
 
 /// `GET /openapi.json` (the document) and `GET /docs` (a page to browse it).

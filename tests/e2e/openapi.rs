@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
 use crate::support::{Store, TestApp};
@@ -63,6 +63,23 @@ async fn the_openapi_document_has_every_route_and_docs_is_a_page() {
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert_ne!(body["error"], "route_not_found", "{method} {path}");
     }
+
+    // Bearer JWTs for everything but what an operation leaves open (`security: [{}]`),
+    // and the server agrees with the document about which is which.
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(doc["security"], json!([{"bearer": []}]));
+    let anonymous = reqwest::Client::new();
+    for (method, path) in operations(&doc) {
+        let open = doc["paths"][&path][&method]["security"] == json!([{}]);
+        let url = format!("{}{}", app.address, with_sample_parameters(&path));
+        let request = match method.as_str() {
+            "get" => anonymous.get(url),
+            _ => anonymous.post(url),
+        };
+        let status = request.send().await.expect("request sent").status();
+        assert_eq!(status == StatusCode::UNAUTHORIZED, !open, "{method} {path}: {status}");
+    }
+    assert!(doc["paths"]["/health/ready"]["get"]["security"] == json!([{}]));
 
     let docs = app
         .client

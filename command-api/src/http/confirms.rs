@@ -58,8 +58,6 @@ struct ConfirmDecidedResponse {
         (status = 404, description = "No such confirm", body = ErrorBody),
         (status = 409, description = "Already decided or deleted, or a concurrent command \
             changed it first", body = ErrorBody),
-        (status = 403, description = "The caller is not a manager or admin, or managerId \
-            is not the token's sub", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or the Idempotency-Key was first \
             used with another body", body = ErrorBody),
         JsonBodyErrors,
@@ -86,8 +84,6 @@ async fn complete_confirm<L: EventLog>(
         (status = 404, description = "No such confirm", body = ErrorBody),
         (status = 409, description = "Already decided or deleted, or a concurrent command \
             changed it first", body = ErrorBody),
-        (status = 403, description = "The caller is not a manager or admin, or managerId \
-            is not the token's sub", body = ErrorBody),
         (status = 422, description = "The id is not a UUID, or the Idempotency-Key was first \
             used with another body", body = ErrorBody),
         JsonBodyErrors,

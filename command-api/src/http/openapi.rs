@@ -67,6 +67,14 @@ pub struct CommandParams {
 /// What any command may answer besides its own outcomes.
 #[derive(IntoResponses)]
 pub enum CommandErrors {
+    /// No bearer token, or one that is expired or not signed with the server's secret
+    /// (`unauthorized`, `token_expired`, `invalid_token`; with `WWW-Authenticate`).
+    #[response(status = 401, headers(("WWW-Authenticate" = String)))]
+    Unauthenticated(ErrorBody<'static>),
+    /// The token's role may not send this command, or the body names someone the
+    /// caller may not act for (`forbidden`).
+    #[response(status = 403)]
+    Forbidden(ErrorBody<'static>),
     /// An `Idempotency-Key` or `X-Correlation-Id` header that is not 1 to 255 visible
     /// ASCII characters.
     #[response(status = 400)]
@@ -79,6 +87,14 @@ pub enum CommandErrors {
 /// What any command with a JSON body may answer besides its own outcomes.
 #[derive(IntoResponses)]
 pub enum JsonBodyErrors {
+    /// No bearer token, or one that is expired or not signed with the server's secret
+    /// (`unauthorized`, `token_expired`, `invalid_token`; with `WWW-Authenticate`).
+    #[response(status = 401, headers(("WWW-Authenticate" = String)))]
+    Unauthenticated(ErrorBody<'static>),
+    /// The token's role may not send this command, or the body names someone the
+    /// caller may not act for (`forbidden`).
+    #[response(status = 403)]
+    Forbidden(ErrorBody<'static>),
     /// The body is not JSON, or a header is not 1 to 255 visible ASCII characters.
     #[response(status = 400)]
     Malformed(ErrorBody<'static>),

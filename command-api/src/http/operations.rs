@@ -56,6 +56,7 @@ struct StreamEvents {
     path = "/health/live",
     operation_id = "health_live",
     tag = "operations",
+    security(()),
     responses((status = 200, description = "Alive", body = Health))
 )]
 async fn live() -> Json<Health> {
@@ -68,6 +69,7 @@ async fn live() -> Json<Health> {
     path = "/health/ready",
     operation_id = "health_ready",
     tag = "operations",
+    security(()),
     responses(
         (status = 200, description = "Ready", body = Health),
         (status = 503, description = "The database does not answer or migrations are not \
@@ -99,6 +101,9 @@ async fn ready<L: EventLog>(State(service): State<Arc<CommandService<L>>>) -> Re
     ),
     responses(
         (status = 200, description = "The stream's events, oldest first", body = StreamEvents),
+        (status = 401, description = "No valid bearer token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "The token is not an admin's", body = ErrorBody),
         (status = 404, description = "An unknown aggregate type (`unknown_aggregate_type`) \
             or no such stream (`stream_not_found`)", body = ErrorBody),
         (status = 422, description = "An id that is not a UUID", body = ErrorBody),

@@ -69,6 +69,10 @@ pub struct IfNoneMatch {
 /// What any read may answer besides its own outcomes.
 #[derive(IntoResponses)]
 pub enum ReadErrors {
+    /// No bearer token, or one that is expired or not signed with the server's secret
+    /// (`unauthorized`, `token_expired`, `invalid_token`; with `WWW-Authenticate`).
+    #[response(status = 401, headers(("WWW-Authenticate" = String)))]
+    Unauthenticated(ErrorBody<'static>),
     /// The query string cannot be parsed (`malformed_query`).
     #[response(status = 400)]
     MalformedQuery(ErrorBody<'static>),

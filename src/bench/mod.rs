@@ -87,25 +87,25 @@ pub async fn run(
 
 /// The API as `strata serve` serves it (timed, with `/metrics`, behind the default
 /// overload limits and the bearer-token gate), so the figures include what every
-/// request pays in production; and a client that sends an admin's token.
+/// request pays in production; and an `Authorization` value with an admin's token.
 pub(crate) async fn served_api(
     backend: &Backend,
     views: ViewStore,
-    client: reqwest::ClientBuilder,
-) -> anyhow::Result<(axum::Router, reqwest::Client)> {
+) -> anyhow::Result<(axum::Router, String)> {
     let tokens = Arc::new(Tokens::generated());
     let token = tokens.issue("bench", Role::Admin, Duration::from_secs(24 * 3600));
     let router = backend
         .api_router(views, Freshness::new(READ_WAIT), tokens)
         .await?;
     let limits = crate::settings::LimitSettings::default().limits();
+    Ok((backend.served(router, limits).await?, format!("Bearer {token}")))
+}
+
+/// A client that sends `authorization` with every request.
+pub(crate) fn client_sending(authorization: &str) -> anyhow::Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        format!("Bearer {token}").parse()?,
-    );
-    let client = client.default_headers(headers).build()?;
-    Ok((backend.served(router, limits).await?, client))
+    headers.insert(reqwest::header::AUTHORIZATION, authorization.parse()?);
+    Ok(reqwest::Client::builder().default_headers(headers).build()?)
 }
 
 /// Commands over HTTP at each concurrency, against the single-row INSERT ceiling.
@@ -121,7 +121,8 @@ async fn commands(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let (router, client) = served_api(backend, views, reqwest::Client::builder()).await?;
+    let (router, authorization) = served_api(backend, views).await?;
+    let client = client_sending(&authorization)?;
     let server = tokio::spawn(serve(listener, router, async {
         let _ = stopped.await;
     }));
@@ -241,17 +242,41 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
+    let open = || async { Ok(()) };
+    timed_with(concurrency, duration, open, move |()| operation()).await
+}
+
+/// [`timed`] with a state per worker (a connection, say): `open` makes each worker's
+/// before the clock starts, and each `operation` takes it and hands it back.
+pub(crate) async fn timed_with<S, Open, Opened, F, Fut>(
+    concurrency: usize,
+    duration: Duration,
+    open: Open,
+    operation: F,
+) -> anyhow::Result<Run>
+where
+    S: Send + 'static,
+    Open: Fn() -> Opened,
+    Opened: std::future::Future<Output = anyhow::Result<S>>,
+    F: Fn(S) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<S>> + Send + 'static,
+{
+    let mut states = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        states.push(open().await?);
+    }
     let operation = Arc::new(operation);
     let started = Instant::now();
     let deadline = started + duration;
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
+    let workers: Vec<_> = states
+        .into_iter()
+        .map(|mut state| {
             let operation = operation.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {
                     let begun = Instant::now();
-                    operation().await?;
+                    state = operation(state).await?;
                     latencies.push(begun.elapsed());
                 }
                 anyhow::Ok(latencies)

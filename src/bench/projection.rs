@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use read_api::ViewStore;
 
-use super::{millis, served_api};
+use super::{client_sending, millis, served_api};
 use crate::admin::REBUILD_BATCH;
 use crate::{serve, Backend};
 
@@ -137,7 +137,8 @@ pub async fn lag(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);
     let mut server_stopped = stopped.clone();
-    let (router, client) = served_api(backend, views, reqwest::Client::builder()).await?;
+    let (router, authorization) = served_api(backend, views).await?;
+    let client = client_sending(&authorization)?;
     let server = tokio::spawn(serve(listener, router, async move {
         let _ = server_stopped.changed().await;
     }));

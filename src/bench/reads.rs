@@ -5,22 +5,27 @@
 //! orders (`GET /orderLists?customerId=…`, 50 rows of the 1,000 customers' 100 orders
 //! each). Requests walk the loaded ids and customers in a scattered order. The ceiling
 //! runs the read API's own statement through its store (`ViewStore`), so the two differ
-//! by HTTP alone: routing, middleware, JSON, and the client on the same cores.
+//! by HTTP alone: routing, middleware, auth, JSON, and the client on the same cores.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::bail;
+use axum::body::Bytes;
+use axum::http::{header, HeaderValue, Request};
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 use projections::{Projector, ViewName};
 use read_api::store::{Arg, OrderRow, RowQuery, ViewRow};
 use read_api::ViewStore;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 use super::projection::load_orders;
-use super::{millis, timed, Run};
+use super::{millis, timed, timed_with, Run};
 use crate::admin::REBUILD_BATCH;
 use crate::{serve, Backend};
 
@@ -94,8 +99,7 @@ pub async fn reads(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency);
-    let (router, client) = super::served_api(backend, views.clone(), client).await?;
+    let (router, authorization) = super::served_api(backend, views.clone()).await?;
     let server = tokio::spawn(serve(listener, router, async {
         let _ = stopped.await;
     }));
@@ -110,7 +114,7 @@ pub async fn reads(
     );
     let ids = Arc::new(ids);
     for read in [Read::OneOrder, Read::CustomerPage] {
-        let http = over_http(&client, &address, read, ids.clone(), concurrency, duration).await?;
+        let http = over_http(&authorization, &address, read, ids.clone(), concurrency, duration).await?;
         let raw = through_store(&views, read, ids.clone(), concurrency, duration).await?;
         println!(
             "{:<28} {:>10.0} {:>8.2} {:>8.2} {:>10.0} {:>8.2} {:>8.2} {:>7.2}",
@@ -153,29 +157,51 @@ async fn loaded_orders(
     )
 }
 
+/// `concurrency` clients, each on an HTTP/1 connection of its own, reading back to
+/// back. The client is bare hyper, as a load generator like wrk or oha is: it shares
+/// the two cores with the server and PostgreSQL, and reqwest's pool and per-request
+/// machinery would take their time from the server under test.
 async fn over_http(
-    client: &reqwest::Client,
+    authorization: &str,
     address: &str,
     read: Read,
     ids: Arc<Vec<String>>,
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<Run> {
-    let client = client.clone();
-    let (address, next) = (address.to_string(), Arc::new(AtomicUsize::new(0)));
-    timed(concurrency, duration, move || {
-        let key = read.key(&ids, next.fetch_add(1, Ordering::Relaxed));
-        let (client, url) = (client.clone(), format!("{address}{}", read.path(&key)));
+    let authorization = HeaderValue::from_str(authorization)?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let open = || connect(address);
+    timed_with(concurrency, duration, open, move |mut connection: Connection| {
+        let path = read.path(&read.key(&ids, next.fetch_add(1, Ordering::Relaxed)));
+        let request = Request::get(path)
+            .header(header::HOST, "bench")
+            .header(header::AUTHORIZATION, authorization.clone())
+            .body(Empty::<Bytes>::new());
         async move {
-            let response = client.get(&url).send().await?;
+            let request = request?;
+            let uri = request.uri().clone();
+            connection.ready().await?;
+            let response = connection.send_request(request).await?;
             if !response.status().is_success() {
-                bail!("GET {url} answered {}", response.status());
+                bail!("GET {uri} answered {}", response.status());
             }
-            response.bytes().await?;
-            Ok(())
+            response.into_body().collect().await?;
+            Ok(connection)
         }
     })
     .await
+}
+
+/// One client's HTTP/1 connection to the server under test.
+type Connection = http1::SendRequest<Empty<Bytes>>;
+
+async fn connect(address: &str) -> anyhow::Result<Connection> {
+    let stream = TcpStream::connect(address.trim_start_matches("http://")).await?;
+    stream.set_nodelay(true)?;
+    let (connection, driver) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(driver);
+    Ok(connection)
 }
 
 /// The read API's own query for the read, through its store and pool: what the read

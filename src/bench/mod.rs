@@ -98,14 +98,19 @@ pub(crate) async fn served_api(
         .api_router(views, Freshness::new(READ_WAIT), tokens)
         .await?;
     let limits = crate::settings::LimitSettings::default().limits();
-    Ok((backend.served(router, limits).await?, format!("Bearer {token}")))
+    Ok((
+        backend.served(router, limits).await?,
+        format!("Bearer {token}"),
+    ))
 }
 
 /// A client that sends `authorization` with every request.
 pub(crate) fn client_sending(authorization: &str) -> anyhow::Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::AUTHORIZATION, authorization.parse()?);
-    Ok(reqwest::Client::builder().default_headers(headers).build()?)
+    Ok(reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?)
 }
 
 /// Commands over HTTP at each concurrency, against the single-row INSERT ceiling.

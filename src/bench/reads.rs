@@ -114,7 +114,15 @@ pub async fn reads(
     );
     let ids = Arc::new(ids);
     for read in [Read::OneOrder, Read::CustomerPage] {
-        let http = over_http(&authorization, &address, read, ids.clone(), concurrency, duration).await?;
+        let http = over_http(
+            &authorization,
+            &address,
+            read,
+            ids.clone(),
+            concurrency,
+            duration,
+        )
+        .await?;
         let raw = through_store(&views, read, ids.clone(), concurrency, duration).await?;
         println!(
             "{:<28} {:>10.0} {:>8.2} {:>8.2} {:>10.0} {:>8.2} {:>8.2} {:>7.2}",
@@ -172,24 +180,29 @@ async fn over_http(
     let authorization = HeaderValue::from_str(authorization)?;
     let next = Arc::new(AtomicUsize::new(0));
     let open = || connect(address);
-    timed_with(concurrency, duration, open, move |mut connection: Connection| {
-        let path = read.path(&read.key(&ids, next.fetch_add(1, Ordering::Relaxed)));
-        let request = Request::get(path)
-            .header(header::HOST, "bench")
-            .header(header::AUTHORIZATION, authorization.clone())
-            .body(Empty::<Bytes>::new());
-        async move {
-            let request = request?;
-            let uri = request.uri().clone();
-            connection.ready().await?;
-            let response = connection.send_request(request).await?;
-            if !response.status().is_success() {
-                bail!("GET {uri} answered {}", response.status());
+    timed_with(
+        concurrency,
+        duration,
+        open,
+        move |mut connection: Connection| {
+            let path = read.path(&read.key(&ids, next.fetch_add(1, Ordering::Relaxed)));
+            let request = Request::get(path)
+                .header(header::HOST, "bench")
+                .header(header::AUTHORIZATION, authorization.clone())
+                .body(Empty::<Bytes>::new());
+            async move {
+                let request = request?;
+                let uri = request.uri().clone();
+                connection.ready().await?;
+                let response = connection.send_request(request).await?;
+                if !response.status().is_success() {
+                    bail!("GET {uri} answered {}", response.status());
+                }
+                response.into_body().collect().await?;
+                Ok(connection)
             }
-            response.into_body().collect().await?;
-            Ok(connection)
-        }
-    })
+        },
+    )
     .await
 }
 

@@ -66,7 +66,10 @@ async fn the_openapi_document_has_every_route_and_docs_is_a_page() {
 
     // Bearer JWTs for everything but what an operation leaves open (`security: [{}]`),
     // and the server agrees with the document about which is which.
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     assert_eq!(doc["security"], json!([{"bearer": []}]));
     let anonymous = reqwest::Client::new();
     for (method, path) in operations(&doc) {
@@ -77,7 +80,11 @@ async fn the_openapi_document_has_every_route_and_docs_is_a_page() {
             _ => anonymous.post(url),
         };
         let status = request.send().await.expect("request sent").status();
-        assert_eq!(status == StatusCode::UNAUTHORIZED, !open, "{method} {path}: {status}");
+        assert_eq!(
+            status == StatusCode::UNAUTHORIZED,
+            !open,
+            "{method} {path}: {status}"
+        );
     }
     assert!(doc["paths"]["/health/ready"]["get"]["security"] == json!([{}]));
 

@@ -10,7 +10,6 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use domain::booking::CreateBooking;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -140,15 +139,14 @@ async fn cancel_booking<L: EventLog>(
     State(service): State<Arc<CommandService<L>>>,
     ResourceId(booking_id): ResourceId,
     headers: CommandHeaders,
-    OptionalJsonBody(body): OptionalJsonBody<CancelBookingBody>,
+    body: OptionalJsonBody<CancelBookingBody>,
 ) -> Result<Response, ApiError> {
     headers.principal.require(&[Role::Customer, Role::Admin])?;
     let requested_by = headers.principal.confined_to().map(str::to_owned);
-    let (reason, raw) = match body {
-        Some(body) => (body.parsed.reason, body.raw),
-        None => (None, Value::Null),
-    };
-    let reason = reason.unwrap_or_else(|| DEFAULT_CANCEL_REASON.to_string());
+    let (body, raw) = body.into_parts();
+    let reason = body
+        .and_then(|body| body.reason)
+        .unwrap_or_else(|| DEFAULT_CANCEL_REASON.to_string());
     let accepted = Accepted::ok(BookingCancelledResponse {
         booking_id,
         booking_status: "CANCELLED",

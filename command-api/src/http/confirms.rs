@@ -10,7 +10,6 @@ use axum::routing::post;
 use axum::Router;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -106,10 +105,8 @@ async fn decide<L: EventLog>(
     approve: bool,
 ) -> Result<Response, ApiError> {
     headers.principal.require(&[Role::Manager, Role::Admin])?;
-    let (named, raw) = match body.0 {
-        Some(body) => (body.parsed.manager_id, body.raw),
-        None => (None, Value::Null),
-    };
+    let (body, raw) = body.into_parts();
+    let named = body.and_then(|body| body.manager_id);
     let manager_id = headers
         .principal
         .acting_as("managerId", named.as_deref())?

@@ -46,6 +46,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// A JSON body that may be absent (an empty body); when present it is a [`JsonBody`].
 pub struct OptionalJsonBody<T>(pub Option<JsonBody<T>>);
 
+impl<T> OptionalJsonBody<T> {
+    /// The parsed body, if any, and the raw one (`Null` when absent).
+    pub fn into_parts(self) -> (Option<T>, Value) {
+        match self.0 {
+            Some(body) => (Some(body.parsed), body.raw),
+            None => (None, Value::Null),
+        }
+    }
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T> {
     type Rejection = ApiError;
 

@@ -34,6 +34,9 @@ pub struct CommandContext {
     pub correlation_id: String,
     /// The id of what caused these events: the request, or (for a policy) an event.
     pub causation_id: String,
+    /// Who sent the command, for audit: `role:sub` of the request's token, or
+    /// `policy:name`.
+    pub actor: String,
     /// The response to record with the events when the client sent an `Idempotency-Key`.
     pub idempotency: Option<IdempotencyClaim>,
 }
@@ -518,12 +521,14 @@ where
     }
 }
 
-/// `eventId`, `correlationId` and `causationId`, as every stored event carries them.
+/// `eventId`, `correlationId`, `causationId` and `actor`, as every stored event carries
+/// them.
 fn event_metadata(context: &CommandContext) -> Value {
     json!({
         "eventId": Uuid::now_v7(),
         "correlationId": context.correlation_id,
         "causationId": context.causation_id,
+        "actor": context.actor,
     })
 }
 

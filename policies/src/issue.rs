@@ -237,6 +237,7 @@ impl<L: EventLog> Reaction<'_, L> {
         let context = CommandContext {
             correlation_id: self.event.correlation_id().unwrap_or(&event_id).to_string(),
             causation_id: event_id,
+            actor: format!("policy:{}", self.policy),
             idempotency: Some(claim),
         };
         match command.run(self.service, context).await {

@@ -37,6 +37,7 @@ on_both_stores! {
             assert_eq!(event["metadata"]["correlationId"], "flow-42");
             assert!(event["metadata"]["causationId"].is_string());
             assert!(event["metadata"]["eventId"].is_string());
+            assert_eq!(event["metadata"]["actor"], "admin:admin", "the token that sent it");
         }
         assert_eq!(placed["metadata"]["causationId"], paid["metadata"]["causationId"]);
         assert_eq!(paid["globalPosition"].as_i64(), Some(reply.position()));

@@ -163,6 +163,7 @@ on_both_stores! {
         let requested = &app.stream("Confirm", confirm_id).await[0];
         assert_eq!(metadata(requested, "correlationId"), "flow-create");
         assert_eq!(metadata(requested, "causationId"), metadata(created, "eventId"));
+        assert_eq!(metadata(requested, "actor"), "policy:booking");
     }
 
     async fn a_denied_confirm_cancels_the_booking_deletes_the_confirm_and_says_so(app: TestApp) {

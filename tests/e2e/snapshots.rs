@@ -89,6 +89,7 @@ async fn increment(backend: &Backend, id: Uuid, expected: u64, add: u64) {
     let context = command_api::CommandContext {
         correlation_id: "snapshots".to_string(),
         causation_id: Uuid::now_v7().to_string(),
+        actor: "test".to_string(),
         idempotency: None,
     };
     let command = Increment { expected, add };

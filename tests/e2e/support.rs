@@ -399,6 +399,7 @@ fn context() -> CommandContext {
     CommandContext {
         correlation_id: Uuid::now_v7().to_string(),
         causation_id: Uuid::now_v7().to_string(),
+        actor: "test".to_string(),
         idempotency: None,
     }
 }

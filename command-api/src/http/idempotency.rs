@@ -84,6 +84,7 @@ where
     let context = CommandContext {
         correlation_id: headers.correlation_id,
         causation_id: uuid::Uuid::now_v7().to_string(),
+        actor: format!("{}:{}", headers.principal.role, headers.principal.subject),
         idempotency: scope_key.clone().map(|scope_key| IdempotencyClaim {
             scope_key,
             request_body: request_body.clone(),

@@ -201,8 +201,9 @@ fn headers(dice: &mut Dice) -> Vec<(HeaderName, HeaderValue)> {
         "x-min-position",
         "if-none-match",
         "content-type",
+        "authorization",
     ];
-    let values: [&[u8]; 8] = [
+    let values: [&[u8]; 11] = [
         b"",
         b" ",
         b"\xff\xfe",
@@ -211,6 +212,9 @@ fn headers(dice: &mut Dice) -> Vec<(HeaderName, HeaderValue)> {
         b"-5",
         b"\"1\"",
         b"0",
+        b"Bearer ",
+        b"Bearer a.b.c",
+        b"Basic YWRtaW46YWRtaW4=",
     ];
     let long = "k".repeat(300);
     (0..dice.below(4))

@@ -29,3 +29,55 @@ on_both_stores! {
         assert_eq!(kind.body["error"], "unknown_aggregate_type");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_each_requests_correlation_id() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    use serde_json::{json, Value};
+
+    use crate::processes::{admin_client, command, eventually, free_port, Processes};
+    use crate::support::{Store, TestApp};
+
+    let app = TestApp::spawn(Store::Postgres).await;
+    let port = free_port().await;
+    let mut serve = command(&app.database_url().expect("PostgreSQL"), "serve", port)
+        .env("STRATA_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info,tower_http=debug")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("strata started");
+    let logs = BufReader::new(serve.stdout.take().expect("stdout"));
+    let _processes = Processes(vec![serve]);
+    let (client, base) = (admin_client(), format!("http://127.0.0.1:{port}"));
+    eventually(&client, &format!("{base}/health/ready"), |s, _| {
+        s == StatusCode::OK
+    })
+    .await;
+    let order =
+        json!({"customerId": "c", "product": "pen", "qty": 1, "price": 5, "payMethod": "CARD"});
+    let placed = client
+        .post(format!("{base}/orders"))
+        .header("X-Correlation-Id", "log-flow-1")
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), StatusCode::CREATED);
+
+    let search = tokio::task::spawn_blocking(move || {
+        logs.lines()
+            .map(|line| line.expect("a log line"))
+            .find(|line| line.contains("log-flow-1"))
+    });
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), search)
+        .await
+        .expect("the log line within 30 s")
+        .unwrap()
+        .expect("a log line naming the request's correlation id");
+    let entry: Value =
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("a JSON log line: {line}"));
+    assert_eq!(entry["span"]["correlation_id"], "log-flow-1", "{entry}");
+    assert_eq!(entry["span"]["path"], "/orders", "{entry}");
+}

@@ -127,14 +127,7 @@ impl StoreError {
         use sqlx::error::ErrorKind;
         match &error {
             sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => Self::Conflict,
-            // A broken wire conversation (a database restarting, a proxy cutting the
-            // connection) is the store going away, not a bug.
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => Self::Unavailable(Box::new(error)),
+            _ if is_unavailable(&error) => Self::Unavailable(Box::new(error)),
             _ => Self::Internal(Box::new(error)),
         }
     }
@@ -145,6 +138,24 @@ impl StoreError {
             Ok(sqlx_error) => Self::from_sqlx(*sqlx_error),
             Err(other) => Self::Internal(other),
         }
+    }
+}
+
+/// Whether `error` is the database going away rather than a bug: a broken wire
+/// conversation (a restart, a proxy cutting the connection), no connection to be had,
+/// or the server ending the session (SQLSTATE class 08, 57P01–57P03, 53300).
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || ["57P01", "57P02", "57P03", "53300"].contains(&&*code)
+        }),
+        _ => false,
     }
 }
 

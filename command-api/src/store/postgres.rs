@@ -8,7 +8,7 @@ use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{PgConnection, Postgres, Row};
+use sqlx::{Connection, PgConnection, Postgres, Row};
 
 use super::sql;
 use super::{
@@ -40,9 +40,7 @@ impl PostgresEventLog {
         acquire_timeout: Duration,
     ) -> Result<Self, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(acquire_timeout)
+        let pool = pool_options(max_connections, acquire_timeout)
             .connect_with(options)
             .await?;
         Ok(Self { pool })
@@ -60,12 +58,32 @@ impl PostgresEventLog {
     /// Another pool of `size` connections to the same database, with the same acquire
     /// timeout: for a side that must not compete with commands for connections.
     pub async fn open_pool(&self, size: u32) -> Result<PgPool, sqlx::Error> {
-        PgPoolOptions::new()
-            .max_connections(size)
-            .acquire_timeout(self.pool.options().get_acquire_timeout())
+        pool_options(size, self.pool.options().get_acquire_timeout())
             .connect_with((*self.pool.connect_options()).clone())
             .await
     }
+}
+
+/// A connection used within this long is handed out untested.
+const TRUSTED_AFTER_USE: Duration = Duration::from_millis(500);
+
+/// A bounded pool that tests a connection before handing it out only when it has been
+/// idle for longer than [`TRUSTED_AFTER_USE`], as HikariCP does. sqlx's default pings
+/// every connection on every acquire: a round trip to the server per query on top of
+/// the query's own (and of the ping sqlx sends on every release).
+fn pool_options(size: u32, acquire_timeout: Duration) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(|connection, used| {
+            Box::pin(async move {
+                if used.idle_for > TRUSTED_AFTER_USE {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 impl EventLog for PostgresEventLog {

@@ -85,13 +85,29 @@ impl From<QueryRejection> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::warn!(%error, "view store unavailable");
-                Self::Unavailable
-            }
-            error => Self::Internal(error),
+        if !is_unavailable(&error) {
+            return Self::Internal(error);
         }
+        tracing::warn!(%error, "view store unavailable");
+        Self::Unavailable
+    }
+}
+
+/// Whether `error` is the database going away rather than a bug: a broken wire
+/// conversation, no connection to be had, or the server ending the session (SQLSTATE
+/// class 08, 57P01–57P03, 53300). The command API sorts its store's errors alike.
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || ["57P01", "57P02", "57P03", "53300"].contains(&&*code)
+        }),
+        _ => false,
     }
 }
 
@@ -123,5 +139,65 @@ impl IntoResponse for ApiError {
                 .insert(super::PROJECTION_POSITION, HeaderValue::from(position));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::error::Error as StdError;
+    use std::fmt;
+
+    use sqlx::error::{DatabaseError, ErrorKind};
+
+    use super::*;
+
+    /// A server error with only a SQLSTATE, as PostgreSQL sends one.
+    #[derive(Debug)]
+    struct ServerError(&'static str);
+
+    impl fmt::Display for ServerError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl StdError for ServerError {}
+
+    impl DatabaseError for ServerError {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn StdError + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn StdError + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn StdError + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Other
+        }
+    }
+
+    fn answer(code: &'static str) -> ApiError {
+        ApiError::from(sqlx::Error::Database(Box::new(ServerError(code))))
+    }
+
+    #[test]
+    fn a_session_the_server_ended_is_unavailable_not_internal() {
+        for code in ["57P01", "57P02", "57P03", "53300", "08006"] {
+            assert!(matches!(answer(code), ApiError::Unavailable), "{code}");
+        }
+        assert!(matches!(answer("42P01"), ApiError::Internal(_)));
+        assert!(matches!(
+            ApiError::from(sqlx::Error::PoolTimedOut),
+            ApiError::Unavailable
+        ));
     }
 }

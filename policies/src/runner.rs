@@ -14,6 +14,7 @@ use futures::{stream, StreamExt};
 use projections::{wake, BusinessEvent, LogEvent, LogPoint, ProjectionStore, WorkerConnection};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::issue::{PolicyError, Reaction};
 use crate::sink::NotificationSink;
@@ -294,12 +295,23 @@ impl<L: EventLog> Policies<L> {
             service: &self.service,
             store: &self.store,
         };
-        match policy {
-            PolicyName::Shop => shop::react(&reaction, business).await,
-            PolicyName::Booking => booking::react(&reaction, business).await,
-            PolicyName::Notify => notify::react(&reaction, business).await,
-            PolicyName::NotificationSink => sink::react(&reaction, business, &self.sink).await,
+        // What a reaction logs carries the causing event's correlation id.
+        let span = tracing::info_span!(
+            "reaction",
+            %policy,
+            position = event.position,
+            correlation_id = event.correlation_id().unwrap_or_default(),
+        );
+        async {
+            match policy {
+                PolicyName::Shop => shop::react(&reaction, business).await,
+                PolicyName::Booking => booking::react(&reaction, business).await,
+                PolicyName::Notify => notify::react(&reaction, business).await,
+                PolicyName::NotificationSink => sink::react(&reaction, business, &self.sink).await,
+            }
         }
+        .instrument(span)
+        .await
     }
 }
 

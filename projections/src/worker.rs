@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::subscription::{Batch, ProjectionError, ProjectionStore, WorkerConnection};
 use crate::views::ViewName;
@@ -102,7 +103,11 @@ impl Projector {
         view: ViewName,
     ) -> Result<(), ProjectionError> {
         loop {
-            match connection.run_batch(view, self.batch_size).await? {
+            let batch = connection
+                .run_batch(view, self.batch_size)
+                .instrument(tracing::info_span!("batch", %view))
+                .await?;
+            match batch {
                 Batch::Applied { events } => {
                     self.applied.fetch_add(events as u64, Ordering::Relaxed);
                     self.progress.send_modify(|batches| *batches += 1);

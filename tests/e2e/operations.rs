@@ -31,7 +31,7 @@ on_both_stores! {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_logs_carry_each_requests_correlation_id() {
+async fn json_logs_carry_the_correlation_id_of_requests_and_of_the_reactions_they_cause() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
@@ -65,19 +65,44 @@ async fn json_logs_carry_each_requests_correlation_id() {
         .await
         .unwrap();
     assert_eq!(placed.status(), StatusCode::CREATED);
+    // The booking's notification is logged by the sink policy, in a reaction's span
+    // that carries the correlation id of the request that caused it.
+    let booking = json!({"roomId": 7, "useStartDtm": "2026-12-01T09:00:00Z",
+                         "useEndDtm": "2026-12-01T10:00:00Z", "bookingUserId": "u"});
+    let booked = client
+        .post(format!("{base}/bookings"))
+        .header("X-Correlation-Id", "log-flow-2")
+        .json(&booking)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(booked.status(), StatusCode::CREATED);
 
     let search = tokio::task::spawn_blocking(move || {
-        logs.lines()
-            .map(|line| line.expect("a log line"))
-            .find(|line| line.contains("log-flow-1"))
+        let mut wanted = [("log-flow-1", "request"), ("log-flow-2", "reaction")]
+            .map(|want| (want, None::<Value>));
+        for line in logs.lines().map(|line| line.expect("a log line")) {
+            let Ok(entry) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            for ((id, span), found) in &mut wanted {
+                if found.is_none()
+                    && entry["span"]["correlation_id"] == *id
+                    && entry["span"]["name"] == *span
+                {
+                    *found = Some(entry.clone());
+                }
+            }
+            if wanted.iter().all(|(_, found)| found.is_some()) {
+                break;
+            }
+        }
+        wanted.map(|(want, found)| found.unwrap_or_else(|| panic!("no log line for {want:?}")))
     });
-    let line = tokio::time::timeout(std::time::Duration::from_secs(30), search)
+    let [request, reaction] = tokio::time::timeout(std::time::Duration::from_secs(30), search)
         .await
-        .expect("the log line within 30 s")
-        .unwrap()
-        .expect("a log line naming the request's correlation id");
-    let entry: Value =
-        serde_json::from_str(&line).unwrap_or_else(|_| panic!("a JSON log line: {line}"));
-    assert_eq!(entry["span"]["correlation_id"], "log-flow-1", "{entry}");
-    assert_eq!(entry["span"]["path"], "/orders", "{entry}");
+        .expect("the log lines within 30 s")
+        .unwrap();
+    assert_eq!(request["span"]["path"], "/orders", "{request}");
+    assert!(reaction["span"]["policy"].is_string(), "{reaction}");
 }

@@ -159,8 +159,7 @@ impl Backend {
 
     /// Workers for `views` over this store, woken by this process's own commits.
     pub async fn projector(&self, views: Vec<ViewName>) -> anyhow::Result<Projector> {
-        let store = self.projection_store().await?;
-        Ok(Projector::new(store, views).woken_by(self.appended()))
+        self.remote_projector(views, self.appended()).await
     }
 
     /// What wakes workers in a process without the command API: the command processes'
@@ -190,22 +189,13 @@ impl Backend {
         policies: Vec<PolicyName>,
         sink: Arc<NotificationSink>,
     ) -> anyhow::Result<PolicyWorkers> {
-        self.policy_workers(policies, sink, self.appended()).await
+        self.remote_policies(policies, sink, self.appended()).await
     }
 
     /// Workers for `policies` in a process without the command API, woken by
     /// [`Backend::commits_elsewhere`]. Their own commands are announced too
     /// ([`Backend::announce_commits`]), for views in other processes.
     pub async fn remote_policies(
-        &self,
-        policies: Vec<PolicyName>,
-        sink: Arc<NotificationSink>,
-        woken_by: watch::Receiver<i64>,
-    ) -> anyhow::Result<PolicyWorkers> {
-        self.policy_workers(policies, sink, woken_by).await
-    }
-
-    async fn policy_workers(
         &self,
         policies: Vec<PolicyName>,
         sink: Arc<NotificationSink>,

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use auth::{Role, Tokens};
-
 use clap::Parser;
 use policies::{NotificationSink, PolicyName};
 use projections::ViewName;
@@ -15,11 +14,11 @@ use strata::{bench, run_until_stopped, Backend, Workers};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-// Serving a read allocates more than it computes (headers, bodies, futures): mimalloc
-// raised HTTP reads by a quarter or more against the system allocator (README).
 /// How long the tokens `serve` prints without a configured secret stay valid.
 const STARTER_TOKENS_VALID_HOURS: u64 = 24;
 
+// Serving a read allocates more than it computes (headers, bodies, futures): mimalloc
+// raised HTTP reads by a quarter or more against the system allocator (README).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -60,8 +59,7 @@ async fn main() -> anyhow::Result<()> {
                 .auth
                 .tokens()?
                 .context("strata token needs STRATA_JWT_SECRET")?;
-            let length = settings.sub.chars().count();
-            if !(1..=64).contains(&length) {
+            if !auth::is_valid_subject(&settings.sub) {
                 bail!("--sub must be 1 to 64 characters");
             }
             let valid_for = Duration::from_secs(settings.valid_for_seconds);

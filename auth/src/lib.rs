@@ -15,4 +15,4 @@ mod tokens;
 
 pub use http::{require, AuthError};
 pub use principal::{Forbidden, Principal, Role};
-pub use tokens::{Tokens, WeakSecret, MIN_SECRET_BYTES};
+pub use tokens::{is_valid_subject, Tokens, WeakSecret, MIN_SECRET_BYTES};

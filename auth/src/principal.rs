@@ -55,6 +55,13 @@ pub struct Principal {
     pub role: Role,
 }
 
+/// `role:sub`, e.g. `customer:kim`: how events and logs name the caller.
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.role, self.subject)
+    }
+}
+
 /// The caller's role does not allow what it asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

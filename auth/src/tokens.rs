@@ -14,8 +14,11 @@ use crate::principal::{Principal, Role};
 /// hash (256 bits) for HS256.
 pub const MIN_SECRET_BYTES: usize = 32;
 
-/// The longest `sub` a token may carry, the length of the ids it stands for.
-const MAX_SUBJECT_CHARS: usize = 64;
+/// Whether `subject` can be a token's `sub`: 1 to 64 characters, the length of the
+/// ids it stands for.
+pub fn is_valid_subject(subject: &str) -> bool {
+    (1..=64).contains(&subject.chars().count())
+}
 
 /// Issues and verifies tokens. Its `Debug` shows no key.
 pub struct Tokens {
@@ -84,8 +87,7 @@ impl Tokens {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|error| rejection(error.kind()))?
             .claims;
-        let length = claims.sub.chars().count();
-        if length == 0 || length > MAX_SUBJECT_CHARS {
+        if !is_valid_subject(&claims.sub) {
             return Err(AuthError::Invalid("its sub must be 1 to 64 characters"));
         }
         Ok(Principal {

@@ -154,15 +154,7 @@ async fn a_database_that_goes_away_gives_503s_and_service_resumes_when_it_return
         "service resumes without a restart: {body}"
     );
     acknowledged.push(body["orderId"].as_str().unwrap().to_string());
-    for order_id in &acknowledged {
-        let stored = app
-            .scalar(
-                "SELECT count(*) FROM events WHERE aggregate_type = 'Order' AND aggregate_id = $1",
-                order_id,
-            )
-            .await;
-        assert_eq!(stored, 1, "acknowledged order {order_id} is missing");
-    }
+    app.assert_orders_stored(&acknowledged).await;
 }
 
 /// Connections the database ended while they sat idle in the pools (a restart, an

@@ -80,13 +80,5 @@ async fn sigterm_under_load_finishes_accepted_requests_and_exits_0() {
         "the load ran: {}",
         acknowledged.len()
     );
-    for order_id in &acknowledged {
-        let stored = app
-            .scalar(
-                "SELECT count(*) FROM events WHERE aggregate_type = 'Order' AND aggregate_id = $1",
-                order_id,
-            )
-            .await;
-        assert_eq!(stored, 1, "acknowledged order {order_id} is missing");
-    }
+    app.assert_orders_stored(&acknowledged).await;
 }

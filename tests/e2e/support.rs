@@ -352,6 +352,17 @@ impl TestApp {
         notification_id
     }
 
+    /// Asserts that each of these orders, acknowledged to a client, is in the event
+    /// store once (read directly, to prove what was written).
+    pub async fn assert_orders_stored(&self, order_ids: &[String]) {
+        for order_id in order_ids {
+            let sql =
+                "SELECT count(*) FROM events WHERE aggregate_type = 'Order' AND aggregate_id = $1";
+            let stored = self.scalar(sql, order_id).await;
+            assert_eq!(stored, 1, "acknowledged order {order_id} is missing");
+        }
+    }
+
     /// Every row of the event store (read directly, to prove what was written).
     pub async fn count_events(&self) -> i64 {
         self.scalar("SELECT count(*) FROM events WHERE $1 = $1", "")

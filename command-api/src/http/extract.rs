@@ -160,9 +160,8 @@ pub struct CommandHeaders {
     /// Set by the correlation middleware on every request (generated when absent).
     pub correlation_id: String,
     pub idempotency_key: Option<String>,
-    /// Who sends the command, method and path: the scope an idempotency key is valid
-    /// in, so that one caller's key never answers another's request.
-    pub scope: String,
+    /// Method and path: with the caller, the scope an idempotency key is valid in.
+    pub route: String,
     pub principal: Principal,
 }
 
@@ -178,15 +177,17 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
         Ok(Self {
             correlation_id,
             idempotency_key,
-            scope: format!(
-                "{} {} {} {}",
-                principal.role,
-                principal.subject,
-                parts.method,
-                parts.uri.path()
-            ),
+            route: format!("{} {}", parts.method, parts.uri.path()),
             principal,
         })
+    }
+}
+
+impl CommandHeaders {
+    /// Where `key` is valid: the caller's own requests to this route, so that one
+    /// caller's key never answers another's request.
+    pub fn scope_of(&self, key: &str) -> String {
+        format!("{} {} {key}", self.principal, self.route)
     }
 }
 

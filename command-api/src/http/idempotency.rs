@@ -75,7 +75,8 @@ where
 {
     let scope_key = headers
         .idempotency_key
-        .map(|key| format!("{} {key}", headers.scope));
+        .as_deref()
+        .map(|key| headers.scope_of(key));
     if let Some(scope_key) = &scope_key {
         if let Some(stored) = log.idempotent_response(scope_key).await? {
             return replay(stored, &request_body);
@@ -84,7 +85,7 @@ where
     let context = CommandContext {
         correlation_id: headers.correlation_id,
         causation_id: uuid::Uuid::now_v7().to_string(),
-        actor: format!("{}:{}", headers.principal.role, headers.principal.subject),
+        actor: headers.principal.to_string(),
         idempotency: scope_key.clone().map(|scope_key| IdempotencyClaim {
             scope_key,
             request_body: request_body.clone(),

@@ -160,21 +160,42 @@ impl EventLog for PostgresEventLog {
     }
 }
 
-// Appends the events bound as $1…$7 (one array per column).
-const APPEND: &str = "
-    INSERT INTO events
-        (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-    SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                         $6::jsonb[], $7::jsonb[])
-    RETURNING global_position";
+/// Appends the events bound as $1…$7 (one array per column): a macro, so that the
+/// statements built on it are constant text, not formatted for every commit.
+macro_rules! append_events {
+    () => {
+        "INSERT INTO events
+            (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                              $6::jsonb[], $7::jsonb[])
+         RETURNING global_position"
+    };
+}
+
+const INSERT_EVENTS: &str = concat!(
+    "WITH appended AS (",
+    append_events!(),
+    ") SELECT max(global_position) FROM appended"
+);
+
+/// [`INSERT_EVENTS`] and the idempotency record ($8…$12) in one statement.
+const INSERT_EVENTS_CLAIMING: &str = concat!(
+    "WITH appended AS (",
+    append_events!(),
+    "),
+     claimed AS (
+        INSERT INTO idempotency_keys (scope_key, request_body, status, location, response, position)
+        SELECT $8, $9, $10, $11, $12, max(global_position) FROM appended
+        RETURNING position)
+     SELECT position FROM claimed"
+);
 
 /// Appends every event of the commit in one statement and returns the last position.
 async fn insert_events(
     connection: &mut PgConnection,
     events: &[SerializedEvent],
 ) -> Result<i64, StoreError> {
-    let sql = format!("WITH appended AS ({APPEND}) SELECT max(global_position) FROM appended");
-    let last: Option<i64> = bind_events(sqlx::query_scalar(&sql), events)
+    let last: Option<i64> = bind_events(sqlx::query_scalar(INSERT_EVENTS), events)
         .fetch_one(&mut *connection)
         .await
         .map_err(StoreError::from_sqlx)?;
@@ -189,16 +210,7 @@ async fn insert_events_claiming(
     events: &[SerializedEvent],
     claim: &IdempotencyClaim,
 ) -> Result<i64, StoreError> {
-    let sql = format!(
-        "WITH appended AS ({APPEND}),
-              claimed AS (
-                INSERT INTO idempotency_keys
-                    (scope_key, request_body, status, location, response, position)
-                SELECT $8, $9, $10, $11, $12, max(global_position) FROM appended
-                RETURNING position)
-         SELECT position FROM claimed"
-    );
-    let last: Option<i64> = bind_events(sqlx::query_scalar(&sql), events)
+    let last: Option<i64> = bind_events(sqlx::query_scalar(INSERT_EVENTS_CLAIMING), events)
         .bind(&claim.scope_key)
         .bind(&claim.request_body)
         .bind(claim.status as i16)
@@ -215,7 +227,7 @@ async fn insert_events_claiming(
     last_position(last)
 }
 
-/// Binds the events of a commit as [`APPEND`] numbers them, one array per column.
+/// Binds the events of a commit as [`append_events`] numbers them, one array per column.
 fn bind_events<'q, O>(
     query: sqlx::query::QueryScalar<'q, Postgres, O, PgArguments>,
     events: &[SerializedEvent],

@@ -7,20 +7,17 @@
 //! runs the read API's own statement through its store (`ViewStore`), so the two differ
 //! by HTTP alone: routing, middleware, auth, JSON, and the client on the same cores.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::bail;
-use axum::body::Bytes;
-use axum::http::{header, HeaderValue, Request};
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use anyhow::{bail, Context};
 use projections::{Projector, ViewName};
 use read_api::store::{Arg, OrderRow, RowQuery, ViewRow};
 use read_api::ViewStore;
 use sqlx::PgPool;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
@@ -97,7 +94,7 @@ pub async fn reads(
     let pool = service.log().pool().clone();
     let ids = loaded_orders(backend, &pool, orders).await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let address = format!("http://{}", listener.local_addr()?);
+    let address = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let (router, authorization) = super::served_api(backend, views.clone()).await?;
     let server = tokio::spawn(serve(listener, router, async {
@@ -116,7 +113,7 @@ pub async fn reads(
     for read in [Read::OneOrder, Read::CustomerPage] {
         let http = over_http(
             &authorization,
-            &address,
+            address,
             read,
             ids.clone(),
             concurrency,
@@ -165,40 +162,34 @@ async fn loaded_orders(
     )
 }
 
-/// `concurrency` clients, each on an HTTP/1 connection of its own, reading back to
-/// back. The client is bare hyper, as a load generator like wrk or oha is: it shares
-/// the two cores with the server and PostgreSQL, and reqwest's pool and per-request
-/// machinery would take their time from the server under test.
+/// `concurrency` clients, each on an HTTP/1.1 connection of its own, reading back to
+/// back. The client writes each request whole and parses the answer with httparse, as
+/// wrk does, in the task that sent it: it shares the two cores with the server and
+/// PostgreSQL, so every cycle it spends is one the server under test does not get.
 async fn over_http(
     authorization: &str,
-    address: &str,
+    address: SocketAddr,
     read: Read,
     ids: Arc<Vec<String>>,
     concurrency: usize,
     duration: Duration,
 ) -> anyhow::Result<Run> {
-    let authorization = HeaderValue::from_str(authorization)?;
+    let authorization = authorization.to_string();
     let next = Arc::new(AtomicUsize::new(0));
-    let open = || connect(address);
     timed_with(
         concurrency,
         duration,
-        open,
+        || Connection::open(address),
         move |mut connection: Connection| {
             let path = read.path(&read.key(&ids, next.fetch_add(1, Ordering::Relaxed)));
-            let request = Request::get(path)
-                .header(header::HOST, "bench")
-                .header(header::AUTHORIZATION, authorization.clone())
-                .body(Empty::<Bytes>::new());
+            let request = format!(
+                "GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: {authorization}\r\n\r\n"
+            );
             async move {
-                let request = request?;
-                let uri = request.uri().clone();
-                connection.ready().await?;
-                let response = connection.send_request(request).await?;
-                if !response.status().is_success() {
-                    bail!("GET {uri} answered {}", response.status());
+                let status = connection.exchange(request.as_bytes()).await?;
+                if !(200..300).contains(&status) {
+                    bail!("GET {path} answered {status}");
                 }
-                response.into_body().collect().await?;
                 Ok(connection)
             }
         },
@@ -206,15 +197,53 @@ async fn over_http(
     .await
 }
 
-/// One client's HTTP/1 connection to the server under test.
-type Connection = http1::SendRequest<Empty<Bytes>>;
+/// One client's keep-alive connection to the server under test.
+struct Connection {
+    stream: TcpStream,
+    received: Vec<u8>,
+}
 
-async fn connect(address: &str) -> anyhow::Result<Connection> {
-    let stream = TcpStream::connect(address.trim_start_matches("http://")).await?;
-    stream.set_nodelay(true)?;
-    let (connection, driver) = http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(driver);
-    Ok(connection)
+impl Connection {
+    async fn open(address: SocketAddr) -> anyhow::Result<Self> {
+        let stream = TcpStream::connect(address).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream,
+            received: Vec::with_capacity(16 * 1024),
+        })
+    }
+
+    /// Sends `request` and reads the whole response to it; its status.
+    async fn exchange(&mut self, request: &[u8]) -> anyhow::Result<u16> {
+        self.stream.write_all(request).await?;
+        self.received.clear();
+        loop {
+            if self.stream.read_buf(&mut self.received).await? == 0 {
+                bail!("the server closed the connection mid-response");
+            }
+            if let Some(status) = whole_response(&self.received)? {
+                return Ok(status);
+            }
+        }
+    }
+}
+
+/// The status of the response in `received`, once its head and `Content-Length` bytes
+/// of body have all arrived.
+fn whole_response(received: &[u8]) -> anyhow::Result<Option<u16>> {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    let httparse::Status::Complete(head) = response.parse(received)? else {
+        return Ok(None);
+    };
+    let length = response
+        .headers
+        .iter()
+        .find(|header| header.name.eq_ignore_ascii_case("content-length"))
+        .context("a response without Content-Length")?;
+    let length: usize = std::str::from_utf8(length.value)?.parse()?;
+    let status = response.code.context("a response without a status")?;
+    Ok((received.len() >= head + length).then_some(status))
 }
 
 /// The read API's own query for the read, through its store and pool: what the read
@@ -239,4 +268,26 @@ async fn through_store(
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_response;
+
+    const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello";
+
+    #[test]
+    fn a_response_is_whole_once_its_content_length_has_arrived() {
+        assert_eq!(whole_response(RESPONSE).unwrap(), Some(200));
+        assert_eq!(
+            whole_response(&RESPONSE[..RESPONSE.len() - 1]).unwrap(),
+            None
+        );
+        assert_eq!(whole_response(&RESPONSE[..20]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_response_without_content_length_is_an_error() {
+        assert!(whole_response(b"HTTP/1.1 200 OK\r\n\r\n").is_err());
+    }
 }

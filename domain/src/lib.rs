@@ -12,16 +12,18 @@
 //!
 //! # Layout
 //!
-//! | module | aggregate (`TYPE`) | context |
-//! |---|---|---|
-//! | [`order`] | `Order` — place, cancel | shop |
-//! | [`payment`] | `Payment` — make, cancel; refuses large amounts | shop |
-//! | [`delivery`] | `Delivery` — start, cancel | shop |
-//! | [`booking`] | `Booking` — create, cancel; the [`booking::overlaps`] rule | booking |
-//! | [`confirm`] | `Confirm` — the manager's approval of a booking | booking |
-//! | [`notification`] | `Notification` — a message sent to a user | booking |
+//! A folder per bounded context, a module per aggregate:
 //!
-//! Shared here: [`PayMethod`], and [`Rejection`] / [`RejectionKind`], which every
+//! | module | aggregate (`TYPE`) |
+//! |---|---|
+//! | [`shop::order`] | `Order` — place, cancel |
+//! | [`shop::payment`] | `Payment` — make, cancel; refuses large amounts |
+//! | [`shop::delivery`] | `Delivery` — start, cancel |
+//! | [`booking::booking`] | `Booking` — create, cancel; the [`booking::booking::overlaps`] rule |
+//! | [`booking::confirm`] | `Confirm` — the manager's approval of a booking |
+//! | [`notifications::notification`] | `Notification` — a message sent to a user (shared by every context) |
+//!
+//! Shared here: [`Rejection`] / [`RejectionKind`], which every
 //! aggregate error implements so the HTTP layer can map a refusal to a status code and a
 //! stable machine `code` in one place. `rules` holds the small validation helpers the
 //! aggregates share.
@@ -35,26 +37,12 @@
 
 #![forbid(unsafe_code)]
 
-use serde::{Deserialize, Serialize};
-
 pub mod booking;
-pub mod confirm;
-pub mod delivery;
-pub mod notification;
-pub mod order;
-pub mod payment;
+pub mod notifications;
 mod rules;
+pub mod shop;
 #[cfg(test)]
 mod testing;
-
-/// How a customer pays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PayMethod {
-    Card,
-    Bank,
-    Point,
-}
 
 /// How the HTTP layer should classify a refused command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,21 +66,5 @@ pub trait Rejection: std::error::Error {
     /// the JSON field (camelCase, as the API names it) a validation error is about
     fn field(&self) -> Option<&'static str> {
         None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pay_method_uses_upper_case_names() {
-        assert_eq!(
-            serde_json::to_string(&[PayMethod::Card, PayMethod::Bank, PayMethod::Point]).unwrap(),
-            r#"["CARD","BANK","POINT"]"#
-        );
-        let parsed: PayMethod = serde_json::from_str(r#""POINT""#).unwrap();
-        assert_eq!(parsed, PayMethod::Point);
-        assert!(serde_json::from_str::<PayMethod>(r#""card""#).is_err());
     }
 }

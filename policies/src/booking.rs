@@ -2,8 +2,8 @@
 //! cancels its booking; a cancelled booking deletes its confirm.
 
 use command_api::store::EventLog;
-use domain::booking::{Booking, BookingEvent};
-use domain::confirm::{Confirm, ConfirmEvent, ConfirmStatus};
+use domain::booking::booking::{Booking, BookingEvent};
+use domain::booking::confirm::{Confirm, ConfirmEvent, ConfirmStatus};
 use projections::{BusinessEvent, LogEvent};
 use uuid::Uuid;
 

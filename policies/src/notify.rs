@@ -6,9 +6,9 @@
 
 use chrono::Utc;
 use command_api::store::EventLog;
-use domain::booking::{Booking, BookingEvent};
-use domain::confirm::ConfirmEvent;
-use domain::notification::NotificationCommand;
+use domain::booking::booking::{Booking, BookingEvent};
+use domain::booking::confirm::ConfirmEvent;
+use domain::notifications::notification::NotificationCommand;
 use projections::BusinessEvent;
 use uuid::Uuid;
 

@@ -8,9 +8,9 @@
 //! which commits with the order and so always precedes its cancellation in the log.
 
 use command_api::store::EventLog;
-use domain::delivery::{Delivery, DeliveryEvent};
-use domain::order::{CancelledBy, Order, OrderEvent};
-use domain::payment::{Payment, PaymentEvent};
+use domain::shop::delivery::{Delivery, DeliveryEvent};
+use domain::shop::order::{CancelledBy, Order, OrderEvent};
+use domain::shop::payment::{Payment, PaymentEvent};
 use projections::sql::Arg;
 use projections::{BusinessEvent, LogEvent};
 use uuid::Uuid;

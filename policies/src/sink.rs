@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use command_api::store::EventLog;
-use domain::notification::NotificationEvent;
+use domain::notifications::notification::NotificationEvent;
 use projections::{BusinessEvent, LogEvent};
 use serde::Serialize;
 

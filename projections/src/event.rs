@@ -1,12 +1,12 @@
 //! Events as a subscriber reads them from the global log.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use domain::booking::BookingEvent;
-use domain::confirm::ConfirmEvent;
-use domain::delivery::DeliveryEvent;
-use domain::notification::NotificationEvent;
-use domain::order::OrderEvent;
-use domain::payment::PaymentEvent;
+use domain::booking::booking::BookingEvent;
+use domain::booking::confirm::ConfirmEvent;
+use domain::notifications::notification::NotificationEvent;
+use domain::shop::delivery::DeliveryEvent;
+use domain::shop::order::OrderEvent;
+use domain::shop::payment::PaymentEvent;
 use serde::Deserialize;
 use serde_json::Value;
 

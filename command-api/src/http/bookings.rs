@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use domain::booking::CreateBooking;
+use domain::booking::booking::CreateBooking;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -12,8 +12,8 @@
 //! An update whose booking row does not exist changes nothing. The mypage view keeps the
 //! same rows per user in `mypage_bookings`.
 
-use domain::booking::BookingEvent;
-use domain::confirm::{ConfirmEvent, ConfirmStatus};
+use domain::booking::booking::BookingEvent;
+use domain::booking::confirm::{ConfirmEvent, ConfirmStatus};
 use serde::Serialize;
 
 use super::order_list::wire_name;

@@ -12,7 +12,7 @@
 //! Payment, delivery and confirm events do not name the user: they update the row of
 //! their order or booking, which these tables key on just as the other views do.
 
-use domain::notification::NotificationEvent;
+use domain::notifications::notification::NotificationEvent;
 
 use super::booking_list::BookingRow;
 use super::notifications::NotificationRow;

@@ -4,7 +4,7 @@
 //! Only `NotificationSent` changes it: it inserts the row, keyed by the notification's
 //! aggregate id. The mypage view keeps the same rows per user in `mypage_notifications`.
 
-use domain::notification::NotificationEvent;
+use domain::notifications::notification::NotificationEvent;
 use serde::Serialize;
 
 use super::table::{Table, ViewRow};

@@ -12,9 +12,9 @@
 //! commits right after its `OrderPlaced`, so in log order the row is always there).
 //! The mypage view keeps the same rows per user in `mypage_orders`.
 
-use domain::delivery::DeliveryEvent;
-use domain::order::OrderEvent;
-use domain::payment::PaymentEvent;
+use domain::shop::delivery::DeliveryEvent;
+use domain::shop::order::OrderEvent;
+use domain::shop::payment::PaymentEvent;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -9,8 +9,9 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::PayMethod;
 use crate::rules::{int_range, InvalidField};
-use crate::{PayMethod, Rejection, RejectionKind};
+use crate::{Rejection, RejectionKind};
 
 /// The largest amount (minor units) a single payment may have.
 pub const MAX_PAYMENT_AMOUNT: i64 = 10_000_000;

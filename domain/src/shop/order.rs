@@ -8,8 +8,9 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
+use super::PayMethod;
 use crate::rules::{int_range, text_length, InvalidField};
-use crate::{PayMethod, Rejection, RejectionKind};
+use crate::{Rejection, RejectionKind};
 
 /// Most characters in a customer id.
 pub const MAX_CUSTOMER_ID_CHARS: usize = 64;

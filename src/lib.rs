@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod bench;
+pub mod contexts;
 pub mod metrics;
 pub mod openapi;
 pub mod settings;
@@ -23,7 +24,7 @@ use std::time::Duration;
 use auth::{Role, Tokens};
 use axum::Router;
 use command_api::http::overload::Limits;
-use command_api::store::{PostgresEventLog, SqliteEventLog};
+use command_api::store::{EventLog, PostgresEventLog, SqliteEventLog};
 use command_api::CommandService;
 use policies::{NotificationSink, Policies, PolicyError, PolicyName};
 use projections::{wake, ProjectionStore, Projector, ViewName};
@@ -46,11 +47,11 @@ impl Backend {
         Ok(match &settings.database_url {
             Some(url) => {
                 let log = PostgresEventLog::connect(url, settings.db_pool_size, timeout).await?;
-                Self::Postgres(Arc::new(CommandService::new(log)))
+                Self::Postgres(Arc::new(command_service(log)))
             }
             None => {
                 let log = SqliteEventLog::open(&settings.data_dir, timeout).await?;
-                Self::Sqlite(Arc::new(CommandService::new(log)))
+                Self::Sqlite(Arc::new(command_service(log)))
             }
         })
     }
@@ -82,7 +83,7 @@ impl Backend {
             .command_routes(&tokens)
             .await?
             .merge(auth::require(reads, tokens, Role::ALL))
-            .merge(openapi::routes(openapi::all()));
+            .merge(openapi::routes(openapi::all(self.command_docs())));
         Ok(command_api::http::layered(routes))
     }
 
@@ -92,7 +93,7 @@ impl Backend {
         let routes = self
             .command_routes(&tokens)
             .await?
-            .merge(openapi::routes(openapi::command()));
+            .merge(openapi::routes(openapi::command(self.command_docs())));
         Ok(command_api::http::layered(routes))
     }
 
@@ -114,11 +115,11 @@ impl Backend {
     async fn command_routes(&self, tokens: &Arc<Tokens>) -> anyhow::Result<Router> {
         let (commands, streams) = match self {
             Self::Postgres(service) => (
-                command_api::http::routes(service.clone()),
+                command_routes(service.clone()),
                 command_api::http::admin_routes(service.clone()),
             ),
             Self::Sqlite(service) => (
-                command_api::http::routes(service.clone()),
+                command_routes(service.clone()),
                 command_api::http::admin_routes(service.clone()),
             ),
         };
@@ -139,6 +140,14 @@ impl Backend {
             }
             Self::Sqlite(service) => ViewStore::Sqlite(service.log().pool().clone()),
         })
+    }
+
+    /// The OpenAPI of every context's commands.
+    fn command_docs(&self) -> Vec<utoipa::openapi::OpenApi> {
+        contexts::all::<SqliteEventLog>()
+            .into_iter()
+            .map(|context| context.commands.openapi)
+            .collect()
     }
 
     fn health_routes(&self) -> Router {
@@ -280,6 +289,24 @@ impl Backend {
             Self::Sqlite(_) => "sqlite",
         }
     }
+}
+
+/// The command service over `log`, knowing every context's aggregate types.
+fn command_service<L: EventLog>(log: L) -> CommandService<L> {
+    let aggregate_types = contexts::all::<L>()
+        .iter()
+        .flat_map(|context| context.commands.aggregate_types)
+        .copied()
+        .collect();
+    CommandService::new(log, aggregate_types)
+}
+
+/// Every context's command routes over `service`.
+fn command_routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
+    let routes = contexts::all::<L>()
+        .into_iter()
+        .map(|context| context.commands.routes);
+    command_api::http::routes(service, routes)
 }
 
 /// Policy workers over the backend's event store.

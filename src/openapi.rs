@@ -15,9 +15,10 @@ use crate::admin::AdminDoc;
 /// The name of the bearer-token security scheme in the documents.
 const BEARER: &str = "bearer";
 
-/// Everything in one (`strata serve`): commands, reads, `/admin/*` and `/health/*`.
-pub fn all() -> OpenApi {
-    let mut doc = command().merge_from(secured(read_api::http::ApiDoc::openapi()));
+/// Everything in one (`strata serve`): commands, reads, `/admin/*` and `/health/*`;
+/// `commands` are the contexts' parts.
+pub fn all(commands: Vec<OpenApi>) -> OpenApi {
+    let mut doc = command(commands).merge_from(secured(read_api::http::ApiDoc::openapi()));
     doc.info.title = "strata API".to_string();
     doc.info.description = Some(
         "Commands, reads over the materialized views, and operations. Every error is JSON \
@@ -27,9 +28,11 @@ pub fn all() -> OpenApi {
     doc
 }
 
-/// The command API with `/admin/*` and `/health/*` (`strata command-api`).
-pub fn command() -> OpenApi {
-    secured(command_api::http::ApiDoc::openapi().merge_from(AdminDoc::openapi()))
+/// The command API with `/admin/*` and `/health/*` (`strata command-api`); `commands`
+/// are the contexts' parts.
+pub fn command(commands: Vec<OpenApi>) -> OpenApi {
+    let platform = command_api::http::ApiDoc::openapi().merge_from(AdminDoc::openapi());
+    secured(commands.into_iter().fold(platform, OpenApi::merge_from))
 }
 
 /// The read API with `/health/*` (`strata read-api`).

@@ -1,32 +1,50 @@
-//! Command dispatch: load an aggregate through cqrs-es, let it decide, commit its
-//! events (with their metadata and any guard) in one transaction.
+//! Command dispatch, one path for every aggregate: load it through cqrs-es, let it
+//! decide, commit its events (with their metadata and the guards its context attaches)
+//! in one transaction. A command that loses an optimistic-concurrency race is decided
+//! again on the new state, so clients see business outcomes; `Conflict` only when the
+//! tries run out.
 //!
-//! The use cases the API and, later, the policies call are the `pub async fn`s of
-//! [`CommandService`]; everything generic over the aggregate sits below them.
+//! Contexts make an aggregate a [`CommandTarget`] (its commands' names, its guards);
+//! the HTTP routes and the policies then run its commands through
+//! [`CommandService::execute`], or, for a stream the server has just named,
+//! [`CommandService::execute_new`].
 
-use chrono::{DateTime, Utc};
+use std::time::Duration;
+
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::{PersistedEventStore, SerializedEvent};
 use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
-use domain::booking::booking::{Booking, BookingCommand, CreateBooking};
-use domain::booking::confirm::{Confirm, ConfirmCommand};
-use domain::notifications::notification::{Notification, NotificationCommand};
-use domain::shop::delivery::{Delivery, DeliveryCommand};
-use domain::shop::order::{CancelOrder, Order, OrderCommand, PlaceOrder};
-use domain::shop::payment::{MakePayment, Payment, PaymentCommand};
-use domain::shop::PayMethod;
 use domain::{Rejection, RejectionKind};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use rand::Rng;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::store::{
-    Commit, EventLog, IdempotencyClaim, RecordedEvent, ReservationChange, Snapshot, StoreError,
-    SNAPSHOT_EVERY,
+    Commit, EventLog, Guard, IdempotencyClaim, RecordedEvent, Snapshot, StoreError, SNAPSHOT_EVERY,
 };
+
+/// How often a command is decided in all before a lost race is answered `Conflict`.
+const TRIES: u32 = 5;
+/// The longest first pause before a command is decided again; it doubles per try, and
+/// each pause is drawn at random below it, so racing commands spread out.
+const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(2);
+
+/// An aggregate the command API runs commands on. Its context implements it: the name
+/// each command is counted under, and the guards the aggregate's events need.
+pub trait CommandTarget: Aggregate<Services = (), Error: Rejection, Command: Clone> {
+    /// The command's name in `strata_commands_total` (`PlaceOrder`, `CancelBooking`…).
+    fn command_name(command: &Self::Command) -> &'static str;
+
+    /// The guards a commit of these events must pass (see [`Guard`]): none by default.
+    fn guards(id: Uuid, events: &[Self::Event]) -> Vec<Box<dyn Guard>> {
+        let _ = (id, events);
+        Vec::new()
+    }
+}
 
 /// Who caused a command: stored in the metadata of every event it appends.
 #[derive(Debug, Clone)]
@@ -59,7 +77,8 @@ pub enum CommandError {
 }
 
 impl CommandError {
-    fn rejected(error: &impl Rejection) -> Self {
+    /// The refusal as the client is told it.
+    pub fn rejected(error: &(impl Rejection + ?Sized)) -> Self {
         Self::Rejected {
             kind: error.kind(),
             code: error.code(),
@@ -76,17 +95,11 @@ pub struct Appended {
     pub position: i64,
 }
 
-/// An order placed and paid in one commit.
-#[derive(Debug, Clone, Copy)]
-pub struct PlacedOrder {
-    pub order_id: Uuid,
-    pub payment_id: Uuid,
-    pub position: i64,
-}
-
 /// The write side's use cases over one event store.
 pub struct CommandService<L: EventLog> {
     log: L,
+    /// The aggregate types the contexts registered.
+    aggregate_types: Vec<&'static str>,
     appended: watch::Sender<i64>,
     /// Events this process has appended (`strata_events_appended_total`).
     events_appended: Counter,
@@ -104,9 +117,11 @@ pub struct CommandLabels {
 }
 
 impl<L: EventLog> CommandService<L> {
-    pub fn new(log: L) -> Self {
+    /// The service over `log`, whose `/admin/streams` shows `aggregate_types`.
+    pub fn new(log: L, aggregate_types: Vec<&'static str>) -> Self {
         Self {
             log,
+            aggregate_types,
             appended: watch::Sender::new(0),
             events_appended: Counter::default(),
             commands: Family::default(),
@@ -119,16 +134,16 @@ impl<L: EventLog> CommandService<L> {
     }
 
     /// Counts how a command ended, and passes its outcome on.
-    fn counted<T>(
+    pub fn counted<T>(
         &self,
         command: &'static str,
         outcome: Result<T, CommandError>,
     ) -> Result<T, CommandError> {
         let ended = match &outcome {
             Ok(_) => "accepted",
-            Err(
-                CommandError::Rejected { .. } | CommandError::Store(StoreError::RoomUnavailable),
-            ) => "rejected",
+            Err(CommandError::Rejected { .. } | CommandError::Store(StoreError::Refused(_))) => {
+                "rejected"
+            }
             Err(CommandError::Store(StoreError::Conflict)) => "conflict",
             Err(CommandError::Store(StoreError::DuplicateRequest)) => "duplicate",
             Err(CommandError::Store(StoreError::Unavailable(_))) => "unavailable",
@@ -149,6 +164,11 @@ impl<L: EventLog> CommandService<L> {
 
     pub fn log(&self) -> &L {
         &self.log
+    }
+
+    /// The aggregate types the contexts registered.
+    pub fn aggregate_types(&self) -> &[&'static str] {
+        &self.aggregate_types
     }
 
     /// The position of the last commit this process made, changing with every commit:
@@ -174,218 +194,6 @@ impl<L: EventLog> CommandService<L> {
         Ok(position)
     }
 
-    /// Places an order and makes its payment: both streams commit together or, when
-    /// the payment is refused, nothing is written at all.
-    pub async fn place_order(
-        &self,
-        order_id: Uuid,
-        payment_id: Uuid,
-        order: PlaceOrder,
-        context: CommandContext,
-    ) -> Result<PlacedOrder, CommandError> {
-        let outcome: Result<PlacedOrder, CommandError> = async {
-            let pay_method: PayMethod = order.pay_method;
-            let placed = Decision::<Order>::fresh(order_id)
-                .decide(OrderCommand::PlaceOrder(order))
-                .await?;
-            let amount = placed.aggregate.amount().unwrap_or_default();
-            let payment = MakePayment {
-                order_id,
-                amount,
-                pay_method,
-            };
-            let paid = Decision::<Payment>::fresh(payment_id)
-                .decide(PaymentCommand::MakePayment(payment))
-                .await?;
-            let mut commit = Commit::default();
-            placed.add_to(&mut commit, &context)?;
-            paid.add_to(&mut commit, &context)?;
-            commit.idempotency = context.idempotency;
-            let position = self.append(commit).await?;
-            Ok(PlacedOrder {
-                order_id,
-                payment_id,
-                position,
-            })
-        }
-        .await;
-        self.counted("PlaceOrder", outcome)
-    }
-
-    pub async fn cancel_order(
-        &self,
-        order_id: Uuid,
-        cancel: CancelOrder,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let command = OrderCommand::CancelOrder(cancel);
-        let outcome = self
-            .execute::<Order>(order_id, command, None, context)
-            .await;
-        self.counted("CancelOrder", outcome)
-    }
-
-    pub async fn start_delivery(
-        &self,
-        delivery_id: Uuid,
-        order_id: Uuid,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let outcome: Result<Appended, CommandError> = async {
-            // A delivery starts once, under an id of its own: decide as for a new stream, and
-            // against the stored one only when it turns out to exist (one round trip fewer
-            // for the policy that starts every delivery).
-            let command = DeliveryCommand::StartDelivery { order_id };
-            let fresh = Decision::<Delivery>::fresh(delivery_id)
-                .decide(command.clone())
-                .await?;
-            match self.commit(fresh, None, context.clone()).await {
-                Err(CommandError::Store(StoreError::Conflict)) => {
-                    self.execute::<Delivery>(delivery_id, command, None, context)
-                        .await
-                }
-                outcome => outcome,
-            }
-        }
-        .await;
-        self.counted("StartDelivery", outcome)
-    }
-
-    pub async fn cancel_delivery(
-        &self,
-        delivery_id: Uuid,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let command = DeliveryCommand::CancelDelivery;
-        let outcome = self
-            .execute::<Delivery>(delivery_id, command, None, context)
-            .await;
-        self.counted("CancelDelivery", outcome)
-    }
-
-    pub async fn cancel_payment(
-        &self,
-        payment_id: Uuid,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let command = PaymentCommand::CancelPayment;
-        let outcome = self
-            .execute::<Payment>(payment_id, command, None, context)
-            .await;
-        self.counted("CancelPayment", outcome)
-    }
-
-    /// Creates a booking and reserves its room in the same commit; an overlapping
-    /// active booking of the room makes the commit fail with `RoomUnavailable`.
-    pub async fn create_booking(
-        &self,
-        booking_id: Uuid,
-        booking: CreateBooking,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let outcome: Result<Appended, CommandError> = async {
-            let reservation = ReservationChange::Reserve {
-                booking_id,
-                room_id: booking.room_id,
-                start: booking.use_start_dtm,
-                end: booking.use_end_dtm,
-            };
-            let decision = Decision::<Booking>::fresh(booking_id)
-                .decide(BookingCommand::CreateBooking(booking))
-                .await?;
-            self.commit(decision, Some(reservation), context).await
-        }
-        .await;
-        self.counted("CreateBooking", outcome)
-    }
-
-    /// Cancels a booking and releases its room in the same commit. `requested_by` is
-    /// the asking customer, if a customer asks (see [`BookingCommand::CancelBooking`]).
-    pub async fn cancel_booking(
-        &self,
-        booking_id: Uuid,
-        reason: String,
-        requested_by: Option<String>,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let release = ReservationChange::Release { booking_id };
-        let command = BookingCommand::CancelBooking {
-            reason,
-            requested_by,
-        };
-        let outcome = self
-            .execute::<Booking>(booking_id, command, Some(release), context)
-            .await;
-        self.counted("CancelBooking", outcome)
-    }
-
-    pub async fn request_confirm(
-        &self,
-        confirm_id: Uuid,
-        booking_id: Uuid,
-        user_id: String,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let command = ConfirmCommand::RequestConfirm {
-            booking_id,
-            user_id,
-        };
-        let outcome = self
-            .execute::<Confirm>(confirm_id, command, None, context)
-            .await;
-        self.counted("RequestConfirm", outcome)
-    }
-
-    /// The manager's decision: `approve` completes the confirm, otherwise denies it.
-    pub async fn decide_confirm(
-        &self,
-        confirm_id: Uuid,
-        approve: bool,
-        manager_id: String,
-        at: DateTime<Utc>,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let (name, command) = if approve {
-            (
-                "CompleteConfirm",
-                ConfirmCommand::CompleteConfirm { manager_id, at },
-            )
-        } else {
-            (
-                "DenyConfirm",
-                ConfirmCommand::DenyConfirm { manager_id, at },
-            )
-        };
-        let outcome = self
-            .execute::<Confirm>(confirm_id, command, None, context)
-            .await;
-        self.counted(name, outcome)
-    }
-
-    pub async fn delete_confirm(
-        &self,
-        confirm_id: Uuid,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let command = ConfirmCommand::DeleteConfirm;
-        let outcome = self
-            .execute::<Confirm>(confirm_id, command, None, context)
-            .await;
-        self.counted("DeleteConfirm", outcome)
-    }
-
-    pub async fn send_notification(
-        &self,
-        notification_id: Uuid,
-        command: NotificationCommand,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        let outcome = self
-            .execute::<Notification>(notification_id, command, None, context)
-            .await;
-        self.counted("SendNotification", outcome)
-    }
-
     /// An aggregate's current state (the default state when its stream is empty): what
     /// a policy consults before it issues a command.
     pub async fn load<A>(&self, id: Uuid) -> Result<A, StoreError>
@@ -404,47 +212,118 @@ impl<L: EventLog> CommandService<L> {
         self.log.stream(aggregate_type, aggregate_id).await
     }
 
-    /// Loads a stream, lets the aggregate decide, commits its events.
-    pub async fn execute<A>(
+    /// Loads the stream, lets the aggregate decide, commits its events; a commit that
+    /// loses a race to a concurrent command is decided again on the new state.
+    pub async fn execute<A: CommandTarget>(
         &self,
         id: Uuid,
         command: A::Command,
-        reservation: Option<ReservationChange>,
         context: CommandContext,
-    ) -> Result<Appended, CommandError>
-    where
-        A: Aggregate<Services = ()>,
-        A::Error: Rejection,
-    {
+    ) -> Result<Appended, CommandError> {
+        let name = A::command_name(&command);
+        let outcome = self.decide_until_committed::<A>(id, command, context).await;
+        self.counted(name, outcome)
+    }
+
+    /// Runs a command on a stream the server has just named (a new order, a delivery
+    /// whose id follows from its order's): decided on an empty stream without loading
+    /// it, and on the stored stream only should it exist after all.
+    pub async fn execute_new<A: CommandTarget>(
+        &self,
+        id: Uuid,
+        command: A::Command,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let name = A::command_name(&command);
+        let fresh = async {
+            let decision = Decision::<A>::new(id).decide(command.clone()).await?;
+            self.commit(&[&decision], context.clone()).await
+        };
+        let outcome = match fresh.await {
+            Err(CommandError::Store(StoreError::Conflict)) => {
+                self.decide_until_committed::<A>(id, command, context).await
+            }
+            outcome => outcome,
+        };
+        self.counted(name, outcome)
+    }
+
+    /// Commits what several aggregates decided on streams the server has just named,
+    /// together or not at all (an order and its payment), counted as `name`.
+    pub async fn commit_new(
+        &self,
+        name: &'static str,
+        decisions: &[&dyn Decided],
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let outcome = self.commit(decisions, context).await;
+        self.counted(name, outcome)
+    }
+
+    async fn decide_until_committed<A: CommandTarget>(
+        &self,
+        id: Uuid,
+        command: A::Command,
+        context: CommandContext,
+    ) -> Result<Appended, CommandError> {
+        let mut pause = FIRST_RETRY_PAUSE;
+        for _ in 1..TRIES {
+            match self
+                .decide_and_commit::<A>(id, command.clone(), &context)
+                .await
+            {
+                Err(CommandError::Store(StoreError::Conflict)) => {
+                    let jitter = rand::thread_rng().gen_range(Duration::ZERO..pause);
+                    tokio::time::sleep(jitter).await;
+                    pause *= 2;
+                }
+                outcome => return outcome,
+            }
+        }
+        self.decide_and_commit::<A>(id, command, &context).await
+    }
+
+    async fn decide_and_commit<A: CommandTarget>(
+        &self,
+        id: Uuid,
+        command: A::Command,
+        context: &CommandContext,
+    ) -> Result<Appended, CommandError> {
         let decision = Decision::<A>::load(&self.log, id)
             .await?
             .decide(command)
             .await?;
-        self.commit(decision, reservation, context).await
+        self.commit(&[&decision], context.clone()).await
     }
 
-    async fn commit<A>(
+    async fn commit(
         &self,
-        decision: Decision<A>,
-        reservation: Option<ReservationChange>,
+        decisions: &[&dyn Decided],
         context: CommandContext,
-    ) -> Result<Appended, CommandError>
-    where
-        A: Aggregate<Services = ()>,
-    {
-        let mut commit = Commit {
-            reservation,
-            ..Commit::default()
-        };
-        decision.add_to(&mut commit, &context)?;
+    ) -> Result<Appended, CommandError> {
+        let mut commit = Commit::default();
+        for decision in decisions {
+            decision.add_to(&mut commit, &context)?;
+        }
         commit.idempotency = context.idempotency;
-        let position = self.append(commit).await?;
+        let position = self.append(commit).await.map_err(|error| match error {
+            StoreError::Refused(refusal) => CommandError::rejected(&*refusal),
+            other => CommandError::Store(other),
+        })?;
         Ok(Appended { position })
     }
 }
 
+/// What an aggregate decided, ready to be committed with others.
+pub trait Decided: Send + Sync {
+    /// Adds the events (and a snapshot when one falls due, and the aggregate's guards)
+    /// to a commit.
+    fn add_to(&self, commit: &mut Commit, context: &CommandContext) -> Result<(), StoreError>;
+}
+
 /// One aggregate's state as loaded, and the events it decided on.
-struct Decision<A: Aggregate> {
+pub struct Decision<A: Aggregate> {
+    id: Uuid,
     aggregate_id: String,
     aggregate: A,
     loaded_sequence: usize,
@@ -457,8 +336,9 @@ where
 {
     /// An aggregate whose id the server has just generated: nothing to load. Should
     /// the id exist after all, the stream's unique sequence makes the commit fail.
-    fn fresh(id: Uuid) -> Self {
+    pub fn new(id: Uuid) -> Self {
         Self {
+            id,
             aggregate_id: id.to_string(),
             aggregate: A::default(),
             loaded_sequence: 0,
@@ -475,6 +355,7 @@ where
             .await
             .map_err(load_error)?;
         Ok(Self {
+            id,
             aggregate_id: context.aggregate_id,
             aggregate: context.aggregate,
             loaded_sequence: context.current_sequence,
@@ -482,7 +363,8 @@ where
         })
     }
 
-    async fn decide(mut self, command: A::Command) -> Result<Self, CommandError>
+    /// Lets the aggregate decide the command.
+    pub async fn decide(mut self, command: A::Command) -> Result<Self, CommandError>
     where
         A::Error: Rejection,
     {
@@ -495,8 +377,15 @@ where
         Ok(self)
     }
 
-    /// Adds the events (and a snapshot when one falls due) to a commit.
+    /// The aggregate's state after the decided events.
+    pub fn aggregate(&self) -> &A {
+        &self.aggregate
+    }
+}
+
+impl<A: CommandTarget> Decided for Decision<A> {
     fn add_to(&self, commit: &mut Commit, context: &CommandContext) -> Result<(), StoreError> {
+        commit.guards.extend(A::guards(self.id, &self.events));
         for (offset, event) in self.events.iter().enumerate() {
             commit.events.push(SerializedEvent::new(
                 self.aggregate_id.clone(),

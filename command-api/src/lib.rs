@@ -2,16 +2,28 @@
 //!
 //! A request is parsed at the edge into a domain command, an aggregate loaded through
 //! cqrs-es decides, and its events are committed in one transaction together with
-//! whatever guards the command needs (a room reservation, an idempotency record).
+//! whatever guards its context attaches and the request's idempotency record.
 //!
 //! # Layout
-//! - [`store`]: the event-store backends (PostgreSQL, SQLite) behind [`store::EventLog`].
-//! - [`dispatch`]: [`dispatch::CommandService`], the use cases: load, decide, commit.
-//! - [`http`]: the axum routes, extractors and the one [`http::ApiError`].
+//! The platform:
+//! - [`store`]: the event-store backends (PostgreSQL, SQLite) behind [`store::EventLog`],
+//!   and the [`store::Guard`]s contexts attach to commits.
+//! - [`dispatch`]: [`dispatch::CommandService`], one path for every aggregate: load,
+//!   decide, commit, decide again after a lost race.
+//! - [`http`]: extractors, idempotency, the one [`http::ApiError`], health and audit.
+//! - [`registry`]: [`registry::Commands`], what a context hands the command API.
+//!
+//! The contexts, each a folder with its routes and the [`dispatch::CommandTarget`] of its
+//! aggregates: [`shop`], [`booking`], [`notifications`].
 #![forbid(unsafe_code)]
 
+pub mod booking;
 pub mod dispatch;
 pub mod http;
+pub mod notifications;
+pub mod registry;
+pub mod shop;
 pub mod store;
 
-pub use dispatch::{CommandContext, CommandError, CommandService};
+pub use dispatch::{CommandContext, CommandError, CommandService, CommandTarget};
+pub use registry::Commands;

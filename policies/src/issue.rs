@@ -10,8 +10,12 @@ use command_api::dispatch::Appended;
 use command_api::store::{EventLog, IdempotencyClaim, StoreError};
 use command_api::{CommandContext, CommandError, CommandService};
 use cqrs_es::Aggregate;
-use domain::notifications::notification::NotificationCommand;
-use domain::shop::order::{CancelOrder, CancelledBy};
+use domain::booking::booking::{Booking, BookingCommand};
+use domain::booking::confirm::{Confirm, ConfirmCommand};
+use domain::notifications::notification::{Notification, NotificationCommand};
+use domain::shop::delivery::{Delivery, DeliveryCommand};
+use domain::shop::order::{CancelOrder, CancelledBy, Order, OrderCommand};
+use domain::shop::payment::{Payment, PaymentCommand};
 use projections::sql::Arg;
 use projections::{LogEvent, ProjectionStore};
 use serde_json::{json, Value};
@@ -126,44 +130,65 @@ impl PolicyCommand {
             Self::StartDelivery {
                 delivery_id,
                 order_id,
-            } => service.start_delivery(delivery_id, order_id, context).await,
-            Self::CancelDelivery { delivery_id } => {
-                service.cancel_delivery(delivery_id, context).await
-            }
-            Self::CancelPayment { payment_id } => service.cancel_payment(payment_id, context).await,
-            Self::CancelOrder { order_id } => {
+            } => {
+                let command = DeliveryCommand::StartDelivery { order_id };
                 service
-                    .cancel_order(
-                        order_id,
-                        CancelOrder {
-                            cancelled_by: CancelledBy::Delivery,
-                            requested_by: None,
-                        },
-                        context,
-                    )
+                    .execute_new::<Delivery>(delivery_id, command, context)
                     .await
+            }
+            Self::CancelDelivery { delivery_id } => {
+                let command = DeliveryCommand::CancelDelivery;
+                service
+                    .execute::<Delivery>(delivery_id, command, context)
+                    .await
+            }
+            Self::CancelPayment { payment_id } => {
+                let command = PaymentCommand::CancelPayment;
+                service
+                    .execute::<Payment>(payment_id, command, context)
+                    .await
+            }
+            Self::CancelOrder { order_id } => {
+                let command = OrderCommand::CancelOrder(CancelOrder {
+                    cancelled_by: CancelledBy::Delivery,
+                    requested_by: None,
+                });
+                service.execute::<Order>(order_id, command, context).await
             }
             Self::RequestConfirm {
                 confirm_id,
                 booking_id,
                 user_id,
             } => {
+                let command = ConfirmCommand::RequestConfirm {
+                    booking_id,
+                    user_id,
+                };
                 service
-                    .request_confirm(confirm_id, booking_id, user_id, context)
+                    .execute::<Confirm>(confirm_id, command, context)
                     .await
             }
             Self::CancelBooking { booking_id, reason } => {
+                let command = BookingCommand::CancelBooking {
+                    reason,
+                    requested_by: None,
+                };
                 service
-                    .cancel_booking(booking_id, reason, None, context)
+                    .execute::<Booking>(booking_id, command, context)
                     .await
             }
-            Self::DeleteConfirm { confirm_id } => service.delete_confirm(confirm_id, context).await,
+            Self::DeleteConfirm { confirm_id } => {
+                let command = ConfirmCommand::DeleteConfirm;
+                service
+                    .execute::<Confirm>(confirm_id, command, context)
+                    .await
+            }
             Self::SendNotification {
                 notification_id,
                 command,
             } => {
                 service
-                    .send_notification(notification_id, command, context)
+                    .execute::<Notification>(notification_id, command, context)
                     .await
             }
         }

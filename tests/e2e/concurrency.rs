@@ -31,6 +31,18 @@ on_both_stores! {
         assert_eq!(app.event_types("Order", order_id).await, ["OrderPlaced", "OrderCancelled"]);
     }
 
+    async fn a_cancel_that_loses_the_race_is_decided_again_on_the_new_state(app: TestApp) {
+        let order_id = app.place_order("c", 1, 1).await.id("orderId");
+        let path = format!("/orders/{order_id}/cancel");
+        let replies = join_all((0..20).map(|_| app.post(&path, json!(null)))).await;
+        let codes: Vec<&str> = replies
+            .iter()
+            .filter(|r| r.status != StatusCode::OK)
+            .map(|r| r.body["error"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(codes, ["order_already_cancelled"; 19]);
+    }
+
     async fn concurrent_orders_never_leave_an_order_without_its_payment(app: TestApp) {
         let replies = join_all((0..40).map(|i| {
             // Every other order is too expensive to pay.

@@ -50,6 +50,7 @@ impl Rejection for WrongCount {
 }
 
 /// Appends `add` events after checking that the loaded state has `expected` of them.
+#[derive(Clone)]
 struct Increment {
     expected: u64,
     add: u64,
@@ -85,6 +86,12 @@ impl Aggregate for Counter {
     }
 }
 
+impl command_api::CommandTarget for Counter {
+    fn command_name(_: &Increment) -> &'static str {
+        "Increment"
+    }
+}
+
 async fn increment(backend: &Backend, id: Uuid, expected: u64, add: u64) {
     let context = command_api::CommandContext {
         correlation_id: "snapshots".to_string(),
@@ -94,8 +101,8 @@ async fn increment(backend: &Backend, id: Uuid, expected: u64, add: u64) {
     };
     let command = Increment { expected, add };
     match backend {
-        Backend::Postgres(s) => s.execute::<Counter>(id, command, None, context).await,
-        Backend::Sqlite(s) => s.execute::<Counter>(id, command, None, context).await,
+        Backend::Postgres(s) => s.execute::<Counter>(id, command, context).await,
+        Backend::Sqlite(s) => s.execute::<Counter>(id, command, context).await,
     }
     .unwrap_or_else(|error| panic!("increment at {expected}: {error}"));
 }

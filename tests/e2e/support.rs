@@ -7,6 +7,8 @@ use std::time::Duration;
 use auth::{Role, Tokens};
 use command_api::http::overload::Limits;
 use command_api::CommandContext;
+use domain::booking::confirm::{Confirm, ConfirmCommand};
+use domain::shop::delivery::{Delivery, DeliveryCommand};
 use read_api::Freshness;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
@@ -190,10 +192,16 @@ impl TestApp {
     /// Starts a delivery the way the payment policy will: through the command service.
     pub async fn start_delivery(&self, order_id: Uuid) -> Uuid {
         let delivery_id = Uuid::now_v7();
-        let context = context();
+        let (command, context) = (DeliveryCommand::StartDelivery { order_id }, context());
         match &self.backend {
-            Backend::Postgres(s) => s.start_delivery(delivery_id, order_id, context).await,
-            Backend::Sqlite(s) => s.start_delivery(delivery_id, order_id, context).await,
+            Backend::Postgres(s) => {
+                s.execute_new::<Delivery>(delivery_id, command, context)
+                    .await
+            }
+            Backend::Sqlite(s) => {
+                s.execute_new::<Delivery>(delivery_id, command, context)
+                    .await
+            }
         }
         .expect("delivery started");
         delivery_id
@@ -202,16 +210,15 @@ impl TestApp {
     /// Requests a confirm the way the booking policy will: through the command service.
     pub async fn request_confirm(&self, booking_id: Uuid) -> Uuid {
         let confirm_id = Uuid::now_v7();
-        let (user, context) = ("user-1".to_string(), context());
+        let user_id = "user-1".to_string();
+        let command = ConfirmCommand::RequestConfirm {
+            booking_id,
+            user_id,
+        };
+        let context = context();
         match &self.backend {
-            Backend::Postgres(s) => {
-                s.request_confirm(confirm_id, booking_id, user, context)
-                    .await
-            }
-            Backend::Sqlite(s) => {
-                s.request_confirm(confirm_id, booking_id, user, context)
-                    .await
-            }
+            Backend::Postgres(s) => s.execute::<Confirm>(confirm_id, command, context).await,
+            Backend::Sqlite(s) => s.execute::<Confirm>(confirm_id, command, context).await,
         }
         .expect("confirm requested");
         confirm_id

@@ -140,10 +140,7 @@ impl From<StoreError> for ApiError {
                 message: "another command changed this resource first; reload and retry"
                     .to_string(),
             },
-            StoreError::RoomUnavailable => Self::Conflict {
-                code: "room_unavailable",
-                message: error.to_string(),
-            },
+            StoreError::Refused(refusal) => CommandError::rejected(&*refusal).into(),
             StoreError::Unavailable(source) => {
                 tracing::warn!(error = %source, "event store unavailable");
                 Self::Unavailable

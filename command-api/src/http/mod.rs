@@ -1,15 +1,13 @@
-//! The command API over HTTP: one router per resource, merged once, with the
-//! cross-cutting layers (correlation id, tracing, body limit, JSON fallbacks).
+//! HTTP plumbing of the command API: the contexts' routers merged once, with the
+//! cross-cutting layers (correlation id, tracing, body limit, JSON fallbacks); the
+//! extractors, idempotency and the one [`ApiError`] every context's handlers use;
+//! `/health/*` and `/admin/streams`.
 
-mod bookings;
-mod confirms;
-mod deliveries;
-mod error;
-mod extract;
-mod idempotency;
-mod openapi;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod openapi;
 mod operations;
-mod orders;
 pub mod overload;
 
 pub use error::{ApiError, ErrorBody};
@@ -38,15 +36,16 @@ pub fn health_routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
     operations::health().with_state(service)
 }
 
-/// The command routes without the cross-cutting layers, so a caller can guard them
-/// ([`auth::require`]) and merge more routes before [`layered`] wraps them all. Their
-/// handlers take the caller's [`auth::Principal`] from the guard.
-pub fn routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
-    Router::new()
-        .merge(orders::router())
-        .merge(deliveries::router())
-        .merge(bookings::router())
-        .merge(confirms::router())
+/// The contexts' command routes without the cross-cutting layers, so a caller can
+/// guard them ([`auth::require`]) and merge more routes before [`layered`] wraps them
+/// all. Their handlers take the caller's [`auth::Principal`] from the guard.
+pub fn routes<L: EventLog>(
+    service: Arc<CommandService<L>>,
+    contexts: impl IntoIterator<Item = Router<Arc<CommandService<L>>>>,
+) -> Router {
+    contexts
+        .into_iter()
+        .fold(Router::new(), Router::merge)
         .with_state(service)
 }
 

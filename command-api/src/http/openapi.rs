@@ -1,5 +1,6 @@
-//! The command API's OpenAPI document, generated from the handlers' `#[utoipa::path]`
-//! annotations and the request and response types they name.
+//! The command API's own OpenAPI (health and audit), generated from the handlers'
+//! `#[utoipa::path]` annotations; each context documents its commands beside them
+//! ([`crate::registry::Commands::openapi`]).
 //!
 //! The types below only describe, for the document, what every command shares: its
 //! headers and the errors its extractors and the event store give. They are never built.
@@ -8,9 +9,9 @@
 use utoipa::{IntoParams, IntoResponses, OpenApi};
 
 use super::error::ErrorBody;
-use super::{bookings, confirms, deliveries, operations, orders};
+use super::operations;
 
-/// The command API: commands, `/health/*` and `/admin/streams/*`.
+/// The command API: `/health/*` and `/admin/streams/*`; the contexts add their commands.
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -18,26 +19,9 @@ use super::{bookings, confirms, deliveries, operations, orders};
         description = "Commands in, events out. Every error is JSON `{error, message, field?}` \
                        with a stable `error` code."
     ),
-    paths(
-        orders::place_order,
-        orders::cancel_order,
-        deliveries::cancel_delivery,
-        bookings::create_booking,
-        bookings::cancel_booking,
-        confirms::complete_confirm,
-        confirms::deny_confirm,
-        operations::live,
-        operations::ready,
-        operations::stream,
-    ),
+    paths(operations::live, operations::ready, operations::stream),
     components(schemas(ErrorBody)),
-    tags(
-        (name = "orders", description = "Place, pay for and cancel orders"),
-        (name = "deliveries", description = "Staff cancel deliveries"),
-        (name = "bookings", description = "Book rooms and cancel bookings"),
-        (name = "confirms", description = "A manager's decision on a booking"),
-        (name = "operations", description = "Health and audit"),
-    )
+    tags((name = "operations", description = "Health and audit"))
 )]
 pub struct ApiDoc;
 

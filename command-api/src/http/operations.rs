@@ -16,16 +16,6 @@ use super::extract::resource_id;
 use crate::dispatch::CommandService;
 use crate::store::{EventLog, RecordedEvent};
 
-/// The aggregate types whose streams `/admin/streams` shows.
-const AGGREGATE_TYPES: [&str; 6] = [
-    "Order",
-    "Payment",
-    "Delivery",
-    "Booking",
-    "Confirm",
-    "Notification",
-];
-
 pub fn health<L: EventLog>() -> Router<Arc<CommandService<L>>> {
     Router::new()
         .route("/health/live", get(live))
@@ -115,10 +105,11 @@ async fn stream<L: EventLog>(
     State(service): State<Arc<CommandService<L>>>,
     Path((aggregate_type, id)): Path<(String, String)>,
 ) -> Result<Json<StreamEvents>, ApiError> {
-    if !AGGREGATE_TYPES.contains(&aggregate_type.as_str()) {
+    let known = service.aggregate_types();
+    if !known.contains(&aggregate_type.as_str()) {
         return Err(ApiError::NotFound {
             code: "unknown_aggregate_type",
-            message: format!("aggregate types are {}", AGGREGATE_TYPES.join(", ")),
+            message: format!("aggregate types are {}", known.join(", ")),
         });
     }
     // Every stream strata writes is named by a UUID; anything else names none.

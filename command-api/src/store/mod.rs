@@ -2,9 +2,9 @@
 //!
 //! Streams and snapshots are *read* through the cqrs-es repositories of postgres-es and
 //! sqlite-es. Commits are written here, because one command may append to several
-//! streams at once (an order and its payment) together with guards a single stream
-//! cannot enforce (room reservations, idempotency keys), all in one transaction — see
-//! `docs/adr/0001-guarantees-across-aggregates.md`.
+//! streams at once (an order and its payment) together with what a single stream
+//! cannot enforce (a context's [`Guard`], an idempotency key), all in one transaction —
+//! see `docs/adr/0001-guarantees-across-aggregates.md`.
 
 mod postgres;
 mod sql;
@@ -13,12 +13,15 @@ mod sqlite;
 pub use postgres::PostgresEventLog;
 pub use sqlite::SqliteEventLog;
 
+use std::fmt;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::persist::{PersistedEventRepository, SerializedEvent};
+use domain::Rejection;
+use futures::future::BoxFuture;
 use serde_json::Value;
-use uuid::Uuid;
+use sqlx::{PgConnection, SqliteConnection};
 
 /// Events of at most this many are replayed when a stream is loaded: every
 /// `SNAPSHOT_EVERY` events the aggregate's state is stored as a snapshot.
@@ -31,8 +34,8 @@ pub struct Commit {
     pub events: Vec<SerializedEvent>,
     /// Snapshots to store with the events.
     pub snapshots: Vec<Snapshot>,
-    /// A room reservation to take or release with the events.
-    pub reservation: Option<ReservationChange>,
+    /// Rules across streams that must hold for the commit, checked in its transaction.
+    pub guards: Vec<Box<dyn Guard>>,
     /// The response to remember for an `Idempotency-Key`.
     pub idempotency: Option<IdempotencyClaim>,
 }
@@ -47,18 +50,24 @@ pub struct Snapshot {
     pub payload: Value,
 }
 
-/// The interval a booking holds in its room, or its release on cancellation.
-#[derive(Debug, Clone)]
-pub enum ReservationChange {
-    Reserve {
-        booking_id: Uuid,
-        room_id: i64,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-    },
-    Release {
-        booking_id: Uuid,
-    },
+/// A rule over a set of streams that a context attaches to a commit: no two active
+/// bookings of a room overlap, a book's stock never goes below zero. The store runs the
+/// guard inside the commit's transaction, before the events are written, so the rule
+/// holds under concurrent commands: the guard records what it claims in the context's
+/// own table, whose constraints (or, on SQLite, the single writer) settle every race.
+pub trait Guard: Send + Sync + fmt::Debug {
+    /// Checks and records the claim on PostgreSQL; [`StoreError::Refused`] refuses the
+    /// commit.
+    fn on_postgres<'c>(
+        &'c self,
+        connection: &'c mut PgConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>>;
+
+    /// The same on SQLite.
+    fn on_sqlite<'c>(
+        &'c self,
+        connection: &'c mut SqliteConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>>;
 }
 
 /// A command's successful response, to be stored under its idempotency scope key
@@ -107,9 +116,9 @@ pub enum StoreError {
     /// Another command appended to one of the streams first (optimistic concurrency).
     #[error("a stream was changed by a concurrent command")]
     Conflict,
-    /// The room already has an active booking overlapping the interval.
-    #[error("the room is already booked for an overlapping period")]
-    RoomUnavailable,
+    /// A guard refused the commit, for the business reason it gives.
+    #[error("{0}")]
+    Refused(Box<dyn Rejection + Send + Sync>),
     /// A request with the same idempotency key committed first.
     #[error("the idempotency key was used by a concurrent request")]
     DuplicateRequest,
@@ -123,7 +132,7 @@ pub enum StoreError {
 
 impl StoreError {
     /// Sorts a database error into conflict, unavailable or internal.
-    pub(crate) fn from_sqlx(error: sqlx::Error) -> Self {
+    pub fn from_sqlx(error: sqlx::Error) -> Self {
         use sqlx::error::ErrorKind;
         match &error {
             sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => Self::Conflict,

@@ -12,8 +12,8 @@ use sqlx::{Connection, PgConnection, Postgres, Row};
 
 use super::sql;
 use super::{
-    last_position, Commit, EventLog, IdempotencyClaim, RecordedEvent, ReservationChange, Snapshot,
-    StoreError, StoredResponse,
+    last_position, Commit, EventLog, IdempotencyClaim, RecordedEvent, Snapshot, StoreError,
+    StoredResponse,
 };
 
 /// The schema: event store, snapshots, guards (and, later, views and checkpoints).
@@ -21,9 +21,6 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
 /// The primary key of `idempotency_keys`: a request with the same key committed first.
 const IDEMPOTENCY_KEY: &str = "idempotency_keys_pkey";
-
-/// PostgreSQL's code for an exclusion-constraint violation (an overlapping reservation).
-const EXCLUSION_VIOLATION: &str = "23P01";
 
 /// The event store on a PostgreSQL database.
 #[derive(Clone)]
@@ -94,7 +91,7 @@ impl EventLog for PostgresEventLog {
     }
 
     async fn append(&self, commit: Commit) -> Result<i64, StoreError> {
-        let guarded = commit.reservation.is_some()
+        let guarded = !commit.guards.is_empty()
             || commit.idempotency.is_some()
             || !commit.snapshots.is_empty();
         if !guarded {
@@ -102,8 +99,8 @@ impl EventLog for PostgresEventLog {
             let mut connection = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
             return insert_events(&mut connection, &commit.events).await;
         }
-        if let (None, true, Some(claim)) = (
-            &commit.reservation,
+        if let (true, true, Some(claim)) = (
+            commit.guards.is_empty(),
             commit.snapshots.is_empty(),
             &commit.idempotency,
         ) {
@@ -112,8 +109,8 @@ impl EventLog for PostgresEventLog {
             return insert_events_claiming(&mut connection, &commit.events, claim).await;
         }
         let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
-        if let Some(change) = &commit.reservation {
-            change_reservation(&mut tx, change).await?;
+        for guard in &commit.guards {
+            guard.on_postgres(&mut tx).await?;
         }
         let position = insert_events(&mut tx, &commit.events).await?;
         for snapshot in &commit.snapshots {
@@ -264,44 +261,6 @@ async fn claim_idempotency_key(
     match claimed.rows_affected() {
         1 => Ok(()),
         _ => Err(StoreError::DuplicateRequest),
-    }
-}
-
-async fn change_reservation(
-    connection: &mut PgConnection,
-    change: &ReservationChange,
-) -> Result<(), StoreError> {
-    let result = match change {
-        ReservationChange::Reserve {
-            booking_id,
-            room_id,
-            start,
-            end,
-        } => {
-            sqlx::query(
-                "INSERT INTO room_reservations (booking_id, room_id, period)
-                 VALUES ($1, $2, tstzrange($3, $4, '[)'))",
-            )
-            .bind(booking_id)
-            .bind(room_id)
-            .bind(start)
-            .bind(end)
-            .execute(&mut *connection)
-            .await
-        }
-        ReservationChange::Release { booking_id } => {
-            sqlx::query("DELETE FROM room_reservations WHERE booking_id = $1")
-                .bind(booking_id)
-                .execute(&mut *connection)
-                .await
-        }
-    };
-    match result {
-        Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(EXCLUSION_VIOLATION) => {
-            Err(StoreError::RoomUnavailable)
-        }
-        Err(error) => Err(StoreError::from_sqlx(error)),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The embedded SQLite event store (the default): sqlite-es reads streams and
 //! snapshots; commits go through a single writer connection, which serialises them,
-//! so positions commit in order and the room-overlap check cannot race.
+//! so positions commit in order and no guard's check can race.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -16,8 +16,8 @@ use sqlx::Row;
 
 use super::sql;
 use super::{
-    last_position, Commit, EventLog, IdempotencyClaim, RecordedEvent, ReservationChange, Snapshot,
-    StoreError, StoredResponse,
+    last_position, Commit, EventLog, IdempotencyClaim, RecordedEvent, Snapshot, StoreError,
+    StoredResponse,
 };
 
 /// The schema for the embedded store.
@@ -94,8 +94,8 @@ impl EventLog for SqliteEventLog {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::from_sqlx)?;
-        if let Some(change) = &commit.reservation {
-            change_reservation(&mut tx, change).await?;
+        for guard in &commit.guards {
+            guard.on_sqlite(&mut tx).await?;
         }
         let mut positions = Vec::with_capacity(commit.events.len());
         for event in &commit.events {
@@ -180,53 +180,6 @@ async fn claim_idempotency_key(
         1 => Ok(()),
         _ => Err(StoreError::DuplicateRequest),
     }
-}
-
-async fn change_reservation(
-    connection: &mut SqliteConnection,
-    change: &ReservationChange,
-) -> Result<(), StoreError> {
-    match change {
-        ReservationChange::Reserve {
-            booking_id,
-            room_id,
-            start,
-            end,
-        } => {
-            let (start_us, end_us) = (start.timestamp_micros(), end.timestamp_micros());
-            let overlapping: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM room_reservations
-                                 WHERE room_id = ? AND start_us < ? AND end_us > ?)",
-            )
-            .bind(room_id)
-            .bind(end_us)
-            .bind(start_us)
-            .fetch_one(&mut *connection)
-            .await
-            .map_err(StoreError::from_sqlx)?;
-            if overlapping {
-                return Err(StoreError::RoomUnavailable);
-            }
-            sqlx::query(
-                "INSERT INTO room_reservations (booking_id, room_id, start_us, end_us)
-                 VALUES (?, ?, ?, ?)",
-            )
-            .bind(booking_id.to_string())
-            .bind(room_id)
-            .bind(start_us)
-            .bind(end_us)
-            .execute(&mut *connection)
-            .await
-        }
-        ReservationChange::Release { booking_id } => {
-            sqlx::query("DELETE FROM room_reservations WHERE booking_id = ?")
-                .bind(booking_id.to_string())
-                .execute(&mut *connection)
-                .await
-        }
-    }
-    .map_err(StoreError::from_sqlx)?;
-    Ok(())
 }
 
 async fn store_snapshot(

@@ -13,12 +13,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{ApiError, ErrorBody};
-use super::extract::{CommandHeaders, OptionalJsonBody, ResourceId};
-use super::idempotency::{self, Accepted, Committed};
-use super::openapi::{CommandParams, JsonBodyErrors};
 use crate::dispatch::CommandService;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{CommandHeaders, OptionalJsonBody, ResourceId};
+use crate::http::idempotency::{self, Accepted, Committed};
+use crate::http::openapi::{CommandParams, JsonBodyErrors};
 use crate::store::EventLog;
+use domain::booking::confirm::{Confirm, ConfirmCommand};
 
 pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
     Router::new()
@@ -117,8 +118,14 @@ async fn decide<L: EventLog>(
         confirm_status: status,
     });
     idempotency::run(service.log(), headers, raw, accepted, |context| async {
+        let at = Utc::now();
+        let command = if approve {
+            ConfirmCommand::CompleteConfirm { manager_id, at }
+        } else {
+            ConfirmCommand::DenyConfirm { manager_id, at }
+        };
         let appended = service
-            .decide_confirm(confirm_id, approve, manager_id, Utc::now(), context)
+            .execute::<Confirm>(confirm_id, command, context)
             .await?;
         Ok(appended.position)
     })

@@ -7,18 +7,19 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use domain::shop::order::{CancelOrder, CancelledBy, PlaceOrder};
+use domain::shop::order::{CancelOrder, CancelledBy, Order, OrderCommand, PlaceOrder};
+use domain::shop::payment::{MakePayment, Payment, PaymentCommand};
 use domain::shop::PayMethod;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{ApiError, ErrorBody};
-use super::extract::{required, CommandHeaders, JsonBody, ResourceId};
-use super::idempotency::{self, Accepted, Committed};
-use super::openapi::{CommandErrors, CommandParams, JsonBodyErrors};
-use crate::dispatch::CommandService;
+use crate::dispatch::{Appended, CommandContext, CommandError, CommandService, Decision};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{required, CommandHeaders, JsonBody, ResourceId};
+use crate::http::idempotency::{self, Accepted, Committed};
+use crate::http::openapi::{CommandErrors, CommandParams, JsonBodyErrors};
 use crate::store::EventLog;
 
 pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
@@ -135,10 +136,8 @@ async fn place_order<L: EventLog>(
         body.raw,
         accepted,
         |context| async {
-            let placed = service
-                .place_order(order_id, payment_id, order, context)
-                .await?;
-            Ok(placed.position)
+            let appended = place_and_pay(&service, order_id, payment_id, order, context).await?;
+            Ok(appended.position)
         },
     )
     .await
@@ -180,11 +179,45 @@ async fn cancel_order<L: EventLog>(
         Value::Null,
         accepted,
         |context| async {
-            let appended = service.cancel_order(order_id, cancel, context).await?;
+            let command = OrderCommand::CancelOrder(cancel);
+            let appended = service.execute::<Order>(order_id, command, context).await?;
             Ok(appended.position)
         },
     )
     .await
+}
+
+/// Places the order and makes its payment: both streams commit together or, when the
+/// payment is refused, nothing is written at all (SPEC: no unpaid order).
+async fn place_and_pay<L: EventLog>(
+    service: &CommandService<L>,
+    order_id: Uuid,
+    payment_id: Uuid,
+    order: PlaceOrder,
+    context: CommandContext,
+) -> Result<Appended, CommandError> {
+    let decided = async {
+        let pay_method = order.pay_method;
+        let placed = Decision::<Order>::new(order_id)
+            .decide(OrderCommand::PlaceOrder(order))
+            .await?;
+        let payment = MakePayment {
+            order_id,
+            amount: placed.aggregate().amount().unwrap_or_default(),
+            pay_method,
+        };
+        let paid = Decision::<Payment>::new(payment_id)
+            .decide(PaymentCommand::MakePayment(payment))
+            .await?;
+        Ok((placed, paid))
+    };
+    let (placed, paid) = match decided.await {
+        Ok(decisions) => decisions,
+        Err(error) => return service.counted("PlaceOrder", Err(error)),
+    };
+    service
+        .commit_new("PlaceOrder", &[&placed, &paid], context)
+        .await
 }
 
 #[cfg(test)]

@@ -12,12 +12,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{ApiError, ErrorBody};
-use super::extract::{CommandHeaders, ResourceId};
-use super::idempotency::{self, Accepted, Committed};
-use super::openapi::{CommandErrors, CommandParams};
 use crate::dispatch::CommandService;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{CommandHeaders, ResourceId};
+use crate::http::idempotency::{self, Accepted, Committed};
+use crate::http::openapi::{CommandErrors, CommandParams};
 use crate::store::EventLog;
+use domain::shop::delivery::{Delivery, DeliveryCommand};
 
 pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
     Router::new().route("/deliveries/{id}/cancel", post(cancel_delivery::<L>))
@@ -64,7 +65,10 @@ async fn cancel_delivery<L: EventLog>(
         Value::Null,
         accepted,
         |context| async {
-            let appended = service.cancel_delivery(delivery_id, context).await?;
+            let command = DeliveryCommand::CancelDelivery;
+            let appended = service
+                .execute::<Delivery>(delivery_id, command, context)
+                .await?;
             Ok(appended.position)
         },
     )

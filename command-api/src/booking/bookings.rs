@@ -8,16 +8,16 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use domain::booking::booking::CreateBooking;
+use domain::booking::booking::{Booking, BookingCommand, CreateBooking};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::error::{ApiError, ErrorBody};
-use super::extract::{required, CommandHeaders, JsonBody, OptionalJsonBody, ResourceId};
-use super::idempotency::{self, Accepted, Committed};
-use super::openapi::{CommandParams, JsonBodyErrors};
 use crate::dispatch::CommandService;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{required, CommandHeaders, JsonBody, OptionalJsonBody, ResourceId};
+use crate::http::idempotency::{self, Accepted, Committed};
+use crate::http::openapi::{CommandParams, JsonBodyErrors};
 use crate::store::EventLog;
 
 /// The reason recorded when a client cancels without giving one.
@@ -111,7 +111,10 @@ async fn create_booking<L: EventLog>(
         body.raw,
         accepted,
         |context| async {
-            let appended = service.create_booking(booking_id, booking, context).await?;
+            let command = BookingCommand::CreateBooking(booking);
+            let appended = service
+                .execute_new::<Booking>(booking_id, command, context)
+                .await?;
             Ok(appended.position)
         },
     )
@@ -152,8 +155,12 @@ async fn cancel_booking<L: EventLog>(
         booking_status: "CANCELLED",
     });
     idempotency::run(service.log(), headers, raw, accepted, |context| async {
+        let command = BookingCommand::CancelBooking {
+            reason,
+            requested_by,
+        };
         let appended = service
-            .cancel_booking(booking_id, reason, requested_by, context)
+            .execute::<Booking>(booking_id, command, context)
             .await?;
         Ok(appended.position)
     })

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use command_api::http::{ApiError, ErrorBody};
-use projections::{ProjectionStatus, ProjectionStore, ViewName};
+use projections::{ProjectionStatus, ProjectionStore, View};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -24,8 +24,10 @@ pub const REBUILD_BATCH: i64 = 5_000;
 #[derive(Clone)]
 struct AdminState {
     store: ProjectionStore,
+    /// The views the contexts registered.
+    views: Arc<[&'static dyn View]>,
     /// Views this process is rebuilding now: one rebuild per view at a time.
-    rebuilding: Arc<Mutex<HashSet<ViewName>>>,
+    rebuilding: Arc<Mutex<HashSet<&'static str>>>,
 }
 
 /// The `/admin/projections` routes.
@@ -52,9 +54,11 @@ struct RebuildStarted {
     state: &'static str,
 }
 
-pub fn router(store: ProjectionStore) -> Router {
+/// The routes over `store`, rebuilding any of `views`.
+pub fn router(store: ProjectionStore, views: Vec<&'static dyn View>) -> Router {
     let state = AdminState {
         store,
+        views: views.into(),
         rebuilding: Arc::default(),
     };
     Router::new()
@@ -96,9 +100,7 @@ async fn projections(State(state): State<AdminState>) -> Result<Json<Projections
     let items = items
         .into_iter()
         .map(|mut status| {
-            if rebuilding.iter().any(|view| view.as_str() == status.name)
-                && status.state == "running"
-            {
+            if rebuilding.contains(status.name.as_str()) && status.state == "running" {
                 status.state = "rebuilding".to_string();
             }
             status
@@ -115,7 +117,7 @@ async fn projections(State(state): State<AdminState>) -> Result<Json<Projections
     operation_id = "rebuild_projection",
     tag = "admin",
     params(("name" = String, Path,
-        description = "The view: `orderList`, `mypage`, `bookingList` or `notifications`")),
+        description = "The view, by its name in `/admin/projections` (`orderList`, …)")),
     responses(
         (status = 202, description = "The rebuild has started", body = RebuildStarted),
         (status = 401, description = "No valid bearer token", body = ErrorBody,
@@ -130,17 +132,15 @@ async fn rebuild(
     State(state): State<AdminState>,
     Path(name): Path<String>,
 ) -> Result<(StatusCode, Json<RebuildStarted>), ApiError> {
-    let view: ViewName =
-        name.parse().map_err(
-            |error: projections::views::UnknownView| ApiError::NotFound {
-                code: "unknown_view",
-                message: error.to_string(),
-            },
-        )?;
+    let view =
+        projections::view::find(&state.views, &name).map_err(|error| ApiError::NotFound {
+            code: "unknown_view",
+            message: error.to_string(),
+        })?;
     let started = state
         .rebuilding
         .lock()
-        .map(|mut set| set.insert(view))
+        .map(|mut set| set.insert(view.name()))
         .unwrap_or(false);
     if !started {
         return Err(ApiError::Conflict {
@@ -153,13 +153,13 @@ async fn rebuild(
             tracing::error!(view = %view, %error, "rebuild failed");
         }
         if let Ok(mut set) = state.rebuilding.lock() {
-            set.remove(&view);
+            set.remove(view.name());
         }
     });
     Ok((
         StatusCode::ACCEPTED,
         Json(RebuildStarted {
-            view: view.as_str(),
+            view: view.name(),
             state: "rebuilding",
         }),
     ))

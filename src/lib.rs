@@ -2,12 +2,16 @@
 //!
 //! # Layout
 //! - [`settings`]: the one typed configuration, from flags and environment.
-//! - [`Backend`]: the event store chosen at start-up (PostgreSQL or embedded SQLite).
+//! - [`contexts`]: the bounded contexts this binary hosts, listed once.
+//! - [`store`]: what differs between the backends (PostgreSQL, embedded SQLite).
+//! - [`App`]: a process over one backend, chosen once at start-up: its routers and
+//!   workers, built from the contexts.
 //! - [`serve`]: runs a router on a listener until a shutdown future resolves.
 //! - [`metrics`]: `/metrics` in Prometheus' text format.
 //! - [`openapi`]: the OpenAPI document each process mode serves at `/openapi.json`,
 //!   browsable at `/docs`.
-//! - [`bench`]: `strata bench`, figures for the README.
+//! - [`admin`]: `/admin/projections`: where each view and policy stands, rebuilds.
+//! - [`bench`]: `strata bench`, figures for `docs/performance.md`.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -16,6 +20,7 @@ pub mod contexts;
 pub mod metrics;
 pub mod openapi;
 pub mod settings;
+pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,44 +29,68 @@ use std::time::Duration;
 use auth::{Role, Tokens};
 use axum::Router;
 use command_api::http::overload::Limits;
-use command_api::store::{EventLog, PostgresEventLog, SqliteEventLog};
 use command_api::CommandService;
-use policies::{NotificationSink, Policies, PolicyError, PolicyName};
-use projections::{wake, ProjectionStore, Projector, ViewName};
-use read_api::{Freshness, ViewStore};
+use policies::{NotificationSink, Policies, PolicySettings, SharedPolicy};
+use projections::{wake, ProjectionStore, Projector, View};
+use read_api::{Freshness, Reads, ViewStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use utoipa::openapi::OpenApi;
 
 use settings::StoreSettings;
+pub use store::Store;
 
-/// The event store this process runs on.
-pub enum Backend {
-    Postgres(Arc<CommandService<PostgresEventLog>>),
-    Sqlite(Arc<CommandService<SqliteEventLog>>),
+/// A process over the event store `S`: the command service, and everything the
+/// contexts bring, put together.
+pub struct App<S: Store> {
+    service: Arc<CommandService<S>>,
 }
 
-impl Backend {
-    /// Connects to PostgreSQL when a URL is configured, else opens the embedded store.
+impl<S: Store> Clone for App<S> {
+    fn clone(&self) -> Self {
+        Self {
+            service: self.service.clone(),
+        }
+    }
+}
+
+impl<S: Store> App<S> {
+    /// Opens the store `settings` describe.
     pub async fn open(settings: &StoreSettings) -> anyhow::Result<Self> {
-        let timeout = settings.acquire_timeout();
-        Ok(match &settings.database_url {
-            Some(url) => {
-                let log = PostgresEventLog::connect(url, settings.db_pool_size, timeout).await?;
-                Self::Postgres(Arc::new(command_service(log)))
-            }
-            None => {
-                let log = SqliteEventLog::open(&settings.data_dir, timeout).await?;
-                Self::Sqlite(Arc::new(command_service(log)))
-            }
-        })
+        let log = S::open(settings).await?;
+        let aggregate_types = contexts::all::<S>()
+            .iter()
+            .flat_map(|context| context.commands.aggregate_types)
+            .copied()
+            .collect();
+        let service = Arc::new(CommandService::new(log, aggregate_types));
+        Ok(Self { service })
+    }
+
+    /// The command service every route and policy goes through.
+    pub fn service(&self) -> &Arc<CommandService<S>> {
+        &self.service
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match self {
-            Self::Postgres(service) => service.log().migrate().await?,
-            Self::Sqlite(service) => service.log().migrate().await?,
-        }
-        Ok(())
+        self.service.log().migrate().await
+    }
+
+    /// Every context's views.
+    pub fn views() -> Vec<&'static dyn View> {
+        contexts::all::<S>()
+            .into_iter()
+            .flat_map(|context| context.views)
+            .collect()
+    }
+
+    /// Every context's policies, delivering notifications to `sink`.
+    pub fn policies(sink: Arc<NotificationSink>) -> Vec<SharedPolicy<S>> {
+        let settings = PolicySettings { sink };
+        contexts::all::<S>()
+            .into_iter()
+            .flat_map(|context| (context.policies)(&settings))
+            .collect()
     }
 
     /// Only `/health/*`, for processes that serve no API.
@@ -78,12 +107,13 @@ impl Backend {
         freshness: Freshness,
         tokens: Arc<Tokens>,
     ) -> anyhow::Result<Router> {
-        let reads = read_api::routes(views, freshness);
+        let (reads, read_doc) = Self::reads(views, freshness);
+        let doc = openapi::all(Self::command_docs(), read_doc);
         let routes = self
             .command_routes(&tokens)
             .await?
             .merge(auth::require(reads, tokens, Role::ALL))
-            .merge(openapi::routes(openapi::all(self.command_docs())));
+            .merge(openapi::routes(doc));
         Ok(command_api::http::layered(routes))
     }
 
@@ -93,7 +123,7 @@ impl Backend {
         let routes = self
             .command_routes(&tokens)
             .await?
-            .merge(openapi::routes(openapi::command(self.command_docs())));
+            .merge(openapi::routes(openapi::command(Self::command_docs())));
         Ok(command_api::http::layered(routes))
     }
 
@@ -104,88 +134,75 @@ impl Backend {
         freshness: Freshness,
         tokens: Arc<Tokens>,
     ) -> Router {
-        let reads = read_api::routes(views, freshness);
+        let (reads, read_doc) = Self::reads(views, freshness);
         let routes = auth::require(reads, tokens, Role::ALL)
             .merge(self.health_routes())
-            .merge(openapi::routes(openapi::read()));
+            .merge(openapi::routes(openapi::read(read_doc)));
         command_api::http::layered(routes)
     }
 
-    /// Commands for any role, `/admin/*` for admins, `/health/*` for anyone.
-    async fn command_routes(&self, tokens: &Arc<Tokens>) -> anyhow::Result<Router> {
-        let (commands, streams) = match self {
-            Self::Postgres(service) => (
-                command_routes(service.clone()),
-                command_api::http::admin_routes(service.clone()),
-            ),
-            Self::Sqlite(service) => (
-                command_routes(service.clone()),
-                command_api::http::admin_routes(service.clone()),
-            ),
-        };
-        let admin = admin::router(self.projection_store().await?).merge(streams);
-        Ok(auth::require(commands, tokens.clone(), Role::ALL)
-            .merge(auth::require(admin, tokens.clone(), &[Role::Admin]))
-            .merge(self.health_routes()))
-    }
-
-    /// The views for the read API. On PostgreSQL through a pool of its own, of
-    /// `pool_size` connections: reads are CPU work on the database, so a few
-    /// connections serve them best, and they never take the commands' connections. On
-    /// SQLite through the store's readers.
-    pub async fn view_store(&self, pool_size: u32) -> anyhow::Result<ViewStore> {
-        Ok(match self {
-            Self::Postgres(service) => {
-                ViewStore::Postgres(service.log().open_pool(pool_size).await?)
-            }
-            Self::Sqlite(service) => ViewStore::Sqlite(service.log().pool().clone()),
-        })
+    /// Every context's read routes over `views`, and their OpenAPI document.
+    fn reads(views: ViewStore, freshness: Freshness) -> (Router, OpenApi) {
+        let reads: Vec<Reads> = contexts::all::<S>()
+            .into_iter()
+            .map(|context| context.reads)
+            .collect();
+        let doc = read_api::registry::openapi(&reads);
+        (read_api::routes(views, freshness, reads), doc)
     }
 
     /// The OpenAPI of every context's commands.
-    fn command_docs(&self) -> Vec<utoipa::openapi::OpenApi> {
-        contexts::all::<SqliteEventLog>()
+    fn command_docs() -> Vec<OpenApi> {
+        contexts::all::<S>()
             .into_iter()
             .map(|context| context.commands.openapi)
             .collect()
     }
 
-    fn health_routes(&self) -> Router {
-        match self {
-            Self::Postgres(service) => command_api::http::health_routes(service.clone()),
-            Self::Sqlite(service) => command_api::http::health_routes(service.clone()),
-        }
+    /// Commands for any role, `/admin/*` for admins, `/health/*` for anyone.
+    async fn command_routes(&self, tokens: &Arc<Tokens>) -> anyhow::Result<Router> {
+        let routes = contexts::all::<S>()
+            .into_iter()
+            .map(|context| context.commands.routes);
+        let commands = command_api::http::routes(self.service.clone(), routes);
+        let streams = command_api::http::admin_routes(self.service.clone());
+        let admin = admin::router(self.projection_store().await?, Self::views()).merge(streams);
+        Ok(auth::require(commands, tokens.clone(), Role::ALL)
+            .merge(auth::require(admin, tokens.clone(), &[Role::Admin]))
+            .merge(self.health_routes()))
     }
 
-    /// Views and checkpoints: the event store's own database (on SQLite, through a
-    /// connection of their own, since every batch is a write transaction).
+    /// The views for the read API (see [`Store::view_store`]).
+    pub async fn view_store(&self, pool_size: u32) -> anyhow::Result<ViewStore> {
+        self.service.log().view_store(pool_size).await
+    }
+
+    fn health_routes(&self) -> Router {
+        command_api::http::health_routes(self.service.clone())
+    }
+
+    /// Views and checkpoints (see [`Store::projection_store`]).
     pub async fn projection_store(&self) -> anyhow::Result<ProjectionStore> {
-        Ok(match self {
-            Self::Postgres(service) => ProjectionStore::Postgres(service.log().pool().clone()),
-            Self::Sqlite(service) => ProjectionStore::Sqlite(service.log().open_pool(1).await?),
-        })
+        self.service.log().projection_store().await
     }
 
     /// Workers for `views` over this store, woken by this process's own commits.
-    pub async fn projector(&self, views: Vec<ViewName>) -> anyhow::Result<Projector> {
-        self.remote_projector(views, self.appended()).await
+    pub async fn projector(&self, views: Vec<&'static dyn View>) -> anyhow::Result<Projector> {
+        self.remote_projector(views, self.service.appended()).await
     }
 
     /// What wakes workers in a process without the command API: the command processes'
-    /// announcements (PostgreSQL, one `LISTEN` connection the process's workers share),
-    /// or nothing, leaving them to poll (SQLite serves one process).
+    /// announcements where the store carries them, else nothing, leaving them to poll.
     pub async fn commits_elsewhere(&self) -> anyhow::Result<watch::Receiver<i64>> {
-        Ok(match self {
-            Self::Postgres(service) => wake::listen(service.log().pool(), wake::EVENTS).await?,
-            Self::Sqlite(_) => watch::channel(0).1,
-        })
+        let commits = self.service.log().listen(wake::EVENTS).await?;
+        Ok(commits.unwrap_or_else(|| watch::channel(0).1))
     }
 
     /// Workers for `views` in a process without the command side, woken by
-    /// [`Backend::commits_elsewhere`].
+    /// [`App::commits_elsewhere`].
     pub async fn remote_projector(
         &self,
-        views: Vec<ViewName>,
+        views: Vec<&'static dyn View>,
         woken_by: watch::Receiver<i64>,
     ) -> anyhow::Result<Projector> {
         let store = self.projection_store().await?;
@@ -193,63 +210,46 @@ impl Backend {
     }
 
     /// Workers for `policies` over this store, woken by this process's own commits.
-    pub async fn policies(
+    pub async fn policy_workers(
         &self,
-        policies: Vec<PolicyName>,
-        sink: Arc<NotificationSink>,
-    ) -> anyhow::Result<PolicyWorkers> {
-        self.remote_policies(policies, sink, self.appended()).await
+        policies: Vec<SharedPolicy<S>>,
+    ) -> anyhow::Result<Policies<S>> {
+        self.remote_policy_workers(policies, self.service.appended())
+            .await
     }
 
     /// Workers for `policies` in a process without the command API, woken by
-    /// [`Backend::commits_elsewhere`]. Their own commands are announced too
-    /// ([`Backend::announce_commits`]), for views in other processes.
-    pub async fn remote_policies(
+    /// [`App::commits_elsewhere`]. Their own commands are announced too
+    /// ([`App::announce_commits`]), for views in other processes.
+    pub async fn remote_policy_workers(
         &self,
-        policies: Vec<PolicyName>,
-        sink: Arc<NotificationSink>,
+        policies: Vec<SharedPolicy<S>>,
         woken_by: watch::Receiver<i64>,
-    ) -> anyhow::Result<PolicyWorkers> {
+    ) -> anyhow::Result<Policies<S>> {
         let store = self.projection_store().await?;
-        Ok(match self {
-            Self::Postgres(service) => PolicyWorkers::Postgres(
-                Policies::new(service.clone(), store, policies)
-                    .delivering_to(sink)
-                    .woken_by(woken_by),
-            ),
-            Self::Sqlite(service) => PolicyWorkers::Sqlite(
-                Policies::new(service.clone(), store, policies)
-                    .delivering_to(sink)
-                    .woken_by(woken_by),
-            ),
-        })
+        Ok(Policies::new(self.service.clone(), store, policies).woken_by(woken_by))
     }
 
-    /// Announces this process's commits to projectors in other processes (PostgreSQL).
+    /// Announces this process's commits to projectors in other processes.
     pub fn announce_commits(&self) {
-        if let Self::Postgres(service) = self {
-            let pool = service.log().pool().clone();
-            tokio::spawn(wake::announce(pool, wake::EVENTS, service.appended()));
-        }
+        let log = self.service.log();
+        log.announce(wake::EVENTS, self.service.appended());
     }
 
-    /// Announces `projector`'s batches to read APIs in other processes (PostgreSQL).
+    /// Announces `projector`'s batches to read APIs in other processes.
     pub fn announce_progress(&self, projector: &Projector) {
-        if let Self::Postgres(service) = self {
-            let pool = service.log().pool().clone();
-            tokio::spawn(wake::announce(pool, wake::PROGRESS, projector.progress()));
-        }
+        let log = self.service.log();
+        log.announce(wake::PROGRESS, projector.progress());
     }
 
     /// How reads in a process without projectors wait for a position: woken by the
-    /// projector processes' announcements (PostgreSQL) or by re-checking.
+    /// projector processes' announcements where the store carries them, or by
+    /// re-checking.
     pub async fn remote_freshness(&self, bound: Duration) -> anyhow::Result<Freshness> {
         let freshness = Freshness::new(bound);
-        Ok(match self {
-            Self::Postgres(service) => {
-                freshness.woken_by(wake::listen(service.log().pool(), wake::PROGRESS).await?)
-            }
-            Self::Sqlite(_) => freshness,
+        Ok(match self.service.log().listen(wake::PROGRESS).await? {
+            Some(progress) => freshness.woken_by(progress),
+            None => freshness,
         })
     }
 
@@ -262,96 +262,32 @@ impl Backend {
 
     /// The process's metrics: its requests, its appends, the subscriptions in its store.
     async fn metrics(&self) -> anyhow::Result<Arc<metrics::Metrics>> {
-        let commands = match self {
-            Self::Postgres(service) => metrics::CommandCounters {
-                by_outcome: service.commands(),
-                events_appended: service.events_appended(),
-            },
-            Self::Sqlite(service) => metrics::CommandCounters {
-                by_outcome: service.commands(),
-                events_appended: service.events_appended(),
-            },
+        let commands = metrics::CommandCounters {
+            by_outcome: self.service.commands(),
+            events_appended: self.service.events_appended(),
         };
         let store = self.projection_store().await?;
         Ok(metrics::Metrics::new(store, commands))
     }
 
-    fn appended(&self) -> watch::Receiver<i64> {
-        match self {
-            Self::Postgres(service) => service.appended(),
-            Self::Sqlite(service) => service.appended(),
-        }
-    }
-
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::Postgres(_) => "postgres",
-            Self::Sqlite(_) => "sqlite",
-        }
-    }
-}
-
-/// The command service over `log`, knowing every context's aggregate types.
-fn command_service<L: EventLog>(log: L) -> CommandService<L> {
-    let aggregate_types = contexts::all::<L>()
-        .iter()
-        .flat_map(|context| context.commands.aggregate_types)
-        .copied()
-        .collect();
-    CommandService::new(log, aggregate_types)
-}
-
-/// Every context's command routes over `service`.
-fn command_routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
-    let routes = contexts::all::<L>()
-        .into_iter()
-        .map(|context| context.commands.routes);
-    command_api::http::routes(service, routes)
-}
-
-/// Policy workers over the backend's event store.
-pub enum PolicyWorkers {
-    Postgres(Policies<PostgresEventLog>),
-    Sqlite(Policies<SqliteEventLog>),
-}
-
-impl PolicyWorkers {
-    pub fn policies(&self) -> &[PolicyName] {
-        match self {
-            Self::Postgres(policies) => policies.policies(),
-            Self::Sqlite(policies) => policies.policies(),
-        }
-    }
-
-    /// Runs every policy until `stop` turns true.
-    pub async fn run(self, stop: watch::Receiver<bool>) {
-        match self {
-            Self::Postgres(policies) => policies.run(stop).await,
-            Self::Sqlite(policies) => policies.run(stop).await,
-        }
-    }
-
-    /// Reacts to every event in the log now, policy by policy.
-    pub async fn catch_up_all(&self) -> Result<(), PolicyError> {
-        match self {
-            Self::Postgres(policies) => policies.catch_up_all().await,
-            Self::Sqlite(policies) => policies.catch_up_all().await,
-        }
-    }
-
-    pub async fn catch_up(&self, policy: PolicyName) -> Result<(), PolicyError> {
-        match self {
-            Self::Postgres(policies) => policies.catch_up(policy).await,
-            Self::Sqlite(policies) => policies.catch_up(policy).await,
-        }
+        S::NAME
     }
 }
 
 /// The background work a process runs beside its router.
-#[derive(Default)]
-pub struct Workers {
+pub struct Workers<S: Store> {
     pub projector: Option<Projector>,
-    pub policies: Option<PolicyWorkers>,
+    pub policies: Option<Policies<S>>,
+}
+
+impl<S: Store> Default for Workers<S> {
+    fn default() -> Self {
+        Self {
+            projector: None,
+            policies: None,
+        }
+    }
 }
 
 /// Serves `router` until `shutdown` resolves, then lets in-flight requests finish.
@@ -368,10 +304,10 @@ pub async fn serve(
 /// Serves `router` and runs `workers` until SIGTERM or Ctrl-C; then requests finish
 /// and every worker ends its current batch or event, recording its checkpoint, before
 /// this returns.
-pub async fn run_until_stopped(
+pub async fn run_until_stopped<S: Store>(
     listener: TcpListener,
     router: Router,
-    workers: Workers,
+    workers: Workers<S>,
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let mut running = tokio::task::JoinSet::new();

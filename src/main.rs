@@ -6,11 +6,12 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use auth::{Role, Tokens};
 use clap::Parser;
-use policies::{NotificationSink, PolicyName};
-use projections::ViewName;
+use command_api::store::{PostgresEventLog, SqliteEventLog};
+use policies::{NotificationSink, SharedPolicy};
+use projections::View;
 use read_api::Freshness;
 use strata::settings::{AuthSettings, Cli, Command, LogFormat, ServeSettings};
-use strata::{bench, run_until_stopped, Backend, Workers};
+use strata::{bench, run_until_stopped, App, Store, Workers};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -31,28 +32,6 @@ async fn main() -> anyhow::Result<()> {
         .take()
         .unwrap_or(Command::Serve(ServeSettings::default()));
     match command {
-        Command::Serve(settings) => run(&cli, settings.port, Mode::Serve).await,
-        Command::CommandApi(settings) => run(&cli, settings.port, Mode::CommandApi).await,
-        Command::ReadApi(settings) => run(&cli, settings.port, Mode::ReadApi).await,
-        Command::Projector(settings) => {
-            let mode = Mode::Projector(settings.views(), settings.policies());
-            run(&cli, settings.port, mode).await
-        }
-        Command::Migrate => {
-            let backend = Backend::open(&cli.store).await?;
-            backend.migrate().await?;
-            tracing::info!(store = backend.name(), "migrations applied");
-            Ok(())
-        }
-        Command::Replay(settings) => {
-            let backend = Backend::open(&cli.store).await?;
-            backend.migrate().await?;
-            let store = backend.projection_store().await?;
-            let report =
-                projections::rebuild(&store, settings.view, strata::admin::REBUILD_BATCH).await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(())
-        }
         Command::Bench(settings) => bench::run(&cli.store, &cli.reads, &settings).await,
         Command::Token(settings) => {
             let tokens = cli
@@ -66,84 +45,121 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", tokens.issue(&settings.sub, settings.role, valid_for));
             Ok(())
         }
+        // The one place the backend is chosen: everything after it is generic over it.
+        command if cli.store.database_url.is_some() => {
+            on_store::<PostgresEventLog>(&cli, command).await
+        }
+        command => on_store::<SqliteEventLog>(&cli, command).await,
     }
 }
 
+/// Runs a command that needs the event store, on the backend `S`.
+async fn on_store<S: Store>(cli: &Cli, command: Command) -> anyhow::Result<()> {
+    let app = App::<S>::open(&cli.store).await?;
+    app.migrate().await?;
+    let everything = || Mode::Projector(App::<S>::views(), App::<S>::policies(sink(cli)));
+    match command {
+        Command::Serve(settings) => run(cli, &app, settings.port, Mode::Serve).await,
+        Command::CommandApi(settings) => run(cli, &app, settings.port, Mode::CommandApi).await,
+        Command::ReadApi(settings) => run(cli, &app, settings.port, Mode::ReadApi).await,
+        Command::Projector(settings) if settings.runs_everything() => {
+            run(cli, &app, settings.port, everything()).await
+        }
+        Command::Projector(settings) => {
+            let views = settings
+                .views
+                .iter()
+                .map(|name| projections::view::find(&App::<S>::views(), name))
+                .collect::<Result<_, _>>()?;
+            let policies =
+                policies::registry::named(&App::<S>::policies(sink(cli)), &settings.policies)?;
+            run(cli, &app, settings.port, Mode::Projector(views, policies)).await
+        }
+        Command::Migrate => {
+            tracing::info!(store = app.name(), "migrations applied");
+            Ok(())
+        }
+        Command::Replay(settings) => {
+            let view = projections::view::find(&App::<S>::views(), &settings.view)?;
+            let store = app.projection_store().await?;
+            let report = projections::rebuild(&store, view, strata::admin::REBUILD_BATCH).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Bench(_) | Command::Token(_) => unreachable!("handled without a store"),
+    }
+}
+
+/// Where notifications go: the configured webhook, or the log.
+fn sink(cli: &Cli) -> Arc<NotificationSink> {
+    Arc::new(match cli.notify.webhook() {
+        Some(webhook) => NotificationSink::webhook(webhook),
+        None => NotificationSink::log(),
+    })
+}
+
 /// What a process runs.
-enum Mode {
+enum Mode<S: Store> {
     /// Commands, reads and the workers of every view and policy.
     Serve,
     CommandApi,
     ReadApi,
     /// Workers for these views and policies, and /health.
-    Projector(Vec<ViewName>, Vec<PolicyName>),
+    Projector(Vec<&'static dyn View>, Vec<SharedPolicy<S>>),
 }
 
-async fn run(cli: &Cli, port: u16, mode: Mode) -> anyhow::Result<()> {
-    let backend = Backend::open(&cli.store).await?;
-    backend.migrate().await?;
+async fn run<S: Store>(cli: &Cli, app: &App<S>, port: u16, mode: Mode<S>) -> anyhow::Result<()> {
     let wait = cli.reads.min_position_wait();
-    let sink = Arc::new(match cli.notify.webhook() {
-        Some(webhook) => NotificationSink::webhook(webhook),
-        None => NotificationSink::log(),
-    });
     let (router, workers) = match mode {
         Mode::Serve => {
             let tokens = serve_tokens(&cli.auth)?;
-            backend.announce_commits();
-            let projector = backend.projector(ViewName::ALL.to_vec()).await?;
-            let policies = backend.policies(PolicyName::ALL.to_vec(), sink).await?;
-            let views = backend.view_store(cli.reads.read_pool_size).await?;
+            app.announce_commits();
+            let projector = app.projector(App::<S>::views()).await?;
+            let policies = app.policy_workers(App::<S>::policies(sink(cli))).await?;
+            let views = app.view_store(cli.reads.read_pool_size).await?;
             let freshness = Freshness::new(wait).woken_by(projector.progress());
             let workers = Workers {
                 projector: Some(projector),
                 policies: Some(policies),
             };
-            (backend.api_router(views, freshness, tokens).await?, workers)
+            (app.api_router(views, freshness, tokens).await?, workers)
         }
         Mode::CommandApi => {
             let tokens = split_mode_tokens(&cli.auth)?;
-            backend.announce_commits();
-            (
-                backend.command_api_router(tokens).await?,
-                Workers::default(),
-            )
+            app.announce_commits();
+            (app.command_api_router(tokens).await?, Workers::default())
         }
         Mode::ReadApi => {
             let tokens = split_mode_tokens(&cli.auth)?;
-            let views = backend.view_store(cli.reads.read_pool_size).await?;
-            let freshness = backend.remote_freshness(wait).await?;
+            let views = app.view_store(cli.reads.read_pool_size).await?;
+            let freshness = app.remote_freshness(wait).await?;
             (
-                backend.read_api_router(views, freshness, tokens),
+                app.read_api_router(views, freshness, tokens),
                 Workers::default(),
             )
         }
         Mode::Projector(views, policies) => {
-            backend.announce_commits();
-            let woken_by = backend.commits_elsewhere().await?;
-            let projector = backend.remote_projector(views, woken_by.clone()).await?;
-            backend.announce_progress(&projector);
-            let policies = backend.remote_policies(policies, sink, woken_by).await?;
+            app.announce_commits();
+            let woken_by = app.commits_elsewhere().await?;
+            let projector = app.remote_projector(views, woken_by.clone()).await?;
+            app.announce_progress(&projector);
+            let policies = app.remote_policy_workers(policies, woken_by).await?;
             let workers = Workers {
                 projector: Some(projector),
                 policies: Some(policies),
             };
-            (backend.health_router(), workers)
+            (app.health_router(), workers)
         }
     };
-    let router = backend.served(router, cli.limits.limits()).await?;
+    let router = app.served(router, cli.limits.limits()).await?;
     let listener = TcpListener::bind(("0.0.0.0", port)).await?;
     let views: Vec<_> = workers
         .projector
         .iter()
-        .flat_map(|p| p.views().iter().map(|view| view.as_str()))
+        .flat_map(|p| p.views().iter().map(|view| view.name()))
         .collect();
-    let policies: Vec<_> = workers
-        .policies
-        .iter()
-        .flat_map(|p| p.policies().iter().map(|policy| policy.as_str()))
-        .collect();
-    tracing::info!(store = backend.name(), address = %listener.local_addr()?, ?views, ?policies, "listening");
+    let policies: Vec<_> = workers.policies.iter().flat_map(|p| p.names()).collect();
+    tracing::info!(store = app.name(), address = %listener.local_addr()?, ?views, ?policies, "listening");
     run_until_stopped(listener, router, workers).await?;
     tracing::info!("stopped");
     Ok(())
@@ -182,9 +198,14 @@ fn split_mode_tokens(settings: &AuthSettings) -> anyhow::Result<Arc<Tokens>> {
     Ok(Arc::new(tokens))
 }
 
+/// What is logged without `RUST_LOG`: info, but not PostgreSQL's notices (sqlx logs
+/// every "relation … already exists, skipping" of an idempotent migration at info).
+const DEFAULT_LOG_FILTER: &str = "info,sqlx::postgres::notice=warn";
+
 /// Human-readable logs by default, JSON with `STRATA_LOG_FORMAT=json`; `RUST_LOG` filters.
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if format == LogFormat::Json {
         builder.json().init();

@@ -1,7 +1,8 @@
 //! The OpenAPI document each process mode serves at `/openapi.json`, with a page to
-//! browse it at `/docs`. Each crate generates its part from its handlers' annotations
-//! (`command_api::http::ApiDoc`, `read_api::http::ApiDoc`, [`crate::admin::AdminDoc`]);
-//! this module only merges the parts a process serves.
+//! browse it at `/docs`. Each crate and each context generates its part from its
+//! handlers' annotations (`command_api::http::ApiDoc`, a context's
+//! `command_api::Commands::openapi`, `read_api::registry::openapi`,
+//! [`crate::admin::AdminDoc`]); this module only merges the parts a process serves.
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -16,9 +17,9 @@ use crate::admin::AdminDoc;
 const BEARER: &str = "bearer";
 
 /// Everything in one (`strata serve`): commands, reads, `/admin/*` and `/health/*`;
-/// `commands` are the contexts' parts.
-pub fn all(commands: Vec<OpenApi>) -> OpenApi {
-    let mut doc = command(commands).merge_from(secured(read_api::http::ApiDoc::openapi()));
+/// `commands` are the contexts' parts, `reads` the read API's document.
+pub fn all(commands: Vec<OpenApi>, reads: OpenApi) -> OpenApi {
+    let mut doc = command(commands).merge_from(secured(reads));
     doc.info.title = "strata API".to_string();
     doc.info.description = Some(
         "Commands, reads over the materialized views, and operations. Every error is JSON \
@@ -35,9 +36,10 @@ pub fn command(commands: Vec<OpenApi>) -> OpenApi {
     secured(commands.into_iter().fold(platform, OpenApi::merge_from))
 }
 
-/// The read API with `/health/*` (`strata read-api`).
-pub fn read() -> OpenApi {
-    secured(read_api::http::ApiDoc::openapi().merge_from(command_api::http::HealthDoc::openapi()))
+/// The read API with `/health/*` (`strata read-api`); `reads` is the read API's
+/// document.
+pub fn read(reads: OpenApi) -> OpenApi {
+    secured(reads.merge_from(command_api::http::HealthDoc::openapi()))
 }
 
 /// Every operation needs a bearer JWT unless it says otherwise (`/health/*` does).

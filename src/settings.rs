@@ -6,8 +6,7 @@ use std::time::Duration;
 use auth::{Role, Tokens};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use command_api::http::overload::Limits;
-use policies::{PolicyName, WebhookSettings};
-use projections::ViewName;
+use policies::WebhookSettings;
 
 /// strata: an event-sourced CQRS backend. With no subcommand it runs `serve`.
 #[derive(Debug, Parser)]
@@ -266,29 +265,20 @@ pub struct ProjectorSettings {
     /// Port for /health/* (all interfaces).
     #[arg(long, env = "STRATA_PORT", default_value_t = 8083)]
     pub port: u16,
-    /// A view to project: orderList, mypage, bookingList or notifications (repeatable).
+    /// A view to project, by its name in `/admin/projections` (orderList, bookingList,
+    /// notifications, mypageOrders, …; repeatable).
     #[arg(long = "view", value_name = "NAME")]
-    pub views: Vec<ViewName>,
-    /// A policy to run: shop, booking, notify or notificationSink (repeatable).
+    pub views: Vec<String>,
+    /// A policy to run, by its name in `/admin/projections` (shop, booking, notify,
+    /// notificationSink, …; repeatable).
     #[arg(long = "policy", value_name = "NAME")]
-    pub policies: Vec<PolicyName>,
+    pub policies: Vec<String>,
 }
 
 impl ProjectorSettings {
-    /// The views named; all of them when neither views nor policies are named.
-    pub fn views(&self) -> Vec<ViewName> {
-        match (self.views.is_empty(), self.policies.is_empty()) {
-            (true, true) => ViewName::ALL.to_vec(),
-            _ => self.views.clone(),
-        }
-    }
-
-    /// The policies named; all of them when neither views nor policies are named.
-    pub fn policies(&self) -> Vec<PolicyName> {
-        match (self.views.is_empty(), self.policies.is_empty()) {
-            (true, true) => PolicyName::ALL.to_vec(),
-            _ => self.policies.clone(),
-        }
+    /// Whether neither views nor policies are named: then every one runs.
+    pub fn runs_everything(&self) -> bool {
+        self.views.is_empty() && self.policies.is_empty()
     }
 }
 
@@ -336,9 +326,9 @@ pub enum BenchScenario {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReplaySettings {
-    /// The view to rebuild: orderList, mypage, bookingList or notifications.
+    /// The view to rebuild, by its name in `/admin/projections` (orderList, …).
     #[arg(long, value_name = "NAME")]
-    pub view: ViewName,
+    pub view: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -35,7 +35,9 @@ const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(2);
 
 /// An aggregate the command API runs commands on. Its context implements it: the name
 /// each command is counted under, and the guards the aggregate's events need.
-pub trait CommandTarget: Aggregate<Services = (), Error: Rejection, Command: Clone> {
+pub trait CommandTarget:
+    Aggregate<Services = (), Error: Rejection, Command: Clone + Send + Sync> + 'static
+{
     /// The command's name in `strata_commands_total` (`PlaceOrder`, `CancelBooking`…).
     fn command_name(command: &Self::Command) -> &'static str;
 

@@ -6,23 +6,17 @@
 //! A command the domain refuses is recorded in `policy_rejections` and skipped; a store
 //! failure is returned, and the runner retries the event with backoff.
 
-use command_api::dispatch::Appended;
 use command_api::store::{EventLog, IdempotencyClaim, StoreError};
 use command_api::{CommandContext, CommandError, CommandService};
 use cqrs_es::Aggregate;
-use domain::booking::booking::{Booking, BookingCommand};
-use domain::booking::confirm::{Confirm, ConfirmCommand};
-use domain::notifications::notification::{Notification, NotificationCommand};
-use domain::shop::delivery::{Delivery, DeliveryCommand};
-use domain::shop::order::{CancelOrder, CancelledBy, Order, OrderCommand};
-use domain::shop::payment::{Payment, PaymentCommand};
 use projections::sql::Arg;
+use projections::table::ContextEvent;
 use projections::{LogEvent, ProjectionStore};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::sink::SinkError;
-use crate::PolicyName;
+use crate::notifications::SinkError;
+use crate::policy::Issue;
 
 /// Why a policy could not react to an event.
 #[derive(Debug, thiserror::Error)]
@@ -36,13 +30,16 @@ pub enum PolicyError {
     /// The notification sink did not take the notification; it is retried.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// No policy of that name is run here.
+    #[error("no policy named {0}")]
+    Unknown(String),
     /// The policy is stopped at a poison event recorded earlier.
     #[error("{0} is stopped at a poison event")]
-    Stopped(PolicyName),
+    Stopped(&'static str),
     /// The event cannot be decoded: the policy stops there.
     #[error("{policy} cannot react to the event at position {position}: {reason}")]
     Poison {
-        policy: PolicyName,
+        policy: &'static str,
         position: i64,
         reason: String,
     },
@@ -55,154 +52,15 @@ pub fn derived_id(kind: &str, cause: impl std::fmt::Display) -> Uuid {
     Uuid::new_v5(&NAMESPACE, format!("{kind} {cause}").as_bytes())
 }
 
-/// A command a policy issues, as the "then" column of the policy table names it.
-#[derive(Debug, Clone)]
-pub(crate) enum PolicyCommand {
-    StartDelivery {
-        delivery_id: Uuid,
-        order_id: Uuid,
-    },
-    CancelDelivery {
-        delivery_id: Uuid,
-    },
-    CancelPayment {
-        payment_id: Uuid,
-    },
-    CancelOrder {
-        order_id: Uuid,
-    },
-    RequestConfirm {
-        confirm_id: Uuid,
-        booking_id: Uuid,
-        user_id: String,
-    },
-    CancelBooking {
-        booking_id: Uuid,
-        reason: String,
-    },
-    DeleteConfirm {
-        confirm_id: Uuid,
-    },
-    SendNotification {
-        notification_id: Uuid,
-        command: NotificationCommand,
-    },
-}
-
-impl PolicyCommand {
-    fn name(&self) -> &'static str {
-        match self {
-            Self::StartDelivery { .. } => "StartDelivery",
-            Self::CancelDelivery { .. } => "CancelDelivery",
-            Self::CancelPayment { .. } => "CancelPayment",
-            Self::CancelOrder { .. } => "CancelOrder",
-            Self::RequestConfirm { .. } => "RequestConfirm",
-            Self::CancelBooking { .. } => "CancelBooking",
-            Self::DeleteConfirm { .. } => "DeleteConfirm",
-            Self::SendNotification { .. } => "SendNotification",
-        }
-    }
-
-    /// The aggregate the command is for.
-    fn target(&self) -> Uuid {
-        match self {
-            Self::StartDelivery { delivery_id, .. } | Self::CancelDelivery { delivery_id } => {
-                *delivery_id
-            }
-            Self::CancelPayment { payment_id } => *payment_id,
-            Self::CancelOrder { order_id } => *order_id,
-            Self::RequestConfirm { confirm_id, .. } | Self::DeleteConfirm { confirm_id } => {
-                *confirm_id
-            }
-            Self::CancelBooking { booking_id, .. } => *booking_id,
-            Self::SendNotification {
-                notification_id, ..
-            } => *notification_id,
-        }
-    }
-
-    async fn run<L: EventLog>(
-        self,
-        service: &CommandService<L>,
-        context: CommandContext,
-    ) -> Result<Appended, CommandError> {
-        match self {
-            Self::StartDelivery {
-                delivery_id,
-                order_id,
-            } => {
-                let command = DeliveryCommand::StartDelivery { order_id };
-                service
-                    .execute_new::<Delivery>(delivery_id, command, context)
-                    .await
-            }
-            Self::CancelDelivery { delivery_id } => {
-                let command = DeliveryCommand::CancelDelivery;
-                service
-                    .execute::<Delivery>(delivery_id, command, context)
-                    .await
-            }
-            Self::CancelPayment { payment_id } => {
-                let command = PaymentCommand::CancelPayment;
-                service
-                    .execute::<Payment>(payment_id, command, context)
-                    .await
-            }
-            Self::CancelOrder { order_id } => {
-                let command = OrderCommand::CancelOrder(CancelOrder {
-                    cancelled_by: CancelledBy::Delivery,
-                    requested_by: None,
-                });
-                service.execute::<Order>(order_id, command, context).await
-            }
-            Self::RequestConfirm {
-                confirm_id,
-                booking_id,
-                user_id,
-            } => {
-                let command = ConfirmCommand::RequestConfirm {
-                    booking_id,
-                    user_id,
-                };
-                service
-                    .execute::<Confirm>(confirm_id, command, context)
-                    .await
-            }
-            Self::CancelBooking { booking_id, reason } => {
-                let command = BookingCommand::CancelBooking {
-                    reason,
-                    requested_by: None,
-                };
-                service
-                    .execute::<Booking>(booking_id, command, context)
-                    .await
-            }
-            Self::DeleteConfirm { confirm_id } => {
-                let command = ConfirmCommand::DeleteConfirm;
-                service
-                    .execute::<Confirm>(confirm_id, command, context)
-                    .await
-            }
-            Self::SendNotification {
-                notification_id,
-                command,
-            } => {
-                service
-                    .execute::<Notification>(notification_id, command, context)
-                    .await
-            }
-        }
-    }
-}
-
 const RECORD_REJECTION: &str = "
     INSERT INTO policy_rejections (scope_key, policy, event_position, code, message)
     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope_key) DO NOTHING";
 
 /// A policy reacting to one event: what it can consult and how it issues commands.
 pub struct Reaction<'r, L: EventLog> {
-    pub(crate) policy: PolicyName,
-    pub(crate) event: &'r LogEvent,
+    pub(crate) policy: &'static str,
+    /// The event reacted to.
+    pub event: &'r LogEvent,
     pub(crate) service: &'r CommandService<L>,
     /// The policy's own tables (reactions to different orders run side by side, each
     /// on a pooled connection).
@@ -212,7 +70,7 @@ pub struct Reaction<'r, L: EventLog> {
 impl<L: EventLog> Reaction<'_, L> {
     /// The causing event's id (`eventId` in its metadata; its stream coordinates for an
     /// event written without one).
-    pub(crate) fn event_id(&self) -> String {
+    pub fn event_id(&self) -> String {
         match self.event.metadata.get("eventId").and_then(Value::as_str) {
             Some(id) => id.to_string(),
             None => format!(
@@ -223,7 +81,7 @@ impl<L: EventLog> Reaction<'_, L> {
     }
 
     /// The id of the aggregate that recorded the event.
-    pub(crate) fn aggregate_id(&self) -> Result<Uuid, PolicyError> {
+    pub fn aggregate_id(&self) -> Result<Uuid, PolicyError> {
         self.event
             .aggregate_id
             .parse()
@@ -235,24 +93,36 @@ impl<L: EventLog> Reaction<'_, L> {
     }
 
     /// An aggregate's current state.
-    pub(crate) async fn load<A: Aggregate<Services = ()>>(
-        &self,
-        id: Uuid,
-    ) -> Result<A, PolicyError> {
+    pub async fn load<A: Aggregate<Services = ()>>(&self, id: Uuid) -> Result<A, PolicyError> {
         Ok(self.service.load::<A>(id).await?)
+    }
+
+    /// The event as the context's event type `E`; an event that cannot be decoded is
+    /// poison.
+    pub fn decode<E: ContextEvent>(&self) -> Result<Option<E>, PolicyError> {
+        E::decode(self.event).map_err(|error| PolicyError::Poison {
+            policy: self.policy,
+            position: self.event.position,
+            reason: format!("undecodable {}: {error}", self.event.event_type),
+        })
+    }
+
+    /// The policy's own tables (what it remembers between events).
+    pub fn store(&self) -> &ProjectionStore {
+        self.store
     }
 
     /// Issues `command` once per causing event: its key commits with its events, so a
     /// second issue appends nothing; a refusal is recorded and skipped.
-    pub(crate) async fn issue(&self, command: PolicyCommand) -> Result<(), PolicyError> {
+    pub(crate) async fn issue(&self, command: Issue<L>) -> Result<(), PolicyError> {
         let event_id = self.event_id();
-        let scope_key = format!("policy {} {} {event_id}", self.policy, command.name());
+        let scope_key = format!("policy {} {} {event_id}", self.policy, command.name);
         let claim = IdempotencyClaim {
             scope_key: scope_key.clone(),
             request_body: json!({
-                "policy": self.policy.as_str(),
-                "command": command.name(),
-                "aggregateId": command.target(),
+                "policy": self.policy,
+                "command": command.name,
+                "aggregateId": command.target,
                 "causationId": event_id,
             }),
             status: 200,
@@ -285,7 +155,7 @@ impl<L: EventLog> Reaction<'_, L> {
     }
 
     /// Records something the policy could not do for this event, once.
-    pub(crate) async fn record_rejection(
+    pub async fn record_rejection(
         &self,
         scope_key: &str,
         code: &str,
@@ -293,7 +163,7 @@ impl<L: EventLog> Reaction<'_, L> {
     ) -> Result<(), PolicyError> {
         let args = [
             Arg::Text(scope_key),
-            Arg::Text(self.policy.as_str()),
+            Arg::Text(self.policy),
             Arg::Int(self.event.position),
             Arg::Text(code),
             Arg::Text(message),

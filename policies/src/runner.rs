@@ -11,14 +11,13 @@ use std::time::Duration;
 use command_api::store::EventLog;
 use command_api::CommandService;
 use futures::{stream, StreamExt};
-use projections::{wake, BusinessEvent, LogEvent, LogPoint, ProjectionStore, WorkerConnection};
+use projections::{wake, LogEvent, LogPoint, ProjectionStore, WorkerConnection};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::issue::{PolicyError, Reaction};
-use crate::sink::NotificationSink;
-use crate::{booking, notify, shop, sink, PolicyName};
+use crate::policy::SharedPolicy;
 
 /// How long a worker waits before it asks again for a policy another worker holds.
 const LEASE_RETRY: Duration = Duration::from_millis(100);
@@ -49,8 +48,7 @@ enum Step {
 pub struct Policies<L: EventLog> {
     service: Arc<CommandService<L>>,
     store: ProjectionStore,
-    policies: Vec<PolicyName>,
-    sink: Arc<NotificationSink>,
+    policies: Vec<SharedPolicy<L>>,
     appended: Option<watch::Receiver<i64>>,
     batch_size: i64,
     concurrency: usize,
@@ -58,12 +56,11 @@ pub struct Policies<L: EventLog> {
 }
 
 impl<L: EventLog> Policies<L> {
-    /// Batches of 100 events, notifications to the log, polling every 100 ms unless
-    /// [`Policies::woken_by`] is set.
+    /// Batches of 100 events, polling every 100 ms unless [`Policies::woken_by`] is set.
     pub fn new(
         service: Arc<CommandService<L>>,
         store: ProjectionStore,
-        policies: Vec<PolicyName>,
+        policies: Vec<SharedPolicy<L>>,
     ) -> Self {
         let concurrency = match store {
             ProjectionStore::Postgres(_) => CONCURRENCY,
@@ -73,17 +70,11 @@ impl<L: EventLog> Policies<L> {
             service,
             store,
             policies,
-            sink: Arc::new(NotificationSink::log()),
             appended: None,
             batch_size: 100,
             concurrency,
             poll_interval: Duration::from_millis(100),
         }
-    }
-
-    pub fn delivering_to(mut self, sink: Arc<NotificationSink>) -> Self {
-        self.sink = sink;
-        self
     }
 
     /// Wakes the workers whenever the command side appends.
@@ -92,24 +83,30 @@ impl<L: EventLog> Policies<L> {
         self
     }
 
-    pub fn policies(&self) -> &[PolicyName] {
-        &self.policies
+    /// The names of the policies run.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.policies.iter().map(|policy| policy.name()).collect()
     }
 
     /// Reacts to every event that was in the log when this was called, then returns;
     /// the first failure ends it. Tests drain with this instead of sleeping.
-    pub async fn catch_up(&self, policy: PolicyName) -> Result<(), PolicyError> {
-        let mut connection = self.open(policy).await?;
-        while !connection.try_lease(policy.as_str()).await? {
+    pub async fn catch_up(&self, name: &str) -> Result<(), PolicyError> {
+        let policy = self
+            .policies
+            .iter()
+            .find(|policy| policy.name() == name)
+            .ok_or_else(|| PolicyError::Unknown(name.to_string()))?;
+        let mut connection = self.open(policy.name()).await?;
+        while !connection.try_lease(policy.name()).await? {
             tokio::time::sleep(RETRY_PAUSE).await;
         }
         let head = connection.head().await?;
         loop {
             match self.step(&mut connection, policy).await? {
                 Step::Reacted => {}
-                Step::Stopped => return Err(PolicyError::Stopped(policy)),
+                Step::Stopped => return Err(PolicyError::Stopped(policy.name())),
                 Step::CaughtUp | Step::HeldElsewhere => {
-                    if connection.has_applied(policy.as_str(), head).await? {
+                    if connection.has_applied(policy.name(), head).await? {
                         return Ok(());
                     }
                     tokio::time::sleep(RETRY_PAUSE).await;
@@ -120,8 +117,8 @@ impl<L: EventLog> Policies<L> {
 
     /// Catches every policy up, in order.
     pub async fn catch_up_all(&self) -> Result<(), PolicyError> {
-        for &policy in &self.policies {
-            self.catch_up(policy).await?;
+        for policy in &self.policies {
+            self.catch_up(policy.name()).await?;
         }
         Ok(())
     }
@@ -130,30 +127,34 @@ impl<L: EventLog> Policies<L> {
     /// hand and records how far it got before it returns.
     pub async fn run(self, stop: watch::Receiver<bool>) {
         let mut workers = JoinSet::new();
-        for &policy in &self.policies {
-            let (worker, stop) = (self.clone(), stop.clone());
+        for policy in &self.policies {
+            let (worker, stop, policy) = (self.clone(), stop.clone(), policy.clone());
             workers.spawn(async move { worker.follow(policy, stop).await });
         }
         while workers.join_next().await.is_some() {}
     }
 
-    async fn follow(self, policy: PolicyName, mut stop: watch::Receiver<bool>) {
+    async fn follow(self, policy: SharedPolicy<L>, mut stop: watch::Receiver<bool>) {
+        let name = policy.name();
         let mut appended = self.appended.clone();
         let mut follower = Follower::default();
         let mut backoff = FIRST_BACKOFF;
         while !*stop.borrow() {
-            let outcome = self.follow_once(&mut follower, policy).await;
+            let outcome = self.follow_once(&mut follower, &policy).await;
             let pause = match &outcome {
                 Ok(Step::Reacted) => Duration::ZERO,
                 Ok(Step::CaughtUp) => self.poll_interval,
                 Ok(Step::HeldElsewhere) => LEASE_RETRY,
                 Ok(Step::Stopped) | Err(PolicyError::Poison { .. }) => {
-                    tracing::warn!(%policy, "policy stopped at a poison event; see /admin/projections");
+                    tracing::warn!(
+                        policy = name,
+                        "policy stopped at a poison event; see /admin/projections"
+                    );
                     return;
                 }
                 Err(error) => {
-                    tracing::warn!(%policy, %error, retry_in = ?backoff, "policy failed; retrying");
-                    follower.report(policy, error).await;
+                    tracing::warn!(policy = name, %error, retry_in = ?backoff, "policy failed; retrying");
+                    follower.report(name, error).await;
                     let pause = backoff;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     pause
@@ -161,7 +162,7 @@ impl<L: EventLog> Policies<L> {
             };
             if outcome.is_ok() {
                 backoff = FIRST_BACKOFF;
-                follower.clear_report(policy).await;
+                follower.clear_report(name).await;
             }
             let wake_on_commit = matches!(outcome, Ok(Step::CaughtUp));
             tokio::select! {
@@ -176,14 +177,14 @@ impl<L: EventLog> Policies<L> {
     async fn follow_once(
         &self,
         follower: &mut Follower,
-        policy: PolicyName,
+        policy: &SharedPolicy<L>,
     ) -> Result<Step, PolicyError> {
         let connection = match &mut follower.connection {
             Some(connection) => connection,
-            None => follower.connection.insert(self.open(policy).await?),
+            None => follower.connection.insert(self.open(policy.name()).await?),
         };
         if !follower.leased {
-            follower.leased = connection.try_lease(policy.as_str()).await?;
+            follower.leased = connection.try_lease(policy.name()).await?;
             if !follower.leased {
                 return Ok(Step::HeldElsewhere);
             }
@@ -197,9 +198,9 @@ impl<L: EventLog> Policies<L> {
         outcome
     }
 
-    async fn open(&self, policy: PolicyName) -> Result<WorkerConnection, sqlx::Error> {
+    async fn open(&self, name: &str) -> Result<WorkerConnection, sqlx::Error> {
         let mut connection = self.store.connect().await?;
-        connection.register_policy(policy.as_str()).await?;
+        connection.register_policy(name).await?;
         Ok(connection)
     }
 
@@ -208,9 +209,9 @@ impl<L: EventLog> Policies<L> {
     async fn step(
         &self,
         connection: &mut WorkerConnection,
-        policy: PolicyName,
+        policy: &SharedPolicy<L>,
     ) -> Result<Step, PolicyError> {
-        let name = policy.as_str();
+        let name = policy.name();
         let Some(checkpoint) = connection.checkpoint(name).await? else {
             return Ok(Step::CaughtUp);
         };
@@ -241,7 +242,7 @@ impl<L: EventLog> Policies<L> {
                 position,
                 reason,
             }) => {
-                tracing::error!(%policy, position, error = %reason, "poison event: policy stopped");
+                tracing::error!(policy, position, error = %reason, "poison event: policy stopped");
                 connection.mark_failed(name, position, &reason).await?;
                 Err(PolicyError::Poison {
                     policy,
@@ -257,13 +258,17 @@ impl<L: EventLog> Policies<L> {
     /// by side. On failure, the index of the earliest event not handled, and why; events
     /// after it may have been handled too, and their commands' keys make a retry of them
     /// append nothing.
-    async fn react_to_all(&self, policy: PolicyName, events: &[LogEvent]) -> Result<(), Failure> {
+    async fn react_to_all(
+        &self,
+        policy: &SharedPolicy<L>,
+        events: &[LogEvent],
+    ) -> Result<(), Failure> {
         let (partitions, poison) = partition(policy, events);
         let failures: Vec<Failure> = stream::iter(partitions)
             .map(|partition| async move {
-                for (index, business) in partition {
+                for index in partition {
                     let event = &events[index];
-                    if let Err(error) = self.react(policy, event, business).await {
+                    if let Err(error) = self.react(policy, event).await {
                         return Some((index, error));
                     }
                 }
@@ -283,14 +288,11 @@ impl<L: EventLog> Policies<L> {
         }
     }
 
-    async fn react(
-        &self,
-        policy: PolicyName,
-        event: &LogEvent,
-        business: BusinessEvent,
-    ) -> Result<(), PolicyError> {
+    /// The policy's reaction to one event, and the commands it decided on, issued in
+    /// order.
+    async fn react(&self, policy: &SharedPolicy<L>, event: &LogEvent) -> Result<(), PolicyError> {
         let reaction = Reaction {
-            policy,
+            policy: policy.name(),
             event,
             service: &self.service,
             store: &self.store,
@@ -298,62 +300,57 @@ impl<L: EventLog> Policies<L> {
         // What a reaction logs carries the causing event's correlation id.
         let span = tracing::info_span!(
             "reaction",
-            %policy,
+            policy = policy.name(),
             position = event.position,
             correlation_id = event.correlation_id().unwrap_or_default(),
         );
         async {
-            match policy {
-                PolicyName::Shop => shop::react(&reaction, business).await,
-                PolicyName::Booking => booking::react(&reaction, business).await,
-                PolicyName::Notify => notify::react(&reaction, business).await,
-                PolicyName::NotificationSink => sink::react(&reaction, business, &self.sink).await,
+            for command in policy.react(&reaction).await? {
+                reaction.issue(command).await?;
             }
+            Ok(())
         }
         .instrument(span)
         .await
     }
 }
 
-/// The events that concern `policy`, decoded and grouped by the order (or booking, or
-/// recipient) they belong to, each group in log order, as indexes into `events`;
-/// and the first event that cannot be decoded, before which the grouping stops.
-fn partition(policy: PolicyName, events: &[LogEvent]) -> (Vec<Group>, Option<Failure>) {
+/// The events that concern `policy`, grouped by what they belong to (an order, a
+/// booking, a recipient), each group in log order, as indexes into `events`; and the
+/// first event that cannot be decoded, before which the grouping stops.
+fn partition<L: EventLog>(
+    policy: &SharedPolicy<L>,
+    events: &[LogEvent],
+) -> (Vec<Group>, Option<Failure>) {
     let mut groups: Vec<Group> = Vec::new();
     let mut group_of: HashMap<String, usize> = HashMap::new();
     for (index, event) in events.iter().enumerate() {
-        if !policy.reads(&event.aggregate_type) {
+        if !policy.reads().contains(&event.aggregate_type.as_str()) {
             continue;
         }
-        let business = match event.decode() {
-            Ok(Some(business)) => business,
-            Ok(None) => continue,
+        let key = match policy.key_of(event) {
+            Ok(key) => key,
             Err(error) => {
                 let poison = PolicyError::Poison {
-                    policy,
+                    policy: policy.name(),
                     position: event.position,
                     reason: format!("undecodable {}: {error}", event.event_type),
                 };
                 return (groups, Some((index, poison)));
             }
         };
-        let key = match policy {
-            PolicyName::Shop => shop::order_of(&business, event),
-            PolicyName::Booking | PolicyName::Notify => booking::booking_of(&business, event),
-            PolicyName::NotificationSink => sink::recipient_of(&business, event),
-        };
         let group = *group_of.entry(key).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
         });
-        groups[group].push((index, business));
+        groups[group].push(index);
     }
     (groups, None)
 }
 
-/// One order's (or booking's, or recipient's) events of a batch, in log order: their
-/// indexes in the batch, decoded.
-type Group = Vec<(usize, BusinessEvent)>;
+/// What one order's (or booking's, or recipient's) events of a batch are, in log order:
+/// their indexes in the batch.
+type Group = Vec<usize>;
 
 /// The index in the batch of the first event not handled, and why.
 type Failure = (usize, PolicyError);
@@ -368,25 +365,22 @@ struct Follower {
 }
 
 impl Follower {
-    async fn report(&mut self, policy: PolicyName, error: &PolicyError) {
+    async fn report(&mut self, policy: &str, error: &PolicyError) {
         if let Some(connection) = &mut self.connection {
             let message = format!("retrying: {error}");
             self.reported = connection
-                .report_error(policy.as_str(), Some(&message))
+                .report_error(policy, Some(&message))
                 .await
                 .is_ok();
         }
     }
 
-    async fn clear_report(&mut self, policy: PolicyName) {
+    async fn clear_report(&mut self, policy: &str) {
         if !self.reported {
             return;
         }
         if let Some(connection) = &mut self.connection {
-            self.reported = connection
-                .report_error(policy.as_str(), None)
-                .await
-                .is_err();
+            self.reported = connection.report_error(policy, None).await.is_err();
         }
     }
 }

@@ -1,13 +1,8 @@
 //! Events as a subscriber reads them from the global log.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use domain::booking::booking::BookingEvent;
-use domain::booking::confirm::ConfirmEvent;
-use domain::notifications::notification::NotificationEvent;
-use domain::shop::delivery::DeliveryEvent;
-use domain::shop::order::OrderEvent;
-use domain::shop::payment::PaymentEvent;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 /// One stored event with its place in the log.
@@ -26,30 +21,10 @@ pub struct LogEvent {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// A log event decoded into the domain's own event types.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BusinessEvent {
-    Order(OrderEvent),
-    Payment(PaymentEvent),
-    Delivery(DeliveryEvent),
-    Booking(BookingEvent),
-    Confirm(ConfirmEvent),
-    Notification(NotificationEvent),
-}
-
 impl LogEvent {
-    /// The domain event, or `None` for aggregate types the views do not know.
-    pub fn decode(&self) -> Result<Option<BusinessEvent>, serde_json::Error> {
-        let payload = &self.payload;
-        Ok(Some(match self.aggregate_type.as_str() {
-            "Order" => BusinessEvent::Order(Deserialize::deserialize(payload)?),
-            "Payment" => BusinessEvent::Payment(Deserialize::deserialize(payload)?),
-            "Delivery" => BusinessEvent::Delivery(Deserialize::deserialize(payload)?),
-            "Booking" => BusinessEvent::Booking(Deserialize::deserialize(payload)?),
-            "Confirm" => BusinessEvent::Confirm(Deserialize::deserialize(payload)?),
-            "Notification" => BusinessEvent::Notification(Deserialize::deserialize(payload)?),
-            _ => return Ok(None),
-        }))
+    /// The payload as the domain event type `E` of its aggregate.
+    pub fn payload_as<E: DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
+        E::deserialize(&self.payload)
     }
 
     /// The correlation id the command that caused the event carried.
@@ -67,4 +42,14 @@ impl LogEvent {
 /// `2026-12-01T09:00:00.000000Z` — one fixed width, so text order is time order.
 pub fn timestamp(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The name an enum has in the stored events (`CARD`, `CUSTOMER`, `DENIED`, …), taken
+/// from its serde form so a view shows exactly what the log holds.
+pub fn wire_name<T: Serialize>(value: &T) -> Result<String, String> {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => Ok(name),
+        Ok(other) => Err(format!("expected an enum name, got {other}")),
+        Err(error) => Err(error.to_string()),
+    }
 }

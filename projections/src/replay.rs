@@ -4,11 +4,12 @@
 //! checkpoint table) through the ordinary batch code: on PostgreSQL in a schema of its
 //! own put first on the connection's `search_path` (the shadow tables get only their
 //! key while being built, and the live tables' other indexes at the end), on SQLite in
-//! `TEMP` tables, which shadow the main ones on that connection. It stops at the live
-//! view's checkpoint. Then, in one transaction that holds the live checkpoint, it
-//! brings the shadow up to the live view's position, compares the two table by table (a
-//! rebuild that disagrees with the incremental view points at a bug or a changed
-//! handler), puts the shadow tables in place of the live ones (PostgreSQL moves them
+//! `TEMP` tables, which shadow the main ones on that connection. It reads up to the
+//! log's head, however far the live view had got. Then, in one transaction that holds
+//! the live checkpoint, it brings the shadow up to the live view's position if the live
+//! view is ahead, compares the two table by table (a rebuild that disagrees with the
+//! incremental view points at a bug or a changed handler; a live view that is behind
+//! the rebuild, or stopped, is not compared), puts the shadow tables in place of the live ones (PostgreSQL moves them
 //! into the live schema; SQLite copies their rows) and commits: readers see the old
 //! view until that commit and the new one after it. Rebuilds write views only: no
 //! policy, no notification.
@@ -19,8 +20,12 @@ use sqlx::{Connection, PgConnection};
 use crate::sql::ViewTx;
 use crate::subscription::{
     apply_range, Batch, LogPoint, ProjectionError, ProjectionStore, WorkerConnection,
+    READ_CHECKPOINT,
 };
-use crate::views::ViewName;
+use crate::view::View;
+
+/// How long a rebuild waits for the live view to make progress before the swap.
+const LIVE_VIEW_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// What a rebuild found and did.
 #[derive(Debug, Clone, Serialize)]
@@ -34,7 +39,8 @@ pub struct RebuildReport {
     pub events_at_swap: usize,
     /// The global position both views stood at when they were compared and swapped.
     pub position: i64,
-    /// False when the live view had stopped at a poison event: nothing to compare with.
+    /// False when the live view had stopped at a poison event or was behind the
+    /// rebuild (a view that never ran, say): nothing to compare with.
     pub compared: bool,
     /// Rows that differ between the rebuilt and the live view, per table.
     pub differences: Vec<TableDifference>,
@@ -59,7 +65,7 @@ struct Schemas {
 /// Rebuilds `view` from the start of the log and swaps it in.
 pub async fn rebuild(
     store: &ProjectionStore,
-    view: ViewName,
+    view: &'static dyn View,
     batch_size: i64,
 ) -> Result<RebuildReport, ProjectionError> {
     let mut connection = store.connect().await?;
@@ -67,20 +73,41 @@ pub async fn rebuild(
     let schemas = create_shadow(&mut connection, view).await?;
     // The shadow's own checkpoint: unqualified names now resolve to the shadow first.
     connection.register(view).await?;
-    let sql = live_checkpoint_sql(&schemas);
-    let live = live_checkpoint(&mut connection.as_view_tx(), &sql, view).await?;
-    let until = if live.1 { LogPoint::END } else { live.0 };
+    // The whole log, up to its head: however far the live view got (a view that never
+    // ran has applied nothing).
     let mut events = 0;
-    while let Batch::Applied { events: applied } =
-        connection.run_batch_until(view, until, batch_size).await?
-    {
+    while let Batch::Applied { events: applied } = connection.run_batch(view, batch_size).await? {
         events += applied;
     }
     index_shadow(&mut connection, &schemas, view).await?;
+    await_running_view(&mut connection, &schemas, view).await?;
     let report = swap(&mut connection, &schemas, view, events).await?;
     drop_shadow(&mut connection, &schemas).await?;
     tracing::info!(view = %view, ?report, "view rebuilt");
     Ok(report)
+}
+
+/// Gives a live view that a worker keeps running the time to reach the rebuild, so the
+/// two can be compared; a view that stands still (no worker runs it, it never ran) is
+/// not waited for beyond one pause.
+async fn await_running_view(
+    connection: &mut WorkerConnection,
+    schemas: &Schemas,
+    view: &'static dyn View,
+) -> Result<(), sqlx::Error> {
+    let live_sql = live_checkpoint_sql(schemas);
+    let mut tx = connection.as_view_tx();
+    // Unqualified, the checkpoints are the shadow's on this connection.
+    let shadow = live_checkpoint(&mut tx, READ_CHECKPOINT, view).await?.0;
+    let mut seen = None;
+    loop {
+        let (live, failed) = live_checkpoint(&mut tx, &live_sql, view).await?;
+        if failed || live >= shadow || seen == Some(live) {
+            return Ok(());
+        }
+        seen = Some(live);
+        tokio::time::sleep(LIVE_VIEW_PAUSE).await;
+    }
 }
 
 /// The live view's checkpoint and whether it is stopped at a poison event, as `sql`
@@ -88,9 +115,9 @@ pub async fn rebuild(
 async fn live_checkpoint(
     tx: &mut ViewTx<'_>,
     sql: &str,
-    view: ViewName,
+    view: &'static dyn View,
 ) -> Result<(LogPoint, bool), sqlx::Error> {
-    let checkpoint = tx.read_checkpoint(sql, view.as_str()).await?;
+    let checkpoint = tx.read_checkpoint(sql, view.name()).await?;
     Ok(checkpoint.map_or((LogPoint::START, true), |c| (c.point, c.failed)))
 }
 
@@ -105,7 +132,7 @@ fn live_checkpoint_sql(schemas: &Schemas) -> String {
 /// ones on this connection.
 async fn create_shadow(
     connection: &mut WorkerConnection,
-    view: ViewName,
+    view: &'static dyn View,
 ) -> Result<Schemas, sqlx::Error> {
     let tables = view
         .tables()
@@ -117,7 +144,7 @@ async fn create_shadow(
             let live: String = sqlx::query_scalar("SELECT current_schema()")
                 .fetch_one(&mut *c)
                 .await?;
-            let shadow = format!("strata_rebuild_{}", view.as_str().to_lowercase());
+            let shadow = format!("strata_rebuild_{}", view.name().to_lowercase());
             let schemas = Schemas { live, shadow };
             let shadow = &schemas.shadow;
             let mut ddl = vec![
@@ -208,7 +235,7 @@ async fn pg_indexes(
 async fn index_shadow(
     connection: &mut WorkerConnection,
     schemas: &Schemas,
-    view: ViewName,
+    view: &'static dyn View,
 ) -> Result<(), sqlx::Error> {
     let WorkerConnection::Postgres(c) = connection else {
         return Ok(());
@@ -242,7 +269,7 @@ async fn drop_shadow(
 async fn swap(
     connection: &mut WorkerConnection,
     schemas: &Schemas,
-    view: ViewName,
+    view: &'static dyn View,
     events: usize,
 ) -> Result<RebuildReport, ProjectionError> {
     let read_live = live_checkpoint_sql(schemas);
@@ -282,7 +309,7 @@ async fn swap_in(
     tx: &mut ViewTx<'_>,
     lock_live: &str,
     schemas: &Schemas,
-    view: ViewName,
+    view: &'static dyn View,
     built: usize,
 ) -> Result<RebuildReport, ProjectionError> {
     let (live, live_failed) = live_checkpoint(tx, lock_live, view).await?;
@@ -292,7 +319,10 @@ async fn swap_in(
         .await?
         .map(|checkpoint| checkpoint.point)
         .unwrap_or(LogPoint::START);
-    if !live_failed {
+    // Only a running view that got at least as far as the rebuild can be compared with
+    // it; one behind it is simply replaced and resumes from the rebuild's position.
+    let compared = !live_failed && live >= shadow;
+    if compared {
         while let Some((applied, point)) = apply_range(tx, view, shadow, live, 1_000).await? {
             events_at_swap += applied;
             shadow = point;
@@ -300,9 +330,11 @@ async fn swap_in(
     }
     let mut differences = Vec::new();
     for table in view.tables() {
-        let difference = compare(tx, schemas, table).await?;
-        if difference.only_in_live + difference.only_in_rebuilt > 0 {
-            differences.push(difference);
+        if compared {
+            let difference = compare(tx, schemas, table).await?;
+            if difference.only_in_live + difference.only_in_rebuilt > 0 {
+                differences.push(difference);
+            }
         }
         replace_live(tx, schemas, table).await?;
     }
@@ -312,17 +344,17 @@ async fn swap_in(
         schemas.live
     );
     let args = [
-        crate::sql::Arg::Text(view.as_str()),
+        crate::sql::Arg::Text(view.name()),
         crate::sql::Arg::Int(shadow.transaction_id),
         crate::sql::Arg::Int(shadow.position),
     ];
     tx.execute(&resume, &args).await?;
     Ok(RebuildReport {
-        view: view.as_str().to_string(),
+        view: view.name().to_string(),
         events: built + events_at_swap,
         events_at_swap,
         position: shadow.position,
-        compared: !live_failed,
+        compared,
         differences,
     })
 }

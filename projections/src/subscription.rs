@@ -19,7 +19,7 @@ use sqlx::{Connection, PgConnection, PgPool, Row, SqliteConnection, SqlitePool};
 use crate::applied;
 use crate::event::LogEvent;
 use crate::sql::{Arg, ViewTx};
-use crate::views::ViewName;
+use crate::view::View;
 
 /// Where views and checkpoints live: the event store's own database.
 #[derive(Clone)]
@@ -48,17 +48,17 @@ pub enum ProjectionError {
     /// An event could not be applied; the view is now marked failed.
     #[error("{view} cannot apply the event at position {position}: {reason}")]
     Poison {
-        view: ViewName,
+        view: &'static dyn View,
         position: i64,
         reason: String,
     },
     /// The view is stopped at a poison event recorded earlier.
     #[error("{0} is stopped at a poison event")]
-    Stopped(ViewName),
+    Stopped(&'static dyn View),
     /// The database refused the writes of a batch of several events; applied one at a
     /// time, they show which one is poison.
     #[error("{0}: the database refused a batch: {1}")]
-    Refused(ViewName, sqlx::Error),
+    Refused(&'static dyn View, sqlx::Error),
     /// The database failed; the batch rolled back and can be retried.
     #[error("projection store error: {0}")]
     Database(#[from] sqlx::Error),
@@ -181,9 +181,9 @@ macro_rules! on_connection {
 
 impl WorkerConnection {
     /// Creates the view's checkpoint at position 0 if it has none.
-    pub async fn register(&mut self, view: ViewName) -> Result<(), sqlx::Error> {
+    pub async fn register(&mut self, view: &'static dyn View) -> Result<(), sqlx::Error> {
         on_connection!(self, |c| sqlx::query(REGISTER)
-            .bind(view.as_str())
+            .bind(view.name())
             .execute(&mut *c)
             .await
             .map(drop))
@@ -206,7 +206,7 @@ impl WorkerConnection {
     /// Applies at most `limit` events to `view` in one transaction.
     pub async fn run_batch(
         &mut self,
-        view: ViewName,
+        view: &'static dyn View,
         limit: i64,
     ) -> Result<Batch, ProjectionError> {
         self.run_batch_until(view, LogPoint::END, limit).await
@@ -215,7 +215,7 @@ impl WorkerConnection {
     /// [`Self::run_batch`], reading no event past `until`.
     pub async fn run_batch_until(
         &mut self,
-        view: ViewName,
+        view: &'static dyn View,
         until: LogPoint,
         limit: i64,
     ) -> Result<Batch, ProjectionError> {
@@ -229,7 +229,7 @@ impl WorkerConnection {
         {
             tracing::error!(view = %view, position, error = %reason, "poison event: view stopped");
             on_connection!(self, |c| sqlx::query(MARK_FAILED)
-                .bind(view.as_str())
+                .bind(view.name())
                 .bind(*position)
                 .bind(reason)
                 .execute(&mut *c)
@@ -242,7 +242,7 @@ impl WorkerConnection {
     /// One batch in one transaction, committed if it applied events.
     async fn transact(
         &mut self,
-        view: ViewName,
+        view: &'static dyn View,
         until: LogPoint,
         limit: i64,
     ) -> Result<Batch, ProjectionError> {
@@ -270,7 +270,7 @@ impl WorkerConnection {
 /// Locks the checkpoint, applies the events after it, advances it — inside `tx`.
 async fn batch(
     tx: &mut ViewTx<'_>,
-    view: ViewName,
+    view: &'static dyn View,
     until: LogPoint,
     limit: i64,
 ) -> Result<Batch, ProjectionError> {
@@ -283,7 +283,7 @@ async fn batch(
     match apply_range(tx, view, checkpoint.point, until, limit).await? {
         None => Ok(Batch::CaughtUp),
         Some((events, point)) => {
-            tx.advance(view.as_str(), point).await?;
+            tx.advance(view.name(), point).await?;
             Ok(Batch::Applied { events })
         }
     }
@@ -293,7 +293,7 @@ async fn batch(
 /// to the view's tables as `tx` resolves them; returns how many and the last one's point.
 pub(crate) async fn apply_range(
     tx: &mut ViewTx<'_>,
-    view: ViewName,
+    view: &'static dyn View,
     after: LogPoint,
     until: LogPoint,
     limit: i64,
@@ -306,7 +306,7 @@ pub(crate) async fn apply_range(
         transaction_id: last.transaction_id,
         position: last.position,
     };
-    view.apply(tx, &events).await?;
+    crate::view::apply(view, tx, &events).await?;
     Ok(Some((events.len(), point)))
 }
 
@@ -315,13 +315,13 @@ impl ViewTx<'_> {
     /// holds it (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already excludes other writers).
     pub(crate) async fn lock_checkpoint(
         &mut self,
-        view: ViewName,
+        view: &'static dyn View,
     ) -> Result<Option<Checkpoint>, sqlx::Error> {
         let sql = match self {
             Self::Postgres(_) => PG_LOCK_CHECKPOINT,
             Self::Sqlite(_) => READ_CHECKPOINT,
         };
-        self.read_checkpoint(sql, view.as_str()).await
+        self.read_checkpoint(sql, view.name()).await
     }
 
     /// A checkpoint row as `sql` (selecting transaction_id, position, state) reads it.

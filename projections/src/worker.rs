@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::subscription::{Batch, ProjectionError, ProjectionStore, WorkerConnection};
-use crate::views::ViewName;
+use crate::view::View;
 use crate::wake;
 
 /// How long to wait before retrying a view another worker holds.
@@ -21,7 +21,7 @@ const RETRY_PAUSE: Duration = Duration::from_millis(5);
 #[derive(Clone)]
 pub struct Projector {
     store: ProjectionStore,
-    views: Vec<ViewName>,
+    views: Vec<&'static dyn View>,
     batch_size: i64,
     poll_interval: Duration,
     appended: Option<watch::Receiver<i64>>,
@@ -33,7 +33,7 @@ pub struct Projector {
 
 impl Projector {
     /// Batches of 500 events, polling every 100 ms unless [`Projector::woken_by`] is set.
-    pub fn new(store: ProjectionStore, views: Vec<ViewName>) -> Self {
+    pub fn new(store: ProjectionStore, views: Vec<&'static dyn View>) -> Self {
         Self {
             store,
             views,
@@ -68,7 +68,7 @@ impl Projector {
         self
     }
 
-    pub fn views(&self) -> &[ViewName] {
+    pub fn views(&self) -> &[&'static dyn View] {
         &self.views
     }
 
@@ -80,13 +80,13 @@ impl Projector {
     /// Applies batches to `view` until it has every event that was in the log when
     /// this was called (waiting out other workers' batches and transactions that hold
     /// the read watermark back). Tests drain with this instead of sleeping.
-    pub async fn catch_up(&self, view: ViewName) -> Result<(), ProjectionError> {
+    pub async fn catch_up(&self, view: &'static dyn View) -> Result<(), ProjectionError> {
         let mut connection = self.store.connect().await?;
         connection.register(view).await?;
         let head = connection.head().await?;
         loop {
             self.drain(&mut connection, view).await?;
-            if connection.has_applied(view.as_str(), head).await? {
+            if connection.has_applied(view.name(), head).await? {
                 return Ok(());
             }
             // Another worker holds the view, or an older transaction still holds
@@ -100,7 +100,7 @@ impl Projector {
     async fn drain(
         &self,
         connection: &mut WorkerConnection,
-        view: ViewName,
+        view: &'static dyn View,
     ) -> Result<(), ProjectionError> {
         loop {
             let batch = connection
@@ -137,7 +137,7 @@ impl Projector {
         while workers.join_next().await.is_some() {}
     }
 
-    async fn follow(self, view: ViewName, mut stop: watch::Receiver<bool>) {
+    async fn follow(self, view: &'static dyn View, mut stop: watch::Receiver<bool>) {
         let mut appended = self.appended.clone();
         let mut connection = None;
         while !*stop.borrow() {
@@ -172,7 +172,7 @@ impl Projector {
     async fn follow_once(
         &self,
         connection: &mut Option<WorkerConnection>,
-        view: ViewName,
+        view: &'static dyn View,
     ) -> Result<bool, ProjectionError> {
         let connection = match connection {
             Some(connection) => connection,
@@ -184,6 +184,6 @@ impl Projector {
         };
         self.drain(connection, view).await?;
         let head = connection.head().await?;
-        Ok(connection.has_applied(view.as_str(), head).await?)
+        Ok(connection.has_applied(view.name(), head).await?)
     }
 }

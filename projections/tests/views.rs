@@ -1,5 +1,5 @@
-//! The four views on both stores: hand-built log events go through `ViewName::apply` as
-//! one batch inside a transaction, on a fresh, migrated database (an in-memory SQLite
+//! Every context's views on both stores: hand-built log events go through
+//! `projections::view::apply` as one batch inside a transaction, on a fresh, migrated database (an in-memory SQLite
 //! one, and a uuid-named PostgreSQL one dropped afterwards), and plain SQL checks the rows.
 //!
 //! Each scenario runs twice, as `<scenario>::postgres` and `<scenario>::sqlite`.
@@ -20,7 +20,7 @@ use domain::shop::payment::PaymentEvent;
 use domain::shop::PayMethod;
 use projections::event::{timestamp, LogEvent};
 use projections::sql::ViewTx;
-use projections::ViewName;
+use projections::View;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgRow};
@@ -577,7 +577,7 @@ impl Db {
 
     /// Empties every view's tables.
     async fn clear(&self) {
-        for table in ViewName::ALL.iter().flat_map(|view| view.tables()) {
+        for table in all_views().iter().flat_map(|view| view.tables()) {
             let sql = format!("DELETE FROM {table}");
             match self {
                 Db::Postgres(pool) => sqlx::query(&sql).execute(pool).await.map(drop),
@@ -644,9 +644,19 @@ impl Db {
     }
 }
 
+/// The views of every context.
+fn all_views() -> Vec<&'static dyn View> {
+    [
+        projections::shop::views(),
+        projections::booking::views(),
+        projections::notifications::views(),
+    ]
+    .concat()
+}
+
 async fn apply_to_all(tx: &mut ViewTx<'_>, events: &[LogEvent]) {
-    for view in ViewName::ALL {
-        view.apply(tx, events)
+    for view in all_views() {
+        projections::view::apply(view, tx, events)
             .await
             .unwrap_or_else(|error| panic!("{view}: {error}"));
     }

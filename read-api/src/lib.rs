@@ -2,15 +2,28 @@
 //! events table, never an aggregate.
 //!
 //! # Layout
-//! - [`store`]: [`ViewStore`], the view tables on either database, and the rows read
-//!   from them as the API shows them (SPEC §3, camelCase).
+//! The platform:
+//! - [`store`]: [`ViewStore`], the view tables on either database, read into the views'
+//!   own row types.
 //! - [`page`]: keyset pages and their opaque cursors.
-//! - [`http`]: the routes, their query parameters and the one [`http::ApiError`].
+//! - [`http`]: query parameters, read-your-writes, the mypage, the one
+//!   [`http::ApiError`].
+//! - [`mypage`]: the sections a mypage is composed of.
+//! - [`registry`]: [`Reads`], what a context hands the read API.
+//!
+//! The contexts, each a folder with its read routes and mypage sections: [`shop`],
+//! [`booking`], [`notifications`].
 #![forbid(unsafe_code)]
 
+pub mod booking;
 pub mod http;
+pub mod mypage;
+pub mod notifications;
 pub mod page;
+pub mod registry;
+pub mod shop;
 pub mod store;
 
 pub use http::{routes, Freshness};
+pub use registry::Reads;
 pub use store::ViewStore;

@@ -1,14 +1,11 @@
-//! The view tables on either database, and their rows as the API shows them (SPEC §3,
-//! camelCase). Every statement here reads a view table or `projection_checkpoints`;
-//! whether a view has applied a position, the projector's own check answers
-//! ([`projections::applied`]).
+//! The view tables on either database. Every statement here reads a view table or
+//! `projection_checkpoints`; the rows are the views' own row types
+//! ([`projections::table::ViewRow`]), and whether a view has applied a position, the
+//! projector's own check answers ([`projections::applied`]).
 
 use projections::applied;
-use serde::Serialize;
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
+use projections::table::ViewRow;
 use sqlx::{FromRow, PgPool, SqlitePool};
-use utoipa::ToSchema;
 
 /// Where the views live: the event store's own database.
 #[derive(Clone)]
@@ -22,24 +19,6 @@ pub enum ViewStore {
 pub enum Arg {
     Text(String),
     Int(i64),
-}
-
-/// A kind of view row: the table columns it is read from, and its key.
-pub trait ViewRow:
-    Serialize + Send + Unpin + for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow>
-{
-    /// The select list; the first column is the key.
-    const COLUMNS: &'static str;
-    /// The key column.
-    const KEY: &'static str;
-    /// The column naming the customer the row belongs to.
-    const OWNER: &'static str;
-
-    fn key(&self) -> &str;
-    /// The customer the row belongs to: the only one of them who may read it.
-    fn owner(&self) -> &str;
-    /// The global position of the last event applied to the row.
-    fn position(&self) -> i64;
 }
 
 /// Which rows of a table a read wants: equal to each filter, after a key, at most so many.
@@ -63,11 +42,11 @@ impl RowQuery<'_> {
         }
         if let Some(after) = &self.after {
             args.push(Arg::Text(after.clone()));
-            conditions.push(format!("{} > ${}", R::KEY, args.len()));
+            conditions.push(format!("{} > ${}", key::<R>(), args.len()));
         }
         let mut sql = format!(
             "SELECT {}, ({CHECKPOINT_POSITION}) AS view_position FROM {}",
-            R::COLUMNS,
+            R::select_list(),
             self.table
         );
         if !conditions.is_empty() {
@@ -133,9 +112,9 @@ impl ViewStore {
     ) -> Result<(Option<R>, i64), sqlx::Error> {
         let query = RowQuery {
             table,
-            filters: vec![(R::KEY, Arg::Text(key.to_string()))],
+            filters: vec![(self::key::<R>(), Arg::Text(key.to_string()))],
             after: None,
-            order_by: R::KEY,
+            order_by: self::key::<R>(),
             limit: None,
         };
         let (mut rows, position) = self.rows(view, &query).await?;
@@ -194,120 +173,15 @@ where
     Ok((rows, position))
 }
 
-/// A row of orderList (and of a mypage's orders).
-#[derive(Debug, Serialize, FromRow, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderRow {
-    pub order_id: String,
-    pub customer_id: String,
-    pub product: String,
-    pub qty: i64,
-    pub price: i64,
-    pub pay_method: String,
-    pub order_status: String,
-    pub cancelled_by: Option<String>,
-    pub payment_id: Option<String>,
-    pub payment_status: Option<String>,
-    pub delivery_id: Option<String>,
-    pub delivery_status: Option<String>,
-    pub position: i64,
-    pub updated_at: String,
-}
-
-impl ViewRow for OrderRow {
-    const COLUMNS: &'static str = "order_id, customer_id, product, qty, price, pay_method, \
-        order_status, cancelled_by, payment_id, payment_status, delivery_id, delivery_status, \
-        position, updated_at";
-    const KEY: &'static str = "order_id";
-    const OWNER: &'static str = "customer_id";
-
-    fn key(&self) -> &str {
-        &self.order_id
-    }
-
-    fn owner(&self) -> &str {
-        &self.customer_id
-    }
-
-    fn position(&self) -> i64 {
-        self.position
-    }
-}
-
-/// A row of bookingList (and of a mypage's bookings).
-#[derive(Debug, Serialize, FromRow, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BookingRow {
-    pub booking_id: String,
-    pub room_id: i64,
-    pub use_start_dtm: String,
-    pub use_end_dtm: String,
-    pub booking_user_id: String,
-    pub booking_dtm: String,
-    pub booking_status: String,
-    pub confirm_id: Option<String>,
-    pub confirm_status: Option<String>,
-    pub confirm_dtm: Option<String>,
-    pub confirm_user_id: Option<String>,
-    pub position: i64,
-    pub updated_at: String,
-}
-
-impl ViewRow for BookingRow {
-    const COLUMNS: &'static str = "booking_id, room_id, use_start_dtm, use_end_dtm, \
-        booking_user_id, booking_dtm, booking_status, confirm_id, confirm_status, confirm_dtm, \
-        confirm_user_id, position, updated_at";
-    const KEY: &'static str = "booking_id";
-    const OWNER: &'static str = "booking_user_id";
-
-    fn key(&self) -> &str {
-        &self.booking_id
-    }
-
-    fn owner(&self) -> &str {
-        &self.booking_user_id
-    }
-
-    fn position(&self) -> i64 {
-        self.position
-    }
-}
-
-/// A row of notifications (and of a mypage's latest notifications).
-#[derive(Debug, Serialize, FromRow, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationRow {
-    pub notification_id: String,
-    pub user_id: String,
-    pub contents: String,
-    pub cause: String,
-    pub send_dtm: String,
-    pub correlation_id: Option<String>,
-    pub position: i64,
-    pub updated_at: String,
-}
-
-impl ViewRow for NotificationRow {
-    const COLUMNS: &'static str =
-        "notification_id, user_id, contents, cause, send_dtm, correlation_id, position, updated_at";
-    const KEY: &'static str = "notification_id";
-    const OWNER: &'static str = "user_id";
-
-    fn key(&self) -> &str {
-        &self.notification_id
-    }
-
-    fn owner(&self) -> &str {
-        &self.user_id
-    }
-
-    fn position(&self) -> i64 {
-        self.position
-    }
+/// The key column of rows of kind `R`.
+pub fn key<R: ViewRow>() -> &'static str {
+    R::COLUMNS[0].0
 }
 
 #[cfg(test)]
 mod tests {
+    use projections::shop::OrderRow;
+
     use super::*;
 
     #[test]
@@ -319,7 +193,7 @@ mod tests {
                 ("order_status", Arg::Text("PLACED".into())),
             ],
             after: Some("k".into()),
-            order_by: OrderRow::KEY,
+            order_by: key::<OrderRow>(),
             limit: Some(51),
         };
         let (sql, args) = query.to_sql::<OrderRow>("orderList");

@@ -19,10 +19,14 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use auth::{Role, Tokens};
+use command_api::store::PostgresEventLog;
 use read_api::{Freshness, ViewStore};
 
 use crate::settings::{BenchScenario, BenchSettings, ReadSettings, StoreSettings};
-use crate::{serve, Backend};
+use crate::{serve, App};
+
+/// The benches run on PostgreSQL.
+type Bench = App<PostgresEventLog>;
 
 mod projection;
 mod reads;
@@ -58,7 +62,7 @@ pub async fn run(
     if store.database_url.is_none() {
         bail!("strata bench measures PostgreSQL: set DATABASE_URL");
     }
-    let backend = Backend::open(store).await?;
+    let backend = Bench::open(store).await?;
     backend.migrate().await?;
     let views = backend.view_store(read.read_pool_size).await?;
     match settings.scenario.clone().unwrap_or(BenchScenario::Commands) {
@@ -89,7 +93,7 @@ pub async fn run(
 /// overload limits and the bearer-token gate), so the figures include what every
 /// request pays in production; and an `Authorization` value with an admin's token.
 pub(crate) async fn served_api(
-    backend: &Backend,
+    backend: &Bench,
     views: ViewStore,
 ) -> anyhow::Result<(axum::Router, String)> {
     let tokens = Arc::new(Tokens::generated());
@@ -115,13 +119,11 @@ pub(crate) fn client_sending(authorization: &str) -> anyhow::Result<reqwest::Cli
 
 /// Commands over HTTP at each concurrency, against the single-row INSERT ceiling.
 async fn commands(
-    backend: &Backend,
+    backend: &Bench,
     views: ViewStore,
     settings: &BenchSettings,
 ) -> anyhow::Result<()> {
-    let Backend::Postgres(service) = backend else {
-        bail!("strata bench needs the PostgreSQL backend");
-    };
+    let service = backend.service();
     let pool = service.log().pool().clone();
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);

@@ -4,8 +4,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use policies::{NotificationSink, PolicyName};
-use projections::{ProjectionStore, Projector, ViewName};
+use policies::NotificationSink;
+use projections::shop::ORDER_LIST;
+use projections::{ProjectionStore, Projector, View};
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -15,9 +16,10 @@ use uuid::Uuid;
 
 use read_api::ViewStore;
 
+use super::Bench;
 use super::{client_sending, millis, served_api};
 use crate::admin::REBUILD_BATCH;
-use crate::{serve, Backend};
+use crate::serve;
 
 /// Orders per `INSERT … SELECT` while bulk-loading.
 const LOAD_CHUNK: i64 = 100_000;
@@ -29,10 +31,8 @@ const LAG_POLL: Duration = Duration::from_millis(2);
 
 /// Loads `events` events (orders and their payments) straight into the log, catches
 /// orderList up, then rebuilds it from position 0.
-pub async fn rebuild(backend: &Backend, events: i64) -> anyhow::Result<()> {
-    let Backend::Postgres(service) = backend else {
-        bail!("strata bench needs the PostgreSQL backend");
-    };
+pub async fn rebuild(backend: &Bench, events: i64) -> anyhow::Result<()> {
+    let service = backend.service();
     let loading = Instant::now();
     load_orders(service.log().pool(), events / 2).await?;
     println!(
@@ -41,10 +41,10 @@ pub async fn rebuild(backend: &Backend, events: i64) -> anyhow::Result<()> {
         peak_rss_mib()
     );
     let store = backend.projection_store().await?;
-    let projector =
-        Projector::new(store.clone(), vec![ViewName::OrderList]).with_batch_size(REBUILD_BATCH);
+    let projector = Projector::new(store.clone(), vec![&ORDER_LIST as &dyn View])
+        .with_batch_size(REBUILD_BATCH);
     let catching_up = Instant::now();
-    projector.catch_up(ViewName::OrderList).await?;
+    projector.catch_up(&ORDER_LIST).await?;
     let elapsed = catching_up.elapsed().as_secs_f64();
     let applied = projector.applied_events();
     println!(
@@ -53,7 +53,7 @@ pub async fn rebuild(backend: &Backend, events: i64) -> anyhow::Result<()> {
         peak_rss_mib()
     );
     let rebuilding = Instant::now();
-    let report = projections::rebuild(&store, ViewName::OrderList, REBUILD_BATCH).await?;
+    let report = projections::rebuild(&store, &ORDER_LIST, REBUILD_BATCH).await?;
     let elapsed = rebuilding.elapsed().as_secs_f64();
     println!(
         "rebuild:   {} events in {elapsed:.1}s = {:.0} events/s (shadow build, compare, swap); peak RSS {} MiB; differences: {}",
@@ -117,20 +117,21 @@ fn peak_rss_mib() -> u64 {
 /// from the 201 to the order's row being readable in orderList — or, with `delivery`,
 /// to the row showing the delivery the shop policy started for it.
 pub async fn lag(
-    backend: &Backend,
+    backend: &Bench,
     views: ViewStore,
     load: &Load,
     delivery: bool,
 ) -> anyhow::Result<()> {
     let store = backend.projection_store().await?;
-    let projector = backend.projector(vec![ViewName::OrderList]).await?;
-    projector.catch_up(ViewName::OrderList).await?;
+    let projector = backend.projector(vec![&ORDER_LIST as &dyn View]).await?;
+    projector.catch_up(&ORDER_LIST).await?;
     let (stop, stopped) = watch::channel(false);
     let mut workers = tokio::task::JoinSet::new();
     workers.spawn(projector.run(stopped.clone()));
     if delivery {
         let sink = Arc::new(NotificationSink::log());
-        let shop = backend.policies(vec![PolicyName::Shop], sink).await?;
+        let shop = policies::registry::named(&Bench::policies(sink), &["shop"])?;
+        let shop = backend.policy_workers(shop).await?;
         shop.catch_up_all().await?;
         workers.spawn(shop.run(stopped.clone()));
     }

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use projections::{Projector, ViewName};
-use read_api::store::{Arg, OrderRow, RowQuery, ViewRow};
+use projections::shop::{OrderRow, ORDER_LIST};
+use projections::{Projector, View};
+use read_api::store::{Arg, RowQuery};
 use read_api::ViewStore;
 use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,16 +23,16 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
 use super::projection::load_orders;
+use super::Bench;
 use super::{millis, timed, timed_with, Run};
 use crate::admin::REBUILD_BATCH;
-use crate::{serve, Backend};
+use crate::serve;
 
 /// Customers the bulk load spreads orders over (`bench-0` … `bench-999`).
 const CUSTOMERS: usize = 1_000;
 /// A step through the ids that visits them all in a scattered order (a prime).
 const STRIDE: usize = 7_919;
 /// The view both reads are served from.
-const VIEW: &str = "orderList";
 /// What the page read asks for.
 const PAGE_LIMIT: i64 = 50;
 
@@ -75,22 +76,20 @@ impl Read {
             table: "order_list",
             filters: vec![(column, Arg::Text(key))],
             after: None,
-            order_by: OrderRow::KEY,
+            order_by: read_api::store::key::<OrderRow>(),
             limit,
         }
     }
 }
 
 pub async fn reads(
-    backend: &Backend,
+    backend: &Bench,
     views: ViewStore,
     orders: i64,
     concurrency: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
-    let Backend::Postgres(service) = backend else {
-        bail!("strata bench needs the PostgreSQL backend");
-    };
+    let service = backend.service();
     let pool = service.log().pool().clone();
     let ids = loaded_orders(backend, &pool, orders).await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -139,20 +138,17 @@ pub async fn reads(
 }
 
 /// The ids of `orders` orders in orderList, bulk-loading and projecting what is missing.
-async fn loaded_orders(
-    backend: &Backend,
-    pool: &PgPool,
-    orders: i64,
-) -> anyhow::Result<Vec<String>> {
+async fn loaded_orders(backend: &Bench, pool: &PgPool, orders: i64) -> anyhow::Result<Vec<String>> {
     let store = backend.projection_store().await?;
-    let projector = Projector::new(store, vec![ViewName::OrderList]).with_batch_size(REBUILD_BATCH);
-    projector.catch_up(ViewName::OrderList).await?;
+    let projector =
+        Projector::new(store, vec![&ORDER_LIST as &dyn View]).with_batch_size(REBUILD_BATCH);
+    projector.catch_up(&ORDER_LIST).await?;
     let have: i64 = sqlx::query_scalar("SELECT count(*) FROM order_list")
         .fetch_one(pool)
         .await?;
     if have < orders {
         load_orders(pool, orders - have).await?;
-        projector.catch_up(ViewName::OrderList).await?;
+        projector.catch_up(&ORDER_LIST).await?;
     }
     Ok(
         sqlx::query_scalar("SELECT order_id FROM order_list ORDER BY order_id LIMIT $1")
@@ -260,7 +256,7 @@ async fn through_store(
         let query = read.query(read.key(&ids, next.fetch_add(1, Ordering::Relaxed)));
         let store = store.clone();
         async move {
-            let (rows, _) = store.rows::<OrderRow>(VIEW, &query).await?;
+            let (rows, _) = store.rows::<OrderRow>(ORDER_LIST.name(), &query).await?;
             if rows.is_empty() {
                 bail!("the read found no rows");
             }

@@ -43,7 +43,7 @@ on_both_stores! {
         assert_eq!(sample(&text, &format!("strata_subscription_checkpoint{order_list}")), Some(3.0), "{text}");
         assert_eq!(sample(&text, &format!("strata_subscription_head{order_list}")), Some(3.0), "{text}");
         assert_eq!(sample(&text, &format!("strata_subscription_lag_events{order_list}")), Some(0.0), "{text}");
-        let on_postgres = matches!(app.backend, strata::Backend::Postgres(_));
+        let on_postgres = matches!(app.backend, crate::support::Backend::Postgres(_));
         assert_eq!(text.contains("strata_oldest_transaction_seconds"), on_postgres, "{text}");
     }
 }

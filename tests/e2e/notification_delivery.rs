@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ::policies::{NotificationSink, PolicyError, PolicyName, WebhookSettings};
+use ::policies::{NotificationSink, PolicyError, WebhookSettings};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
@@ -51,15 +51,15 @@ async fn receive(
 async fn recorded_notifications(app: &TestApp) -> HashSet<String> {
     let sql = "SELECT aggregate_id FROM events WHERE aggregate_type = 'Notification'";
     let rows = match &app.backend {
-        strata::Backend::Postgres(s) => sqlx::query(sql)
-            .fetch_all(s.log().pool())
+        crate::support::Backend::Postgres(s) => sqlx::query(sql)
+            .fetch_all(s.service().log().pool())
             .await
             .unwrap()
             .iter()
             .map(|r| r.get(0))
             .collect(),
-        strata::Backend::Sqlite(s) => sqlx::query(sql)
-            .fetch_all(s.log().pool())
+        crate::support::Backend::Sqlite(s) => sqlx::query(sql)
+            .fetch_all(s.service().log().pool())
             .await
             .unwrap()
             .iter()
@@ -103,8 +103,8 @@ on_both_stores! {
             ..WebhookSettings::new(format!("http://127.0.0.1:{port}/notifications"))
         };
         let sink = Arc::new(NotificationSink::webhook(settings));
-        let flows = app.backend.policies(vec![PolicyName::Booking, PolicyName::Notify], sink.clone()).await.unwrap();
-        let delivery = app.backend.policies(vec![PolicyName::NotificationSink], sink.clone()).await.unwrap();
+        let flows = app.backend.policies(&["booking", "notify"], sink.clone()).await;
+        let delivery = app.backend.policies(&["notificationSink"], sink.clone()).await;
 
         for hour in 8..12 {
             let body = json!({"roomId": 5, "useStartDtm": format!("2026-12-01T{hour:02}:00:00Z"),
@@ -122,10 +122,10 @@ on_both_stores! {
         assert_eq!(recorded.len(), 4 + 2 + 2 * 2, "requested ×4, complete ×2, denied and canceled ×2");
 
         // The receiver is down: the sink fails, then its circuit opens and it stops trying.
-        assert!(matches!(delivery.catch_up(PolicyName::NotificationSink).await, Err(PolicyError::Sink(_))));
+        assert!(matches!(delivery.catch_up("notificationSink").await, Err(PolicyError::Sink(_))));
         let tried = sink.requests_sent();
         assert!(tried >= 2, "{tried}");
-        assert!(matches!(delivery.catch_up(PolicyName::NotificationSink).await, Err(PolicyError::Sink(_))));
+        assert!(matches!(delivery.catch_up("notificationSink").await, Err(PolicyError::Sink(_))));
         assert_eq!(sink.requests_sent(), tried, "an open circuit sends nothing");
 
         // Its worker keeps retrying in the background, and says so.
@@ -147,8 +147,8 @@ on_both_stores! {
         worker.await.unwrap();
         // Rebuilding every view replays the log; the sink delivers nothing again.
         app.assert_views_equal_a_rebuild().await;
-        let again = app.backend.policies(vec![PolicyName::NotificationSink], sink.clone()).await.unwrap();
-        again.catch_up(PolicyName::NotificationSink).await.expect("nothing left to deliver");
+        let again = app.backend.policies(&["notificationSink"], sink.clone()).await;
+        again.catch_up("notificationSink").await.expect("nothing left to deliver");
         assert_eq!(started.lock().unwrap().len(), recorded.len(), "delivered again");
         let received = received.lock().unwrap().clone();
         let ids: Vec<String> = received.iter().map(|(key, _)| key.clone()).collect();

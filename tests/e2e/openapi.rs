@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
-use crate::support::{Store, TestApp};
+use crate::support::{with_app, Store, TestApp};
 
 /// SPEC §4's commands, reads and operations, with the path templates the routes declare.
 const SPEC_ROUTES: [(&str, &str); 18] = [
@@ -103,16 +103,16 @@ async fn the_openapi_document_has_every_route_and_docs_is_a_page() {
 #[tokio::test]
 async fn each_split_process_serves_the_document_of_its_own_routes() {
     let app = TestApp::spawn(Store::Sqlite).await;
-    let commands = app
-        .backend
-        .command_api_router(app.tokens.clone())
-        .await
-        .expect("router");
-    let freshness = read_api::Freshness::new(Duration::from_secs(2));
-    let views = app.backend.view_store(1).await.expect("views");
-    let reads = app
-        .backend
-        .read_api_router(views, freshness, app.tokens.clone());
+    let (commands, reads) = with_app!(&app.backend, app_of_store => {
+        let commands = app_of_store
+            .command_api_router(app.tokens.clone())
+            .await
+            .expect("router");
+        let freshness = read_api::Freshness::new(Duration::from_secs(2));
+        let views = app_of_store.view_store(1).await.expect("views");
+        let reads = app_of_store.read_api_router(views, freshness, app.tokens.clone());
+        (commands, reads)
+    });
 
     let command_doc = openapi_of(commands).await;
     let read_doc = openapi_of(reads).await;

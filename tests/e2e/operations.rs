@@ -106,3 +106,25 @@ async fn json_logs_carry_the_correlation_id_of_requests_and_of_the_reactions_the
     assert_eq!(request["span"]["path"], "/orders", "{request}");
     assert!(reaction["span"]["policy"].is_string(), "{reaction}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_again_and_replaying_log_no_database_notices_by_default() {
+    let app = crate::support::TestApp::spawn(crate::support::Store::Postgres).await;
+    let url = app.database_url().expect("PostgreSQL");
+    for args in [&["migrate"][..], &["replay", "--view", "orderList"]] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("strata ran");
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        let printed = [output.stdout, output.stderr].concat();
+        let printed = String::from_utf8_lossy(&printed);
+        assert!(printed.contains("INFO"), "{args:?} logs at info: {printed}");
+        assert!(
+            !printed.contains("skipping"),
+            "{args:?} logged a notice: {printed}"
+        );
+    }
+}

@@ -1,10 +1,10 @@
 //! Rebuilding a view from the log while the live one keeps serving, then swapping.
 
+use crate::support::Backend;
 use futures::future::join;
-use projections::ViewName;
+use projections::shop::ORDER_LIST;
 use reqwest::StatusCode;
 use strata::admin::REBUILD_BATCH;
-use strata::Backend;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -14,12 +14,12 @@ async fn execute(app: &TestApp, sql: &str, argument: &str) {
     match &app.backend {
         Backend::Postgres(s) => sqlx::query(sql)
             .bind(argument)
-            .execute(s.log().pool())
+            .execute(s.service().log().pool())
             .await
             .map(drop),
         Backend::Sqlite(s) => sqlx::query(sql)
             .bind(argument)
-            .execute(s.log().pool())
+            .execute(s.service().log().pool())
             .await
             .map(drop),
     }
@@ -45,7 +45,7 @@ on_both_stores! {
                 assert!(served >= 100, "readers never see a partial view: {served} rows");
             }
         };
-        let (report, ()) = join(projections::rebuild(&store, ViewName::OrderList, 7), writes).await;
+        let (report, ()) = join(projections::rebuild(&store, &ORDER_LIST, 7), writes).await;
         let report = report.expect("rebuilt");
         // The 200 events the live view had when the rebuild began were built in batches
         // beforehand; the swap's transaction only caught up what came during it.
@@ -66,10 +66,25 @@ on_both_stores! {
         app.projector().await.catch_up_all().await.expect("caught up");
         execute(&app, "UPDATE order_list SET qty = 999 WHERE order_id = $1", &order_id).await;
         let store = app.backend.projection_store().await.expect("store");
-        let report = projections::rebuild(&store, ViewName::OrderList, REBUILD_BATCH).await.expect("rebuilt");
+        let report = projections::rebuild(&store, &ORDER_LIST, REBUILD_BATCH).await.expect("rebuilt");
         assert_eq!(report.differences.len(), 1, "{report:?}");
         assert_eq!((report.differences[0].only_in_rebuilt, report.differences[0].only_in_live), (1, 1));
         assert_eq!(app.scalar("SELECT qty FROM order_list WHERE order_id = $1", &order_id).await, 3);
+    }
+
+    async fn a_rebuild_of_a_view_that_never_ran_reads_the_whole_log(app: TestApp) {
+        for _ in 0..30 {
+            app.place_order("kim", 1, 1).await;
+        }
+        let store = app.backend.projection_store().await.expect("store");
+        let report = projections::rebuild(&store, &ORDER_LIST, 7).await.expect("rebuilt");
+        assert_eq!((report.events, report.position), (60, 60), "{report:?}");
+        assert!(!report.compared, "nothing to compare with: {report:?}");
+        assert_eq!(app.scalar("SELECT count(*) FROM order_list WHERE customer_id = $1", "kim").await, 30);
+        let resumed = app.get("/admin/projections").await;
+        let order_list = resumed.body["items"].as_array().expect("items").iter()
+            .find(|item| item["name"] == "orderList").expect("orderList").clone();
+        assert_eq!(order_list["checkpoint"], 60, "{order_list}");
     }
 
     async fn a_rebuild_after_a_fix_resumes_a_failed_view(app: TestApp) {
@@ -77,7 +92,7 @@ on_both_stores! {
         execute(&app, "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) VALUES ('Order', $1, 1, 'OrderPlaced', '1.0', '{\"Broken\": {}}', '{}')", &poison).await;
         app.place_order("kim", 1, 1).await;
         let projector = app.projector().await;
-        assert!(projector.catch_up(ViewName::OrderList).await.is_err());
+        assert!(projector.catch_up(&ORDER_LIST).await.is_err());
         // The operator's fix: here, removing the broken event.
         execute(&app, "DELETE FROM events WHERE aggregate_id = $1", &poison).await;
         let reply = app.post("/admin/projections/orderList/rebuild", serde_json::Value::Null).await;
@@ -85,7 +100,7 @@ on_both_stores! {
         let unknown = app.post("/admin/projections/invoices/rebuild", serde_json::Value::Null).await;
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
         // The rebuild runs in the background; the view resumes when it has swapped.
-        while projector.catch_up(ViewName::OrderList).await.is_err() {
+        while projector.catch_up(&ORDER_LIST).await.is_err() {
             tokio::task::yield_now().await;
         }
         assert_eq!(app.scalar("SELECT count(*) FROM order_list WHERE customer_id = $1", "kim").await, 1);

@@ -3,11 +3,11 @@
 //! No business stream grows long (an order has at most a few events), so this uses a
 //! counter aggregate of its own through the same command service and store.
 
+use crate::support::Backend;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use domain::{Rejection, RejectionKind};
 use serde::{Deserialize, Serialize};
-use strata::Backend;
 use uuid::Uuid;
 
 use crate::support::on_both_stores;
@@ -101,8 +101,8 @@ async fn increment(backend: &Backend, id: Uuid, expected: u64, add: u64) {
     };
     let command = Increment { expected, add };
     match backend {
-        Backend::Postgres(s) => s.execute::<Counter>(id, command, context).await,
-        Backend::Sqlite(s) => s.execute::<Counter>(id, command, context).await,
+        Backend::Postgres(s) => s.service().execute::<Counter>(id, command, context).await,
+        Backend::Sqlite(s) => s.service().execute::<Counter>(id, command, context).await,
     }
     .unwrap_or_else(|error| panic!("increment at {expected}: {error}"));
 }

@@ -5,16 +5,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth::{Role, Tokens};
+use axum::Router;
 use command_api::http::overload::Limits;
+use command_api::store::{PostgresEventLog, SqliteEventLog};
 use command_api::CommandContext;
 use domain::booking::confirm::{Confirm, ConfirmCommand};
 use domain::shop::delivery::{Delivery, DeliveryCommand};
+use policies::{NotificationSink, Policies, PolicyError};
+use projections::{ProjectionStore, Projector};
 use read_api::Freshness;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::Value;
 use strata::settings::StoreSettings;
-use strata::{serve, Backend};
+use strata::{serve, App, Store as Backing};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
@@ -43,6 +47,107 @@ pub(crate) use on_both_stores;
 pub enum Store {
     Postgres,
     Sqlite,
+}
+
+/// The app of a test, on the store the scenario runs on.
+pub enum Backend {
+    Postgres(App<PostgresEventLog>),
+    Sqlite(App<SqliteEventLog>),
+}
+
+/// Runs `$body` with `$app` bound to the test's `App`, whichever its store.
+macro_rules! with_app {
+    ($backend:expr, $app:ident => $body:expr) => {
+        match $backend {
+            $crate::support::Backend::Postgres($app) => $body,
+            $crate::support::Backend::Sqlite($app) => $body,
+        }
+    };
+}
+pub(crate) use with_app;
+
+impl Backend {
+    pub async fn projection_store(&self) -> anyhow::Result<ProjectionStore> {
+        with_app!(self, app => app.projection_store().await)
+    }
+
+    /// Workers for the policies named, delivering notifications to `sink`.
+    pub async fn policies(&self, names: &[&str], sink: Arc<NotificationSink>) -> PolicyWorkers {
+        with_app!(self, app => {
+            let all = App::policies(sink);
+            let named = policies::registry::named(&all, names).expect("known policies");
+            PolicyWorkers::from(app.policy_workers(named).await.expect("policy workers"))
+        })
+    }
+
+    /// Workers for every policy, delivering notifications to `sink`.
+    pub async fn all_policies(&self, sink: Arc<NotificationSink>) -> PolicyWorkers {
+        with_app!(self, app => {
+            let all = App::policies(sink);
+            PolicyWorkers::from(app.policy_workers(all).await.expect("policy workers"))
+        })
+    }
+
+    pub async fn projector(&self) -> Projector {
+        with_app!(self, app => app.projector(strata_views(app)).await.expect("projector"))
+    }
+
+    async fn router(&self, freshness: Freshness, tokens: Arc<Tokens>, limits: Limits) -> Router {
+        with_app!(self, app => {
+            let views = app.view_store(4).await.expect("views");
+            let router = app
+                .api_router(views, freshness, tokens)
+                .await
+                .expect("router");
+            app.served(router, limits).await.expect("served")
+        })
+    }
+}
+
+/// Every view of the contexts.
+fn strata_views<S: Backing>(_: &App<S>) -> Vec<&'static dyn projections::View> {
+    App::<S>::views()
+}
+
+/// Policy workers over the test's store.
+pub enum PolicyWorkers {
+    Postgres(Policies<PostgresEventLog>),
+    Sqlite(Policies<SqliteEventLog>),
+}
+
+impl From<Policies<PostgresEventLog>> for PolicyWorkers {
+    fn from(policies: Policies<PostgresEventLog>) -> Self {
+        Self::Postgres(policies)
+    }
+}
+
+impl From<Policies<SqliteEventLog>> for PolicyWorkers {
+    fn from(policies: Policies<SqliteEventLog>) -> Self {
+        Self::Sqlite(policies)
+    }
+}
+
+impl PolicyWorkers {
+    pub async fn catch_up_all(&self) -> Result<(), PolicyError> {
+        match self {
+            Self::Postgres(policies) => policies.catch_up_all().await,
+            Self::Sqlite(policies) => policies.catch_up_all().await,
+        }
+    }
+
+    pub async fn catch_up(&self, name: &str) -> Result<(), PolicyError> {
+        match self {
+            Self::Postgres(policies) => policies.catch_up(name).await,
+            Self::Sqlite(policies) => policies.catch_up(name).await,
+        }
+    }
+
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        match self {
+            Self::Postgres(policies) => policies.run(stop).await,
+            Self::Sqlite(policies) => policies.run(stop).await,
+        }
+    }
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -105,6 +210,7 @@ impl TestApp {
     }
 
     pub async fn spawn_limited(store: Store, limits: Limits) -> Self {
+        let on_postgres = matches!(store, Store::Postgres);
         let database = TestDatabase::create(store).await;
         let settings = StoreSettings {
             database_url: database.url(),
@@ -112,20 +218,18 @@ impl TestApp {
             db_pool_size: 16,
             db_acquire_timeout_ms: 5_000,
         };
-        let backend = Backend::open(&settings).await.expect("open the store");
-        backend.migrate().await.expect("migrate");
+        let backend = match on_postgres {
+            true => Backend::Postgres(App::open(&settings).await.expect("open")),
+            false => Backend::Sqlite(App::open(&settings).await.expect("open")),
+        };
+        with_app!(&backend, app => app.migrate().await.expect("migrate"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
         let progress = Arc::new(watch::Sender::new(0));
         let freshness = Freshness::new(Duration::from_secs(2)).woken_by(progress.subscribe());
-        let views = backend.view_store(4).await.expect("views");
         let tokens = Arc::new(Tokens::generated());
-        let router = backend
-            .api_router(views, freshness, tokens.clone())
-            .await
-            .expect("router");
-        let router = backend.served(router, limits).await.expect("served");
+        let router = backend.router(freshness, tokens.clone(), limits).await;
         tokio::spawn(serve(listener, router, async {
             let _ = stopped.await;
         }));
@@ -193,16 +297,11 @@ impl TestApp {
     pub async fn start_delivery(&self, order_id: Uuid) -> Uuid {
         let delivery_id = Uuid::now_v7();
         let (command, context) = (DeliveryCommand::StartDelivery { order_id }, context());
-        match &self.backend {
-            Backend::Postgres(s) => {
-                s.execute_new::<Delivery>(delivery_id, command, context)
-                    .await
-            }
-            Backend::Sqlite(s) => {
-                s.execute_new::<Delivery>(delivery_id, command, context)
-                    .await
-            }
-        }
+        with_app!(&self.backend, app => {
+            app.service()
+                .execute_new::<Delivery>(delivery_id, command, context)
+                .await
+        })
         .expect("delivery started");
         delivery_id
     }
@@ -216,37 +315,31 @@ impl TestApp {
             user_id,
         };
         let context = context();
-        match &self.backend {
-            Backend::Postgres(s) => s.execute::<Confirm>(confirm_id, command, context).await,
-            Backend::Sqlite(s) => s.execute::<Confirm>(confirm_id, command, context).await,
-        }
+        with_app!(&self.backend, app => {
+            app.service()
+                .execute::<Confirm>(confirm_id, command, context)
+                .await
+        })
         .expect("confirm requested");
         confirm_id
     }
 
     /// Workers for every view over this app's store.
-    pub async fn projector(&self) -> projections::Projector {
+    pub async fn projector(&self) -> Projector {
         self.backend
-            .projector(projections::ViewName::ALL.to_vec())
+            .projector()
             .await
-            .expect("projector")
             .reporting_to(self.progress.clone())
     }
 
     /// Workers for every policy over this app's store, notifications to the log.
-    pub async fn policies(&self) -> strata::PolicyWorkers {
-        self.policies_delivering_to(Arc::new(policies::NotificationSink::log()))
+    pub async fn policies(&self) -> PolicyWorkers {
+        self.policies_delivering_to(Arc::new(NotificationSink::log()))
             .await
     }
 
-    pub async fn policies_delivering_to(
-        &self,
-        sink: Arc<policies::NotificationSink>,
-    ) -> strata::PolicyWorkers {
-        self.backend
-            .policies(policies::PolicyName::ALL.to_vec(), sink)
-            .await
-            .expect("policies")
+    pub async fn policies_delivering_to(&self, sink: Arc<NotificationSink>) -> PolicyWorkers {
+        self.backend.all_policies(sink).await
     }
 
     /// Runs the policies until their commands cause nothing more, then catches every
@@ -256,7 +349,7 @@ impl TestApp {
     }
 
     /// [`TestApp::settle`] with these policy workers.
-    pub async fn settle_with(&self, policies: &strata::PolicyWorkers) {
+    pub async fn settle_with(&self, policies: &PolicyWorkers) {
         loop {
             let before = self.count_events().await;
             policies.catch_up_all().await.expect("policies caught up");
@@ -291,7 +384,7 @@ impl TestApp {
     /// workers built incrementally (the rebuild's own comparison, table by table).
     pub async fn assert_views_equal_a_rebuild(&self) {
         let store = self.backend.projection_store().await.expect("store");
-        for view in projections::ViewName::ALL {
+        for view in with_app!(&self.backend, app => strata_views(app)) {
             let report = projections::rebuild(&store, view, 100)
                 .await
                 .expect("rebuilt");
@@ -322,7 +415,7 @@ impl TestApp {
                     .bind(event_type)
                     .bind(payload)
                     .bind(metadata)
-                    .fetch_one(s.log().pool())
+                    .fetch_one(s.service().log().pool())
                     .await
             }
             Backend::Sqlite(s) => {
@@ -333,7 +426,7 @@ impl TestApp {
                     .bind(event_type)
                     .bind(payload)
                     .bind(metadata)
-                    .fetch_one(s.log().pool())
+                    .fetch_one(s.service().log().pool())
                     .await
             }
         }
@@ -382,13 +475,13 @@ impl TestApp {
             Backend::Postgres(s) => {
                 sqlx::query_scalar(sql)
                     .bind(argument)
-                    .fetch_one(s.log().pool())
+                    .fetch_one(s.service().log().pool())
                     .await
             }
             Backend::Sqlite(s) => {
                 sqlx::query_scalar(sql)
                     .bind(argument)
-                    .fetch_one(s.log().pool())
+                    .fetch_one(s.service().log().pool())
                     .await
             }
         }

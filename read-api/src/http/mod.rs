@@ -1,29 +1,35 @@
-//! The read API over HTTP: one router per view, merged once. Every response carries
-//! `X-Projection-Position`, the position the view had applied when it was read (in the
-//! same statement as the rows); single resources carry an `ETag` (the position of the
-//! last event applied to them) and answer `If-None-Match` with 304.
+//! HTTP plumbing of the read API: the contexts' routers merged once, with the mypage
+//! composed of their sections. Every response carries `X-Projection-Position`, the
+//! position the view had applied when it was read (in the same statement as the rows);
+//! single resources carry an `ETag` (the position of the last event applied to them) and
+//! answer `If-None-Match` with 304.
 
-mod bookings;
-mod error;
-mod freshness;
+pub mod error;
+pub mod freshness;
 mod mypages;
-mod notifications;
-mod openapi;
-mod orders;
-mod params;
+pub mod openapi;
+pub mod params;
 
 pub use error::ApiError;
 pub use freshness::{Freshness, MIN_POSITION};
+pub(crate) use mypages::document_sections;
+pub use mypages::MyPage;
 pub use openapi::ApiDoc;
+
+use std::sync::Arc;
 
 use auth::Principal;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use projections::table::ViewRow;
+use projections::View;
 use serde::Serialize;
 
+use crate::mypage::MypageSection;
 use crate::page::Page;
-use crate::store::{Arg, ViewRow, ViewStore};
+use crate::registry::Reads;
+use crate::store::{Arg, ViewStore};
 use params::Paging;
 
 /// The header naming the view position a read reflects.
@@ -31,25 +37,32 @@ pub const PROJECTION_POSITION: HeaderName = HeaderName::from_static("x-projectio
 
 /// What every read handler may use.
 #[derive(Clone)]
-struct ReadState {
+pub struct ReadState {
     store: ViewStore,
     freshness: Freshness,
+    /// The mypage's sections, in the order the contexts were listed.
+    sections: Arc<[&'static dyn MypageSection]>,
 }
 
-/// A view table a route serves, and how a row missing from it is reported.
-struct ViewTable {
-    view: &'static str,
-    table: &'static str,
+/// A view of one table that a route serves, and how a row missing from it is reported.
+pub struct ViewTable {
+    pub view: &'static dyn View,
     /// The 404's error code, e.g. `order_not_found`.
-    missing: &'static str,
+    pub missing: &'static str,
     /// What a row is, in the 404's message.
-    noun: &'static str,
+    pub noun: &'static str,
+}
+
+impl ViewTable {
+    fn table(&self) -> &'static str {
+        self.view.tables()[0]
+    }
 }
 
 impl ReadState {
     /// A page of `table`'s rows matching `filters`, once its view has applied `min`;
     /// only the reader's own rows when the reader is a customer, whatever the filters.
-    async fn page<R: ViewRow>(
+    pub async fn page<R: ViewRow>(
         &self,
         reader: &Principal,
         table: &ViewTable,
@@ -60,9 +73,10 @@ impl ReadState {
         if let Some(owner) = reader.confined_to() {
             filters.push((R::OWNER, Arg::Text(owner.to_string())));
         }
-        self.freshness.wait(&self.store, table.view, min).await?;
-        let query = paging.query::<R>(table.table, filters);
-        let (rows, position) = self.store.rows::<R>(table.view, &query).await?;
+        let view = table.view.name();
+        self.freshness.wait(&self.store, view, min).await?;
+        let query = paging.query::<R>(table.table(), filters);
+        let (rows, position) = self.store.rows::<R>(view, &query).await?;
         let page = Page::from_rows(rows, paging.limit, R::key);
         Ok(page_response(position, page))
     }
@@ -70,7 +84,7 @@ impl ReadState {
     /// The row of `table` keyed `id`, once its view has applied `min`: 304 when the
     /// client's `If-None-Match` names it, 404 when there is none or it is another
     /// customer's (so that ids cannot be probed).
-    async fn one<R: ViewRow>(
+    pub async fn one<R: ViewRow>(
         &self,
         reader: &Principal,
         table: &ViewTable,
@@ -78,8 +92,9 @@ impl ReadState {
         id: &str,
         request: &HeaderMap,
     ) -> Result<Response, ApiError> {
-        self.freshness.wait(&self.store, table.view, min).await?;
-        let (row, position) = self.store.row::<R>(table.view, table.table, id).await?;
+        let view = table.view.name();
+        self.freshness.wait(&self.store, view, min).await?;
+        let (row, position) = self.store.row::<R>(view, table.table(), id).await?;
         let readable = |row: &R| {
             reader
                 .confined_to()
@@ -87,21 +102,27 @@ impl ReadState {
         };
         let row = row.filter(readable).ok_or_else(|| ApiError::NotFound {
             code: table.missing,
-            message: format!("no {} {id} in {}", table.noun, table.view),
+            message: format!("no {} {id} in {view}", table.noun),
             position,
         })?;
         Ok(resource_response(request, position, row.position(), &row))
     }
 }
 
-/// Every read route over `store`, without cross-cutting layers (the binary adds them).
-pub fn routes(store: ViewStore, freshness: Freshness) -> Router {
-    Router::new()
-        .merge(orders::router())
-        .merge(bookings::router())
-        .merge(mypages::router())
-        .merge(notifications::router())
-        .with_state(ReadState { store, freshness })
+/// The contexts' read routes and the mypage of their sections over `store`, without
+/// cross-cutting layers (the binary adds them).
+pub fn routes(store: ViewStore, freshness: Freshness, contexts: Vec<Reads>) -> Router {
+    let mut routes = mypages::router();
+    let mut sections = Vec::new();
+    for context in contexts {
+        routes = routes.merge(context.routes);
+        sections.extend(context.mypage);
+    }
+    routes.with_state(ReadState {
+        store,
+        freshness,
+        sections: sections.into(),
+    })
 }
 
 /// A page of a list read.

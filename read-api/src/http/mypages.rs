@@ -1,5 +1,6 @@
-//! `GET /mypages/{userId}`: the user's orders, bookings and 20 latest notifications in
-//! one document. Every user's page exists, empty before their first order or booking.
+//! `GET /mypages/{userId}`: the user's page, composed of the contexts' sections (their
+//! orders, bookings, latest notifications, …). Every user's page exists, empty before
+//! their first order or booking.
 
 use auth::Principal;
 use axum::extract::State;
@@ -8,6 +9,8 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::ToSchema;
 
 use super::error::ApiError;
@@ -16,27 +19,27 @@ use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadError
 use super::params::UserId;
 use super::resource_response;
 use super::ReadState;
-use crate::store::{Arg, BookingRow, NotificationRow, OrderRow, RowQuery, ViewRow};
-
-const VIEW: &str = "mypage";
+use crate::mypage::MypageSection;
 
 pub(super) fn router() -> Router<ReadState> {
     Router::new().route("/mypages/{id}", get(one))
 }
 
-/// A user's page; `position` and `updatedAt` are those of its latest change.
+/// A user's page: the sections' lists under their fields; `position` and `updatedAt`
+/// are those of its latest change.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct MyPage {
+pub struct MyPage {
     user_id: String,
-    orders: Vec<OrderRow>,
-    bookings: Vec<BookingRow>,
-    notifications: Vec<NotificationRow>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    sections: Map<String, Value>,
     position: i64,
     updated_at: Option<String>,
 }
 
-/// A user's page: their orders, bookings and 20 latest notifications.
+/// A user's page: their orders, bookings and latest notifications, one list per
+/// section.
 #[utoipa::path(
     get,
     path = "/mypages/{id}",
@@ -50,14 +53,19 @@ struct MyPage {
         (status = 200, description = "The page (empty lists before the user's first order \
             or booking)", body = MyPage, headers(
             ("ETag" = String, description = "The position of the page's latest change"),
-            ("X-Projection-Position" = i64, description = "The view's position when read"),
+            ("X-Projection-Position" = i64, description = "The lowest position of the \
+                sections' views when read"),
         )),
         (status = 304, description = "The client's `If-None-Match` names the current ETag"),
         ReadErrors,
     )
 )]
 async fn one(
-    State(ReadState { store, freshness }): State<ReadState>,
+    State(ReadState {
+        store,
+        freshness,
+        sections,
+    }): State<ReadState>,
     reader: Principal,
     MinPosition(min): MinPosition,
     UserId(user_id): UserId,
@@ -65,49 +73,60 @@ async fn one(
 ) -> Result<Response, ApiError> {
     if reader.confined_to().is_some_and(|owner| owner != user_id) {
         // Another customer's page is answered as if there were none, like their rows.
+        let mut position = i64::MAX;
+        for section in sections.iter() {
+            position = position.min(store.position(section.view().name()).await?);
+        }
         return Err(ApiError::NotFound {
             code: "mypage_not_found",
             message: format!("no mypage of {user_id}"),
-            position: store.position(VIEW).await?,
+            position: if sections.is_empty() { 0 } else { position },
         });
     }
-    freshness.wait(&store, VIEW, min).await?;
-    let owned = |table, order_by| RowQuery {
-        table,
-        filters: vec![("user_id", Arg::Text(user_id.clone()))],
-        after: None,
-        order_by,
-        limit: None,
-    };
-    // The page's position is the one read with its first table: the other two are
-    // read after it, so they are at least as fresh.
-    let (orders, position) = store
-        .rows::<OrderRow>(VIEW, &owned("mypage_orders", OrderRow::KEY))
-        .await?;
-    let (bookings, _) = store
-        .rows::<BookingRow>(VIEW, &owned("mypage_bookings", BookingRow::KEY))
-        .await?;
-    let newest_first = "send_dtm DESC, position DESC";
-    let (notifications, _) = store
-        .rows::<NotificationRow>(VIEW, &owned("mypage_notifications", newest_first))
-        .await?;
-    let latest = orders
-        .iter()
-        .map(|row| (row.position, &row.updated_at))
-        .chain(bookings.iter().map(|row| (row.position, &row.updated_at)))
-        .chain(
-            notifications
-                .iter()
-                .map(|row| (row.position, &row.updated_at)),
-        )
-        .max();
-    let page = MyPage {
-        position: latest.map_or(0, |(position, _)| position),
-        updated_at: latest.map(|(_, updated_at)| updated_at.clone()),
+    let mut page = MyPage {
         user_id,
-        orders,
-        bookings,
-        notifications,
+        sections: Map::new(),
+        position: 0,
+        updated_at: None,
     };
-    Ok(resource_response(&headers, position, page.position, &page))
+    let mut view_position = i64::MAX;
+    let mut latest = None;
+    for section in sections.iter() {
+        freshness.wait(&store, section.view().name(), min).await?;
+        let read = section.read(&store, &page.user_id).await?;
+        page.sections.insert(section.field().to_string(), read.rows);
+        view_position = view_position.min(read.view_position);
+        latest = latest.max(read.latest);
+    }
+    if let Some((position, updated_at)) = latest {
+        page.position = position;
+        page.updated_at = Some(updated_at);
+    }
+    let view_position = if sections.is_empty() {
+        0
+    } else {
+        view_position
+    };
+    Ok(resource_response(
+        &headers,
+        view_position,
+        page.position,
+        &page,
+    ))
+}
+
+/// Adds each section's list to the `MyPage` schema of `doc`.
+pub(crate) fn document_sections(doc: &mut OpenApi, sections: &[&'static dyn MypageSection]) {
+    let Some(RefOr::T(Schema::Object(page))) = doc
+        .components
+        .as_mut()
+        .and_then(|components| components.schemas.get_mut("MyPage"))
+    else {
+        return;
+    };
+    for section in sections {
+        page.properties
+            .insert(section.field().to_string(), section.schema());
+        page.required.push(section.field().to_string());
+    }
 }

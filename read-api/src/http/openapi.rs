@@ -1,5 +1,6 @@
-//! The read API's OpenAPI document, generated from the handlers' `#[utoipa::path]`
-//! annotations and the rows, pages and query parameters they name.
+//! The read API's own OpenAPI (the mypage), generated from the handlers'
+//! `#[utoipa::path]` annotations; each context documents its reads beside it
+//! ([`crate::registry::Reads::openapi`]).
 //!
 //! The types below only describe, for the document, what every read shares: the
 //! read-your-writes parameters ([`super::freshness::MinPosition`] reads them) and the
@@ -9,7 +10,7 @@
 use utoipa::{IntoParams, IntoResponses, OpenApi};
 
 use super::error::ErrorBody;
-use super::{bookings, mypages, notifications, orders};
+use super::mypages;
 
 /// The read API: the views, never the events.
 #[derive(OpenApi)]
@@ -20,21 +21,9 @@ use super::{bookings, mypages, notifications, orders};
                        `X-Projection-Position`; every error is JSON `{error, message, field?}` \
                        with a stable `error` code."
     ),
-    paths(
-        orders::list,
-        orders::one,
-        bookings::list,
-        bookings::one,
-        mypages::one,
-        notifications::list,
-    ),
+    paths(mypages::one),
     components(schemas(ErrorBody)),
-    tags(
-        (name = "orderLists", description = "Orders with their payment and delivery"),
-        (name = "bookingLists", description = "Bookings with their confirm"),
-        (name = "mypages", description = "A user's orders, bookings and latest notifications"),
-        (name = "notifications", description = "What users were told"),
-    )
+    tags((name = "mypages", description = "A user's page: a section per context"))
 )]
 pub struct ApiDoc;
 

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use crate::page::{decode_cursor, DEFAULT_LIMIT, MAX_LIMIT};
-use crate::store::{Arg, RowQuery, ViewRow};
+use projections::table::ViewRow;
+
+use crate::store::{Arg, RowQuery};
 
 /// The longest user id (customerId, bookingUserId) the domain accepts.
 const MAX_USER_ID_CHARS: usize = 64;
@@ -119,7 +121,7 @@ impl Paging {
             table,
             filters,
             after: self.after.clone(),
-            order_by: R::KEY,
+            order_by: crate::store::key::<R>(),
             limit: Some(self.limit + 1),
         }
     }

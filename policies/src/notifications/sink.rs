@@ -17,13 +17,18 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use command_api::store::EventLog;
 use domain::notifications::notification::NotificationEvent;
-use projections::{BusinessEvent, LogEvent};
+use futures::future::BoxFuture;
+use projections::table::ContextEvent;
+use projections::LogEvent;
 use serde::Serialize;
 
 use crate::issue::{PolicyError, Reaction};
+use crate::policy::{Issue, Policy};
 
 /// A notification as the webhook receives it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -241,31 +246,53 @@ impl Breaker {
     }
 }
 
-/// Whom a notification is for: each user's notifications are delivered in log order.
-pub(crate) fn recipient_of(event: &BusinessEvent, logged: &LogEvent) -> String {
-    match event {
-        BusinessEvent::Notification(NotificationEvent::NotificationSent { user_id, .. }) => {
-            user_id.clone()
-        }
-        _ => logged.aggregate_id.clone(),
+/// The `notificationSink` policy: it issues no command, it delivers.
+pub(super) struct SinkPolicy {
+    pub(super) sink: Arc<NotificationSink>,
+}
+
+impl<L: EventLog> Policy<L> for SinkPolicy {
+    fn name(&self) -> &'static str {
+        "notificationSink"
+    }
+
+    fn reads(&self) -> &[&'static str] {
+        NotificationEvent::AGGREGATE_TYPES
+    }
+
+    /// Whom a notification is for: each user's notifications are delivered in log order.
+    fn key_of(&self, event: &LogEvent) -> Result<String, serde_json::Error> {
+        Ok(match NotificationEvent::decode(event)? {
+            Some(NotificationEvent::NotificationSent { user_id, .. }) => user_id,
+            None => event.aggregate_id.clone(),
+        })
+    }
+
+    fn react<'a>(
+        &'a self,
+        reaction: &'a Reaction<'a, L>,
+    ) -> BoxFuture<'a, Result<Vec<Issue<L>>, PolicyError>> {
+        Box::pin(async move {
+            if let Some(event) = reaction.decode::<NotificationEvent>()? {
+                deliver(reaction, event, &self.sink).await?;
+            }
+            Ok(Vec::new())
+        })
     }
 }
 
 /// Delivers a recorded notification; a refusal is recorded and skipped.
-pub(crate) async fn react<L: EventLog>(
+async fn deliver<L: EventLog>(
     reaction: &Reaction<'_, L>,
-    event: BusinessEvent,
+    event: NotificationEvent,
     sink: &NotificationSink,
 ) -> Result<(), PolicyError> {
-    let BusinessEvent::Notification(NotificationEvent::NotificationSent {
+    let NotificationEvent::NotificationSent {
         user_id,
         contents,
         cause,
         send_dtm,
-    }) = event
-    else {
-        return Ok(());
-    };
+    } = event;
     let notification = OutgoingNotification {
         notification_id: reaction.event.aggregate_id.clone(),
         user_id,

@@ -1,8 +1,13 @@
-//! Set-based batches: a batch changes a view's table with at most two round trips
-//! whatever its size. The rows its events touch are read with one statement (but for
-//! rows the batch itself starts), the events are folded into them in memory in reading
-//! order, and the rows that changed are written back with one upsert. Rows travel as one JSON array parameter, which both stores
-//! can turn into rows (`jsonb_to_recordset`, `json_each`), so one Rust path serves both.
+//! Views made of tables of rows, and set-based batches over them: a batch changes a
+//! table with at most two round trips whatever its size. The rows its events touch are
+//! read with one statement (but for rows the batch itself starts), the events are folded
+//! into them in memory in reading order, and the rows that changed are written back with
+//! one upsert. Rows travel as one JSON array parameter (their API form, camelCase),
+//! which both stores can turn into rows (`jsonb_to_recordset`, `json_each`), so one Rust
+//! path serves both.
+//!
+//! A row type is the one definition of its view's columns: the projector writes it, the
+//! read API reads and serves it ([`ViewRow`]).
 //!
 //! No `position` guard is needed on writes: a batch runs under its view's locked
 //! checkpoint, so nothing else writes the table meanwhile and no event is applied twice.
@@ -11,49 +16,147 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
+use futures::future::BoxFuture;
 use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::FromRow;
 
-use super::{ApplyError, DecodedEvent};
-use crate::event::{BusinessEvent, LogEvent};
+use crate::event::LogEvent;
 use crate::sql::{Arg, ViewTx};
+use crate::view::{ApplyError, View};
 
-/// A kind of view row: its columns, and how events change it.
-pub(crate) trait ViewRow:
-    Serialize + Send + Unpin + for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow>
+/// A kind of view row, as stored and as the read API serves it.
+pub trait ViewRow:
+    Serialize + Send + Sync + Unpin + for<'r> FromRow<'r, PgRow> + for<'r> FromRow<'r, SqliteRow>
 {
     /// The row's columns in table order with their PostgreSQL types; the first is the
-    /// key. Field names equal column names.
+    /// key. Field names equal column names (serialized in camelCase).
     const COLUMNS: &'static [(&'static str, &'static str)];
+    /// The column naming the user the row belongs to: the only customer who may read it.
+    const OWNER: &'static str;
 
     /// The row's key.
-    fn id(&self) -> &str;
+    fn key(&self) -> &str;
+    /// The user the row belongs to.
+    fn owner(&self) -> &str;
+    /// The global position of the last event applied to the row.
+    fn position(&self) -> i64;
+    /// When the last event applied to the row was recorded.
+    fn updated_at(&self) -> &str;
+
+    /// The select list of the row's columns.
+    fn select_list() -> String {
+        let columns: Vec<&str> = Self::COLUMNS.iter().map(|(column, _)| *column).collect();
+        columns.join(", ")
+    }
+}
+
+/// The events of one context, decoded from the log into its own event types.
+pub trait ContextEvent: Sized + Send + Sync {
+    /// The aggregate types whose events these are.
+    const AGGREGATE_TYPES: &'static [&'static str];
+
+    /// The event as this context's type; `None` for an aggregate type it does not know.
+    fn decode(event: &LogEvent) -> Result<Option<Self>, serde_json::Error>;
+}
+
+/// A log event with its decoded context event.
+pub struct Decoded<'a, E> {
+    pub event: &'a LogEvent,
+    pub business: E,
+}
+
+/// Decodes the events of a batch; one that cannot be decoded is poison.
+pub fn decode_all<'a, E: ContextEvent>(
+    events: &[&'a LogEvent],
+) -> Result<Vec<Decoded<'a, E>>, ApplyError> {
+    let mut decoded = Vec::with_capacity(events.len());
+    for &event in events {
+        match E::decode(event) {
+            Ok(Some(business)) => decoded.push(Decoded { event, business }),
+            Ok(None) => {}
+            Err(error) => {
+                return Err(ApplyError::Unappliable {
+                    position: event.position,
+                    reason: format!("undecodable {}: {error}", event.event_type),
+                })
+            }
+        }
+    }
+    Ok(decoded)
+}
+
+/// How events change rows of a kind.
+pub trait Projected: ViewRow {
+    /// The events that change the rows.
+    type Event: ContextEvent;
 
     /// The key of the row the event changes, if it changes one.
-    fn key_of(event: &LogEvent, business: &BusinessEvent) -> Option<String>;
+    fn key_of(event: &LogEvent, business: &Self::Event) -> Option<String>;
 
     /// True for an event that starts its row afresh (`OrderPlaced`, …), whatever the
     /// table held: when it comes first in a batch, its row need not be read.
-    fn starts_row(business: &BusinessEvent) -> bool;
+    fn starts_row(business: &Self::Event) -> bool;
 
     /// Applies the event to its row (`None` while the table has no such row). An error
     /// says why the event cannot be applied: it is poison.
     fn apply(
         row: &mut Option<Self>,
         event: &LogEvent,
-        business: &BusinessEvent,
+        business: &Self::Event,
     ) -> Result<(), String>;
 }
 
 /// One table of rows of kind `R`.
-pub(crate) struct Table<R> {
+pub struct Table<R> {
     name: &'static str,
-    /// A column the table has beyond `R`'s, and the column of `R` it copies
-    /// (mypage's `user_id`, the owner of the row).
+    /// A column the table has beyond `R`'s, and the column of `R` it copies (a mypage
+    /// section's `user_id`, the owner of the row).
     owner: Option<(&'static str, &'static str)>,
     row: PhantomData<fn() -> R>,
+}
+
+/// A view of one table: its name and the table.
+pub struct TableView<R> {
+    name: &'static str,
+    tables: [&'static str; 1],
+    table: Table<R>,
+}
+
+impl<R> TableView<R> {
+    pub const fn new(name: &'static str, table: Table<R>) -> Self {
+        Self {
+            name,
+            tables: [table.name],
+            table,
+        }
+    }
+}
+
+impl<R: Projected> View for TableView<R> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn reads(&self) -> &[&'static str] {
+        R::Event::AGGREGATE_TYPES
+    }
+
+    fn tables(&self) -> &[&'static str] {
+        &self.tables
+    }
+
+    fn apply_batch<'a>(
+        &'a self,
+        tx: &'a mut ViewTx<'_>,
+        events: &'a [&'a LogEvent],
+    ) -> BoxFuture<'a, Result<(), ApplyError>> {
+        Box::pin(async move {
+            let decoded = decode_all::<R::Event>(events)?;
+            self.table.apply(tx, &decoded).await
+        })
+    }
 }
 
 /// How the SQL of a store turns a JSON array parameter into rows.
@@ -73,15 +176,32 @@ impl Dialect {
 }
 
 /// `SELECT`s the elements of the JSON array of strings bound as `$1`.
-pub(crate) fn json_strings(tx: &ViewTx<'_>) -> &'static str {
+pub fn json_strings(tx: &ViewTx<'_>) -> &'static str {
     match Dialect::of(tx) {
         Dialect::Postgres => "SELECT jsonb_array_elements_text($1::jsonb)",
         Dialect::Sqlite => "SELECT value FROM json_each($1)",
     }
 }
 
-impl<R: ViewRow> Table<R> {
-    pub(crate) const fn new(name: &'static str) -> Self {
+/// The key a column's value has in a row's JSON (its camelCase field name).
+fn json_key(column: &str) -> String {
+    let mut key = String::with_capacity(column.len());
+    let mut upper = false;
+    for c in column.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                key.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => key.push(c),
+        }
+    }
+    key
+}
+
+impl<R: Projected> Table<R> {
+    pub const fn new(name: &'static str) -> Self {
         Self {
             name,
             owner: None,
@@ -90,7 +210,7 @@ impl<R: ViewRow> Table<R> {
     }
 
     /// The table, with an `owner` column holding the row's `source` column.
-    pub(crate) const fn owned_by(self, owner: &'static str, source: &'static str) -> Self {
+    pub const fn owned_by(self, owner: &'static str, source: &'static str) -> Self {
         Self {
             owner: Some((owner, source)),
             ..self
@@ -98,14 +218,14 @@ impl<R: ViewRow> Table<R> {
     }
 
     /// Applies the events, in order, to the rows they touch.
-    pub(crate) async fn apply(
+    pub async fn apply(
         &self,
         tx: &mut ViewTx<'_>,
-        events: &[DecodedEvent<'_>],
+        events: &[Decoded<'_, R::Event>],
     ) -> Result<(), ApplyError> {
         let mut rows: HashMap<String, Option<R>> = HashMap::new();
         let mut stored = Vec::new();
-        for DecodedEvent { event, business } in events {
+        for Decoded { event, business } in events {
             if let Some(key) = R::key_of(event, business) {
                 if let Entry::Vacant(entry) = rows.entry(key) {
                     if !R::starts_row(business) {
@@ -117,11 +237,11 @@ impl<R: ViewRow> Table<R> {
         }
         if !stored.is_empty() {
             for row in self.load(tx, &stored).await? {
-                rows.insert(row.id().to_owned(), Some(row));
+                rows.insert(row.key().to_owned(), Some(row));
             }
         }
         let mut changed = Vec::new();
-        for DecodedEvent { event, business } in events {
+        for Decoded { event, business } in events {
             let Some(key) = R::key_of(event, business) else {
                 continue;
             };
@@ -146,9 +266,9 @@ impl<R: ViewRow> Table<R> {
     async fn load(&self, tx: &mut ViewTx<'_>, keys: &[String]) -> Result<Vec<R>, sqlx::Error> {
         let keys =
             serde_json::to_string(keys).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
-        let columns = self.columns().collect::<Vec<_>>().join(", ");
         let sql = format!(
-            "SELECT {columns} FROM {} WHERE {} IN ({})",
+            "SELECT {} FROM {} WHERE {} IN ({})",
+            R::select_list(),
             self.name,
             R::COLUMNS[0].0,
             json_strings(tx)
@@ -183,10 +303,13 @@ impl<R: ViewRow> Table<R> {
             Dialect::Postgres => {
                 let record = R::COLUMNS
                     .iter()
-                    .map(|(column, sql_type)| format!("{column} {sql_type}"))
+                    .map(|(column, sql_type)| format!("\"{}\" {sql_type}", json_key(column)))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let values = sources.collect::<Vec<_>>().join(", ");
+                let values = sources
+                    .map(|column| format!("\"{}\"", json_key(column)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 (
                     values,
                     format!("jsonb_to_recordset($1::jsonb) AS r({record})"),
@@ -194,7 +317,7 @@ impl<R: ViewRow> Table<R> {
             }
             Dialect::Sqlite => {
                 let values = sources
-                    .map(|column| format!("json_extract(value, '$.{column}')"))
+                    .map(|column| format!("json_extract(value, '$.{}')", json_key(column)))
                     .collect::<Vec<_>>()
                     .join(", ");
                 // `WHERE true` tells SQLite's parser the ON CONFLICT is the upsert's.
@@ -217,5 +340,17 @@ impl<R: ViewRow> Table<R> {
 
     fn columns(&self) -> impl Iterator<Item = &'static str> + Clone {
         R::COLUMNS.iter().map(|(column, _)| *column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_key;
+
+    #[test]
+    fn a_columns_json_key_is_its_camel_case_name() {
+        assert_eq!(json_key("order_id"), "orderId");
+        assert_eq!(json_key("use_start_dtm"), "useStartDtm");
+        assert_eq!(json_key("position"), "position");
     }
 }

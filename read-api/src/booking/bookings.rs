@@ -11,17 +11,18 @@ use axum::Router;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::{ApiError, ErrorBody};
-use super::freshness::MinPosition;
-use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
-use super::params::{one_of, positive, user_id, Paging, ResourceId};
-use super::{ReadState, ViewTable};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::freshness::MinPosition;
+use crate::http::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
+use crate::http::params::{one_of, positive, user_id, Paging, ResourceId};
+use crate::http::{ReadState, ViewTable};
 use crate::page::Page;
-use crate::store::{Arg, BookingRow};
+use projections::booking::{BookingRow, BOOKING_LIST};
+
+use crate::store::Arg;
 
 const BOOKINGS: ViewTable = ViewTable {
-    view: "bookingList",
-    table: "booking_list",
+    view: &BOOKING_LIST,
     missing: "booking_not_found",
     noun: "booking",
 };

@@ -9,17 +9,18 @@ use axum::Router;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::ApiError;
-use super::freshness::MinPosition;
-use super::openapi::{MinPositionHeader, MinPositionQuery, ReadErrors};
-use super::params::{user_id, Paging};
-use super::{ReadState, ViewTable};
+use crate::http::error::ApiError;
+use crate::http::freshness::MinPosition;
+use crate::http::openapi::{MinPositionHeader, MinPositionQuery, ReadErrors};
+use crate::http::params::{user_id, Paging};
+use crate::http::{ReadState, ViewTable};
 use crate::page::Page;
-use crate::store::{Arg, NotificationRow};
+use projections::notifications::{NotificationRow, NOTIFICATIONS as NOTIFICATION_LIST};
+
+use crate::store::Arg;
 
 const NOTIFICATIONS: ViewTable = ViewTable {
-    view: "notifications",
-    table: "notifications",
+    view: &NOTIFICATION_LIST,
     missing: "notification_not_found",
     noun: "notification",
 };

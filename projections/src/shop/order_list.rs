@@ -10,16 +10,17 @@
 //!
 //! An update whose order row does not exist changes nothing (an order's `PaymentMade`
 //! commits right after its `OrderPlaced`, so in log order the row is always there).
-//! The mypage view keeps the same rows per user in `mypage_orders`.
+//! The mypage's orders section keeps the same rows per user in `mypage_orders`.
 
 use domain::shop::delivery::DeliveryEvent;
 use domain::shop::order::OrderEvent;
 use domain::shop::payment::PaymentEvent;
 use serde::Serialize;
-use serde_json::Value;
+use utoipa::ToSchema;
 
-use super::table::{Table, ViewRow};
-use crate::event::{BusinessEvent, LogEvent};
+use super::ShopEvent;
+use crate::event::{wire_name, LogEvent};
+use crate::table::{Projected, ViewRow};
 
 /// orderStatus of a placed order.
 const PLACED: &str = "PLACED";
@@ -30,26 +31,24 @@ const PAID: &str = "PAID";
 /// deliveryStatus once started.
 const STARTED: &str = "STARTED";
 
-/// The orderList view's table.
-pub(super) const ORDER_LIST: Table<OrderRow> = Table::new("order_list");
-
-/// A row of `order_list` (and of `mypage_orders`, which adds the owner).
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub(crate) struct OrderRow {
-    order_id: String,
-    customer_id: String,
-    product: String,
-    qty: i64,
-    price: i64,
-    pay_method: String,
-    order_status: String,
-    cancelled_by: Option<String>,
-    payment_id: Option<String>,
-    payment_status: Option<String>,
-    delivery_id: Option<String>,
-    delivery_status: Option<String>,
-    position: i64,
-    updated_at: String,
+/// A row of orderList (and of a mypage's orders, whose table adds the owner).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderRow {
+    pub order_id: String,
+    pub customer_id: String,
+    pub product: String,
+    pub qty: i64,
+    pub price: i64,
+    pub pay_method: String,
+    pub order_status: String,
+    pub cancelled_by: Option<String>,
+    pub payment_id: Option<String>,
+    pub payment_status: Option<String>,
+    pub delivery_id: Option<String>,
+    pub delivery_status: Option<String>,
+    pub position: i64,
+    pub updated_at: String,
 }
 
 impl ViewRow for OrderRow {
@@ -70,40 +69,38 @@ impl ViewRow for OrderRow {
         ("updated_at", "text"),
     ];
 
-    fn id(&self) -> &str {
+    const OWNER: &'static str = "customer_id";
+
+    fn key(&self) -> &str {
         &self.order_id
     }
 
-    fn key_of(event: &LogEvent, business: &BusinessEvent) -> Option<String> {
-        match business {
-            BusinessEvent::Order(_) => Some(event.aggregate_id.clone()),
-            BusinessEvent::Payment(
-                PaymentEvent::PaymentMade { order_id, .. }
-                | PaymentEvent::PaymentCancelled { order_id },
-            ) => Some(order_id.to_string()),
-            BusinessEvent::Delivery(
-                DeliveryEvent::DeliveryStarted { order_id }
-                | DeliveryEvent::DeliveryCancelled { order_id },
-            ) => Some(order_id.to_string()),
-            BusinessEvent::Booking(_)
-            | BusinessEvent::Confirm(_)
-            | BusinessEvent::Notification(_) => None,
-        }
+    fn owner(&self) -> &str {
+        &self.customer_id
     }
 
-    fn starts_row(business: &BusinessEvent) -> bool {
-        matches!(
-            business,
-            BusinessEvent::Order(OrderEvent::OrderPlaced { .. })
-        )
+    fn position(&self) -> i64 {
+        self.position
     }
 
-    fn apply(
-        row: &mut Option<Self>,
-        event: &LogEvent,
-        business: &BusinessEvent,
-    ) -> Result<(), String> {
-        if let BusinessEvent::Order(OrderEvent::OrderPlaced {
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+}
+
+impl Projected for OrderRow {
+    type Event = ShopEvent;
+
+    fn key_of(event: &LogEvent, business: &ShopEvent) -> Option<String> {
+        Some(business.order_id(event))
+    }
+
+    fn starts_row(business: &ShopEvent) -> bool {
+        matches!(business, ShopEvent::Order(OrderEvent::OrderPlaced { .. }))
+    }
+
+    fn apply(row: &mut Option<Self>, event: &LogEvent, business: &ShopEvent) -> Result<(), String> {
+        if let ShopEvent::Order(OrderEvent::OrderPlaced {
             customer_id,
             product,
             qty,
@@ -134,11 +131,11 @@ impl ViewRow for OrderRow {
         };
         let id = Some(event.aggregate_id.clone());
         match business {
-            BusinessEvent::Order(OrderEvent::OrderCancelled { cancelled_by }) => {
+            ShopEvent::Order(OrderEvent::OrderCancelled { cancelled_by }) => {
                 row.order_status = CANCELLED.to_string();
                 row.cancelled_by = Some(wire_name(cancelled_by)?);
             }
-            BusinessEvent::Payment(payment) => {
+            ShopEvent::Payment(payment) => {
                 let status = match payment {
                     PaymentEvent::PaymentMade { .. } => PAID,
                     PaymentEvent::PaymentCancelled { .. } => CANCELLED,
@@ -146,7 +143,7 @@ impl ViewRow for OrderRow {
                 row.payment_id = id;
                 row.payment_status = Some(status.to_string());
             }
-            BusinessEvent::Delivery(delivery) => {
+            ShopEvent::Delivery(delivery) => {
                 let status = match delivery {
                     DeliveryEvent::DeliveryStarted { .. } => STARTED,
                     DeliveryEvent::DeliveryCancelled { .. } => CANCELLED,
@@ -154,20 +151,10 @@ impl ViewRow for OrderRow {
                 row.delivery_id = id;
                 row.delivery_status = Some(status.to_string());
             }
-            _ => return Ok(()),
+            ShopEvent::Order(OrderEvent::OrderPlaced { .. }) => return Ok(()),
         }
         row.position = event.position;
         row.updated_at = event.recorded_at_text();
         Ok(())
-    }
-}
-
-/// The name an enum has in the stored events (`CARD`, `CUSTOMER`, `DENIED`, …), taken
-/// from its serde form so a view shows exactly what the log holds.
-pub(super) fn wire_name<T: Serialize>(value: &T) -> Result<String, String> {
-    match serde_json::to_value(value) {
-        Ok(Value::String(name)) => Ok(name),
-        Ok(other) => Err(format!("expected an enum name, got {other}")),
-        Err(error) => Err(error.to_string()),
     }
 }

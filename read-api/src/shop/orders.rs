@@ -10,17 +10,18 @@ use axum::Router;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::error::{ApiError, ErrorBody};
-use super::freshness::MinPosition;
-use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
-use super::params::{one_of, user_id, Paging, ResourceId};
-use super::{ReadState, ViewTable};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::freshness::MinPosition;
+use crate::http::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
+use crate::http::params::{one_of, user_id, Paging, ResourceId};
+use crate::http::{ReadState, ViewTable};
 use crate::page::Page;
-use crate::store::{Arg, OrderRow};
+use projections::shop::{OrderRow, ORDER_LIST};
+
+use crate::store::Arg;
 
 const ORDERS: ViewTable = ViewTable {
-    view: "orderList",
-    table: "order_list",
+    view: &ORDER_LIST,
     missing: "order_not_found",
     noun: "order",
 };

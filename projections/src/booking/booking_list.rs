@@ -9,41 +9,40 @@
 //!   confirmDtm and confirmUserId (the deciding manager).
 //! - `ConfirmDeleted` sets confirmStatus DELETED (the decision, if any, stays shown).
 //!
-//! An update whose booking row does not exist changes nothing. The mypage view keeps the
-//! same rows per user in `mypage_bookings`.
+//! An update whose booking row does not exist changes nothing. The mypage's bookings
+//! section keeps the same rows per user in `mypage_bookings`.
 
 use domain::booking::booking::BookingEvent;
 use domain::booking::confirm::{ConfirmEvent, ConfirmStatus};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::order_list::wire_name;
-use super::table::{Table, ViewRow};
-use crate::event::{timestamp, BusinessEvent, LogEvent};
+use super::BookingContextEvent;
+use crate::event::{timestamp, wire_name, LogEvent};
+use crate::table::{Projected, ViewRow};
 
 /// bookingStatus of a booking that holds its room.
 const CREATED: &str = "CREATED";
 /// bookingStatus once cancelled.
 const CANCELLED: &str = "CANCELLED";
 
-/// The bookingList view's table.
-pub(super) const BOOKING_LIST: Table<BookingRow> = Table::new("booking_list");
-
-/// A row of `booking_list` (and of `mypage_bookings`, which adds the owner).
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub(crate) struct BookingRow {
-    booking_id: String,
-    room_id: i64,
-    use_start_dtm: String,
-    use_end_dtm: String,
-    booking_user_id: String,
-    booking_dtm: String,
-    booking_status: String,
-    confirm_id: Option<String>,
-    confirm_status: Option<String>,
-    confirm_dtm: Option<String>,
-    confirm_user_id: Option<String>,
-    position: i64,
-    updated_at: String,
+/// A row of bookingList (and of a mypage's bookings, whose table adds the owner).
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingRow {
+    pub booking_id: String,
+    pub room_id: i64,
+    pub use_start_dtm: String,
+    pub use_end_dtm: String,
+    pub booking_user_id: String,
+    pub booking_dtm: String,
+    pub booking_status: String,
+    pub confirm_id: Option<String>,
+    pub confirm_status: Option<String>,
+    pub confirm_dtm: Option<String>,
+    pub confirm_user_id: Option<String>,
+    pub position: i64,
+    pub updated_at: String,
 }
 
 impl ViewRow for BookingRow {
@@ -63,34 +62,45 @@ impl ViewRow for BookingRow {
         ("updated_at", "text"),
     ];
 
-    fn id(&self) -> &str {
+    const OWNER: &'static str = "booking_user_id";
+
+    fn key(&self) -> &str {
         &self.booking_id
     }
 
-    fn key_of(event: &LogEvent, business: &BusinessEvent) -> Option<String> {
-        match business {
-            BusinessEvent::Booking(_) => Some(event.aggregate_id.clone()),
-            BusinessEvent::Confirm(confirm) => Some(confirm_booking(confirm).to_string()),
-            BusinessEvent::Order(_)
-            | BusinessEvent::Payment(_)
-            | BusinessEvent::Delivery(_)
-            | BusinessEvent::Notification(_) => None,
-        }
+    fn owner(&self) -> &str {
+        &self.booking_user_id
     }
 
-    fn starts_row(business: &BusinessEvent) -> bool {
+    fn position(&self) -> i64 {
+        self.position
+    }
+
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+}
+
+impl Projected for BookingRow {
+    type Event = BookingContextEvent;
+
+    fn key_of(event: &LogEvent, business: &BookingContextEvent) -> Option<String> {
+        Some(business.booking_id(event))
+    }
+
+    fn starts_row(business: &BookingContextEvent) -> bool {
         matches!(
             business,
-            BusinessEvent::Booking(BookingEvent::BookingCreated { .. })
+            BookingContextEvent::Booking(BookingEvent::BookingCreated { .. })
         )
     }
 
     fn apply(
         row: &mut Option<Self>,
         event: &LogEvent,
-        business: &BusinessEvent,
+        business: &BookingContextEvent,
     ) -> Result<(), String> {
-        if let BusinessEvent::Booking(BookingEvent::BookingCreated {
+        if let BookingContextEvent::Booking(BookingEvent::BookingCreated {
             room_id,
             use_start_dtm,
             use_end_dtm,
@@ -119,10 +129,10 @@ impl ViewRow for BookingRow {
             return Ok(());
         };
         match business {
-            BusinessEvent::Booking(BookingEvent::BookingCancelled { .. }) => {
+            BookingContextEvent::Booking(BookingEvent::BookingCancelled { .. }) => {
                 row.booking_status = CANCELLED.to_string();
             }
-            BusinessEvent::Confirm(confirm) => {
+            BookingContextEvent::Confirm(confirm) => {
                 row.confirm_id = Some(event.aggregate_id.clone());
                 row.confirm_status = Some(wire_name(&confirm_status(confirm))?);
                 if let ConfirmEvent::ConfirmCompleted {
@@ -140,21 +150,11 @@ impl ViewRow for BookingRow {
                     row.confirm_user_id = Some(manager_id.clone());
                 }
             }
-            _ => return Ok(()),
+            BookingContextEvent::Booking(BookingEvent::BookingCreated { .. }) => return Ok(()),
         }
         row.position = event.position;
         row.updated_at = event.recorded_at_text();
         Ok(())
-    }
-}
-
-/// The booking a confirm event is about.
-fn confirm_booking(confirm: &ConfirmEvent) -> uuid::Uuid {
-    match confirm {
-        ConfirmEvent::ConfirmRequested { booking_id, .. }
-        | ConfirmEvent::ConfirmCompleted { booking_id, .. }
-        | ConfirmEvent::ConfirmDenied { booking_id, .. }
-        | ConfirmEvent::ConfirmDeleted { booking_id } => *booking_id,
     }
 }
 

@@ -2,28 +2,28 @@
 //! it said, why, when, and the correlation id of the request that caused it.
 //!
 //! Only `NotificationSent` changes it: it inserts the row, keyed by the notification's
-//! aggregate id. The mypage view keeps the same rows per user in `mypage_notifications`.
+//! aggregate id. The mypage's notifications section keeps the latest rows per user in
+//! `mypage_notifications`.
 
 use domain::notifications::notification::NotificationEvent;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::table::{Table, ViewRow};
-use crate::event::{timestamp, BusinessEvent, LogEvent};
+use crate::event::{timestamp, LogEvent};
+use crate::table::{Projected, ViewRow};
 
-/// The notifications view's table.
-pub(super) const NOTIFICATIONS: Table<NotificationRow> = Table::new("notifications");
-
-/// A row of `notifications` and of `mypage_notifications`.
-#[derive(Debug, Serialize, sqlx::FromRow)]
-pub(crate) struct NotificationRow {
-    notification_id: String,
-    user_id: String,
-    contents: String,
-    cause: String,
-    send_dtm: String,
-    correlation_id: Option<String>,
-    position: i64,
-    updated_at: String,
+/// A row of notifications and of a mypage's latest notifications.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationRow {
+    pub notification_id: String,
+    pub user_id: String,
+    pub contents: String,
+    pub cause: String,
+    pub send_dtm: String,
+    pub correlation_id: Option<String>,
+    pub position: i64,
+    pub updated_at: String,
 }
 
 impl ViewRow for NotificationRow {
@@ -38,35 +38,47 @@ impl ViewRow for NotificationRow {
         ("updated_at", "text"),
     ];
 
-    fn id(&self) -> &str {
+    const OWNER: &'static str = "user_id";
+
+    fn key(&self) -> &str {
         &self.notification_id
     }
 
-    fn key_of(event: &LogEvent, business: &BusinessEvent) -> Option<String> {
-        matches!(business, BusinessEvent::Notification(_)).then(|| event.aggregate_id.clone())
+    fn owner(&self) -> &str {
+        &self.user_id
     }
 
-    fn starts_row(business: &BusinessEvent) -> bool {
-        matches!(
-            business,
-            BusinessEvent::Notification(NotificationEvent::NotificationSent { .. })
-        )
+    fn position(&self) -> i64 {
+        self.position
+    }
+
+    fn updated_at(&self) -> &str {
+        &self.updated_at
+    }
+}
+
+impl Projected for NotificationRow {
+    type Event = NotificationEvent;
+
+    fn key_of(event: &LogEvent, _: &NotificationEvent) -> Option<String> {
+        Some(event.aggregate_id.clone())
+    }
+
+    fn starts_row(business: &NotificationEvent) -> bool {
+        matches!(business, NotificationEvent::NotificationSent { .. })
     }
 
     fn apply(
         row: &mut Option<Self>,
         event: &LogEvent,
-        business: &BusinessEvent,
+        business: &NotificationEvent,
     ) -> Result<(), String> {
-        let BusinessEvent::Notification(NotificationEvent::NotificationSent {
+        let NotificationEvent::NotificationSent {
             user_id,
             contents,
             cause,
             send_dtm,
-        }) = business
-        else {
-            return Ok(());
-        };
+        } = business;
         *row = Some(NotificationRow {
             notification_id: event.aggregate_id.clone(),
             user_id: user_id.clone(),

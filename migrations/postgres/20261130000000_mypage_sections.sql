@@ -1,0 +1,12 @@
+-- The mypage is composed of sections, each a view of its own (ADR 7): the one 'mypage'
+-- checkpoint becomes one per section, at the position the mypage had reached, so the
+-- sections go on from there instead of starting over. No table changes.
+INSERT INTO projection_checkpoints (name, kind, transaction_id, position, state, failed_position, last_error)
+SELECT section.name, c.kind, c.transaction_id, c.position, c.state, c.failed_position, c.last_error
+  FROM projection_checkpoints c
+ CROSS JOIN (SELECT 'mypageOrders' AS name
+             UNION ALL SELECT 'mypageBookings'
+             UNION ALL SELECT 'mypageNotifications') section
+ WHERE c.name = 'mypage';
+
+DELETE FROM projection_checkpoints WHERE name = 'mypage';

@@ -1,0 +1,106 @@
+//! The mypage is composed of sections, one per context that has something to show a
+//! user (SPEC §3). A section is a view of its own, keyed by the user: the page reads
+//! each section's rows and names them by the section's field.
+
+use std::marker::PhantomData;
+
+use futures::future::BoxFuture;
+use projections::table::ViewRow;
+use projections::View;
+use serde_json::Value;
+use utoipa::openapi::{schema, RefOr, Schema};
+use utoipa::PartialSchema;
+
+use crate::store::{Arg, RowQuery, ViewStore};
+
+/// One section of the mypage.
+pub trait MypageSection: Send + Sync {
+    /// The field of the mypage document the section fills (`orders`).
+    fn field(&self) -> &'static str;
+
+    /// The view the section is read from.
+    fn view(&self) -> &'static dyn View;
+
+    /// The user's rows, and the view's position when they were read.
+    fn read<'a>(
+        &'a self,
+        store: &'a ViewStore,
+        user_id: &'a str,
+    ) -> BoxFuture<'a, Result<SectionRows, sqlx::Error>>;
+
+    /// The section's schema in the OpenAPI document.
+    fn schema(&self) -> RefOr<Schema>;
+}
+
+/// What a section read.
+pub struct SectionRows {
+    /// The rows, as the API shows them.
+    pub rows: Value,
+    /// The view's position when read.
+    pub view_position: i64,
+    /// The position and `updatedAt` of the section's latest change, if it has rows.
+    pub latest: Option<(i64, String)>,
+}
+
+/// A section that lists the user's rows of a view's table: the table has a `user_id`
+/// column naming the owner.
+pub struct RowsSection<R> {
+    field: &'static str,
+    view: &'static dyn View,
+    order_by: &'static str,
+    row: PhantomData<fn() -> R>,
+}
+
+impl<R> RowsSection<R> {
+    /// `field` lists the user's rows of `view`'s table in `order_by` order.
+    pub const fn new(field: &'static str, view: &'static dyn View, order_by: &'static str) -> Self {
+        Self {
+            field,
+            view,
+            order_by,
+            row: PhantomData,
+        }
+    }
+}
+
+impl<R: ViewRow + PartialSchema> MypageSection for RowsSection<R> {
+    fn field(&self) -> &'static str {
+        self.field
+    }
+
+    fn view(&self) -> &'static dyn View {
+        self.view
+    }
+
+    fn read<'a>(
+        &'a self,
+        store: &'a ViewStore,
+        user_id: &'a str,
+    ) -> BoxFuture<'a, Result<SectionRows, sqlx::Error>> {
+        Box::pin(async move {
+            let query = RowQuery {
+                table: self.view.tables()[0],
+                filters: vec![("user_id", Arg::Text(user_id.to_string()))],
+                after: None,
+                order_by: self.order_by,
+                limit: None,
+            };
+            let (rows, view_position) = store.rows::<R>(self.view.name(), &query).await?;
+            let latest = rows
+                .iter()
+                .map(|row| (row.position(), row.updated_at().to_string()))
+                .max();
+            let rows = serde_json::to_value(&rows)
+                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+            Ok(SectionRows {
+                rows,
+                view_position,
+                latest,
+            })
+        })
+    }
+
+    fn schema(&self) -> RefOr<Schema> {
+        schema::ArrayBuilder::new().items(R::schema()).into()
+    }
+}

@@ -265,8 +265,8 @@ pub struct ProjectorSettings {
     /// Port for /health/* (all interfaces).
     #[arg(long, env = "STRATA_PORT", default_value_t = 8083)]
     pub port: u16,
-    /// A view to project, by its name in `/admin/projections` (orderList, bookingList,
-    /// notifications, mypageOrders, …; repeatable).
+    /// A view to project, by its name in `/admin/projections` (orderList, mypageOrders,
+    /// notifications, …; repeatable).
     #[arg(long = "view", value_name = "NAME")]
     pub views: Vec<String>,
     /// A policy to run, by its name in `/admin/projections` (shop, booking, notify,

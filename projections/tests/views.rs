@@ -18,8 +18,12 @@ use domain::shop::delivery::DeliveryEvent;
 use domain::shop::order::{CancelledBy, OrderEvent};
 use domain::shop::payment::PaymentEvent;
 use domain::shop::PayMethod;
+use projections::booking::BookingRow;
 use projections::event::{timestamp, LogEvent};
+use projections::notifications::NotificationRow;
+use projections::shop::OrderRow;
 use projections::sql::ViewTx;
+use projections::table::ViewRow;
 use projections::View;
 use serde::Serialize;
 use serde_json::json;
@@ -387,7 +391,10 @@ async fn mypage_keeps_the_20_latest_notifications_and_the_view_keeps_all(db: Db)
     let others = "SELECT notification_id FROM mypage_notifications WHERE user_id = $1";
     assert_eq!(db.texts(others, "frank").await.len(), 1);
 
-    let all = format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications ORDER BY position");
+    let all = format!(
+        "SELECT {} FROM notifications ORDER BY position",
+        NotificationRow::select_list()
+    );
     let rows: Vec<NotificationRow> = db.rows(&all, &[]).await;
     assert_eq!(rows.len(), 26);
     for (row, event) in rows.iter().zip(&events) {
@@ -472,14 +479,6 @@ impl Log {
 // ---------------------------------------------------------------------------------------
 // Rows
 
-const ORDER_COLUMNS: &str = "order_id, customer_id, product, qty, price, pay_method, \
-     order_status, cancelled_by, payment_id, payment_status, delivery_id, delivery_status, \
-     position, updated_at";
-
-const BOOKING_COLUMNS: &str = "booking_id, room_id, use_start_dtm, use_end_dtm, \
-     booking_user_id, booking_dtm, booking_status, confirm_id, confirm_status, confirm_dtm, \
-     confirm_user_id, position, updated_at";
-
 /// Every row of every view table.
 #[derive(Debug, PartialEq)]
 struct Snapshot {
@@ -489,56 +488,6 @@ struct Snapshot {
     mypage_bookings: Vec<BookingRow>,
     notifications: Vec<NotificationRow>,
     mypage_notifications: Vec<NotificationRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, FromRow)]
-struct OrderRow {
-    order_id: String,
-    customer_id: String,
-    product: String,
-    qty: i64,
-    price: i64,
-    pay_method: String,
-    order_status: String,
-    cancelled_by: Option<String>,
-    payment_id: Option<String>,
-    payment_status: Option<String>,
-    delivery_id: Option<String>,
-    delivery_status: Option<String>,
-    position: i64,
-    updated_at: String,
-}
-
-#[derive(Debug, Clone, PartialEq, FromRow)]
-struct BookingRow {
-    booking_id: String,
-    room_id: i64,
-    use_start_dtm: String,
-    use_end_dtm: String,
-    booking_user_id: String,
-    booking_dtm: String,
-    booking_status: String,
-    confirm_id: Option<String>,
-    confirm_status: Option<String>,
-    confirm_dtm: Option<String>,
-    confirm_user_id: Option<String>,
-    position: i64,
-    updated_at: String,
-}
-
-const NOTIFICATION_COLUMNS: &str = "notification_id, user_id, contents, cause, send_dtm, \
-     correlation_id, position, updated_at";
-
-#[derive(Debug, Clone, PartialEq, FromRow)]
-struct NotificationRow {
-    notification_id: String,
-    user_id: String,
-    contents: String,
-    cause: String,
-    send_dtm: String,
-    correlation_id: Option<String>,
-    position: i64,
-    updated_at: String,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -619,10 +568,24 @@ impl Db {
     }
 
     async fn snapshot(&self) -> Snapshot {
-        let orders = |table| format!("SELECT {ORDER_COLUMNS} FROM {table} ORDER BY order_id");
-        let bookings = |table| format!("SELECT {BOOKING_COLUMNS} FROM {table} ORDER BY booking_id");
-        let notifications =
-            |table| format!("SELECT {NOTIFICATION_COLUMNS} FROM {table} ORDER BY notification_id");
+        let orders = |table| {
+            format!(
+                "SELECT {} FROM {table} ORDER BY order_id",
+                OrderRow::select_list()
+            )
+        };
+        let bookings = |table| {
+            format!(
+                "SELECT {} FROM {table} ORDER BY booking_id",
+                BookingRow::select_list()
+            )
+        };
+        let notifications = |table| {
+            format!(
+                "SELECT {} FROM {table} ORDER BY notification_id",
+                NotificationRow::select_list()
+            )
+        };
         Snapshot {
             orders: self.rows(&orders("order_list"), &[]).await,
             mypage_orders: self.rows(&orders("mypage_orders"), &[]).await,
@@ -634,12 +597,18 @@ impl Db {
     }
 
     async fn order(&self, table: &str, order_id: Uuid) -> Option<OrderRow> {
-        let sql = format!("SELECT {ORDER_COLUMNS} FROM {table} WHERE order_id = $1");
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE order_id = $1",
+            OrderRow::select_list()
+        );
         self.rows(&sql, &[&order_id.to_string()]).await.pop()
     }
 
     async fn booking(&self, table: &str, booking_id: Uuid) -> Option<BookingRow> {
-        let sql = format!("SELECT {BOOKING_COLUMNS} FROM {table} WHERE booking_id = $1");
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE booking_id = $1",
+            BookingRow::select_list()
+        );
         self.rows(&sql, &[&booking_id.to_string()]).await.pop()
     }
 }

@@ -44,27 +44,21 @@ pub use store::Store;
 /// contexts bring, put together.
 pub struct App<S: Store> {
     service: Arc<CommandService<S>>,
-}
-
-impl<S: Store> Clone for App<S> {
-    fn clone(&self) -> Self {
-        Self {
-            service: self.service.clone(),
-        }
-    }
+    /// Every context's views.
+    views: Vec<&'static dyn View>,
 }
 
 impl<S: Store> App<S> {
     /// Opens the store `settings` describe.
     pub async fn open(settings: &StoreSettings) -> anyhow::Result<Self> {
         let log = S::open(settings).await?;
-        let aggregate_types = contexts::all::<S>()
-            .iter()
-            .flat_map(|context| context.commands.aggregate_types)
-            .copied()
-            .collect();
+        let (mut aggregate_types, mut views) = (Vec::new(), Vec::new());
+        for context in contexts::all::<S>() {
+            aggregate_types.extend(context.commands.aggregate_types);
+            views.extend(context.views);
+        }
         let service = Arc::new(CommandService::new(log, aggregate_types));
-        Ok(Self { service })
+        Ok(Self { service, views })
     }
 
     /// The command service every route and policy goes through.
@@ -77,15 +71,12 @@ impl<S: Store> App<S> {
     }
 
     /// Every context's views.
-    pub fn views() -> Vec<&'static dyn View> {
-        contexts::all::<S>()
-            .into_iter()
-            .flat_map(|context| context.views)
-            .collect()
+    pub fn views(&self) -> &[&'static dyn View] {
+        &self.views
     }
 
     /// Every context's policies, delivering notifications to `sink`.
-    pub fn policies(sink: Arc<NotificationSink>) -> Vec<SharedPolicy<S>> {
+    pub fn policies(&self, sink: Arc<NotificationSink>) -> Vec<SharedPolicy<S>> {
         let settings = PolicySettings { sink };
         contexts::all::<S>()
             .into_iter()
@@ -108,10 +99,9 @@ impl<S: Store> App<S> {
         tokens: Arc<Tokens>,
     ) -> anyhow::Result<Router> {
         let (reads, read_doc) = Self::reads(views, freshness);
-        let doc = openapi::all(Self::command_docs(), read_doc);
-        let routes = self
-            .command_routes(&tokens)
-            .await?
+        let (commands, command_docs) = self.command_routes(&tokens).await?;
+        let doc = openapi::all(command_docs, read_doc);
+        let routes = commands
             .merge(auth::require(reads, tokens, Role::ALL))
             .merge(openapi::routes(doc));
         Ok(command_api::http::layered(routes))
@@ -120,10 +110,8 @@ impl<S: Store> App<S> {
     /// The command API with `/admin/*` and `/health/*` (`strata command-api`), with their
     /// OpenAPI document.
     pub async fn command_api_router(&self, tokens: Arc<Tokens>) -> anyhow::Result<Router> {
-        let routes = self
-            .command_routes(&tokens)
-            .await?
-            .merge(openapi::routes(openapi::command(Self::command_docs())));
+        let (commands, command_docs) = self.command_routes(&tokens).await?;
+        let routes = commands.merge(openapi::routes(openapi::command(command_docs)));
         Ok(command_api::http::layered(routes))
     }
 
@@ -151,25 +139,25 @@ impl<S: Store> App<S> {
         (read_api::routes(views, freshness, reads), doc)
     }
 
-    /// The OpenAPI of every context's commands.
-    fn command_docs() -> Vec<OpenApi> {
-        contexts::all::<S>()
-            .into_iter()
-            .map(|context| context.commands.openapi)
-            .collect()
-    }
-
-    /// Commands for any role, `/admin/*` for admins, `/health/*` for anyone.
-    async fn command_routes(&self, tokens: &Arc<Tokens>) -> anyhow::Result<Router> {
-        let routes = contexts::all::<S>()
-            .into_iter()
-            .map(|context| context.commands.routes);
+    /// Commands for any role, `/admin/*` for admins, `/health/*` for anyone; and the
+    /// OpenAPI of every context's commands.
+    async fn command_routes(&self, tokens: &Arc<Tokens>) -> anyhow::Result<(Router, Vec<OpenApi>)> {
+        let (mut routes, mut docs) = (Vec::new(), Vec::new());
+        for context in contexts::all::<S>() {
+            routes.push(context.commands.routes);
+            docs.push(context.commands.openapi);
+        }
         let commands = command_api::http::routes(self.service.clone(), routes);
         let streams = command_api::http::admin_routes(self.service.clone());
-        let admin = admin::router(self.projection_store().await?, Self::views()).merge(streams);
-        Ok(auth::require(commands, tokens.clone(), Role::ALL)
-            .merge(auth::require(admin, tokens.clone(), &[Role::Admin]))
-            .merge(self.health_routes()))
+        let admin = admin::router(self.projection_store().await?, self.views.clone());
+        let routes = auth::require(commands, tokens.clone(), Role::ALL)
+            .merge(auth::require(
+                admin.merge(streams),
+                tokens.clone(),
+                &[Role::Admin],
+            ))
+            .merge(self.health_routes());
+        Ok((routes, docs))
     }
 
     /// The views for the read API (see [`Store::view_store`]).

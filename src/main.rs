@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
 async fn on_store<S: Store>(cli: &Cli, command: Command) -> anyhow::Result<()> {
     let app = App::<S>::open(&cli.store).await?;
     app.migrate().await?;
-    let everything = || Mode::Projector(App::<S>::views(), App::<S>::policies(sink(cli)));
+    let everything = || Mode::Projector(app.views().to_vec(), app.policies(sink(cli)));
     match command {
         Command::Serve(settings) => run(cli, &app, settings.port, Mode::Serve).await,
         Command::CommandApi(settings) => run(cli, &app, settings.port, Mode::CommandApi).await,
@@ -69,10 +69,9 @@ async fn on_store<S: Store>(cli: &Cli, command: Command) -> anyhow::Result<()> {
             let views = settings
                 .views
                 .iter()
-                .map(|name| projections::view::find(&App::<S>::views(), name))
+                .map(|name| projections::view::find(app.views(), name))
                 .collect::<Result<_, _>>()?;
-            let policies =
-                policies::registry::named(&App::<S>::policies(sink(cli)), &settings.policies)?;
+            let policies = policies::registry::named(&app.policies(sink(cli)), &settings.policies)?;
             run(cli, &app, settings.port, Mode::Projector(views, policies)).await
         }
         Command::Migrate => {
@@ -80,7 +79,7 @@ async fn on_store<S: Store>(cli: &Cli, command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Replay(settings) => {
-            let view = projections::view::find(&App::<S>::views(), &settings.view)?;
+            let view = projections::view::find(app.views(), &settings.view)?;
             let store = app.projection_store().await?;
             let report = projections::rebuild(&store, view, strata::admin::REBUILD_BATCH).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -114,8 +113,8 @@ async fn run<S: Store>(cli: &Cli, app: &App<S>, port: u16, mode: Mode<S>) -> any
         Mode::Serve => {
             let tokens = serve_tokens(&cli.auth)?;
             app.announce_commits();
-            let projector = app.projector(App::<S>::views()).await?;
-            let policies = app.policy_workers(App::<S>::policies(sink(cli))).await?;
+            let projector = app.projector(app.views().to_vec()).await?;
+            let policies = app.policy_workers(app.policies(sink(cli))).await?;
             let views = app.view_store(cli.reads.read_pool_size).await?;
             let freshness = Freshness::new(wait).woken_by(projector.progress());
             let workers = Workers {

@@ -38,7 +38,7 @@ const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(2);
 pub trait CommandTarget:
     Aggregate<Services = (), Error: Rejection, Command: Clone + Send + Sync> + 'static
 {
-    /// The command's name in `strata_commands_total` (`PlaceOrder`, `CancelBooking`…).
+    /// The command's name in `strata_commands_total` (`PlaceOrder`, …).
     fn command_name(command: &Self::Command) -> &'static str;
 
     /// The guards a commit of these events must pass (see [`Guard`]): none by default.
@@ -109,7 +109,7 @@ pub struct CommandService<L: EventLog> {
     commands: Family<CommandLabels, Counter>,
 }
 
-/// A command's name (`PlaceOrder`, `CancelDelivery`…) and how it ended: `accepted`,
+/// A command's name (`PlaceOrder`, …) and how it ended: `accepted`,
 /// `rejected` (by the domain or a guard), `conflict` (a concurrent command won),
 /// `duplicate` (its idempotency key was taken), `unavailable` or `failed`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

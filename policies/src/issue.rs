@@ -62,7 +62,7 @@ pub struct Reaction<'r, L: EventLog> {
     /// The event reacted to.
     pub event: &'r LogEvent,
     pub(crate) service: &'r CommandService<L>,
-    /// The policy's own tables (reactions to different orders run side by side, each
+    /// The policy's own tables (reactions to different keys run side by side, each
     /// on a pooled connection).
     pub(crate) store: &'r ProjectionStore,
 }

@@ -25,7 +25,7 @@ pub trait Policy<L: EventLog>: Send + Sync {
     /// without being decoded.
     fn reads(&self) -> &[&'static str];
 
-    /// What the event belongs to (its order, its booking): events with the same key are
+    /// What the event belongs to (an order, say): events with the same key are
     /// reacted to in log order, different keys side by side. An event that cannot be
     /// decoded is poison.
     fn key_of(&self, event: &LogEvent) -> Result<String, serde_json::Error>;

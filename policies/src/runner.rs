@@ -24,7 +24,7 @@ const LEASE_RETRY: Duration = Duration::from_millis(100);
 /// How soon to look again for events not readable yet (an older transaction holds
 /// the read watermark back).
 const RETRY_PAUSE: Duration = Duration::from_millis(5);
-/// Reactions run side by side on PostgreSQL, for this many orders (or bookings) at
+/// Reactions run side by side on PostgreSQL, for this many keys ([`crate::Policy::key_of`]) at
 /// once; on SQLite, whose store takes one writer at a time, one after another.
 const CONCURRENCY: usize = 16;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -254,7 +254,7 @@ impl<L: EventLog> Policies<L> {
         }
     }
 
-    /// Reacts to `events`: each order's (or booking's) in log order, different ones side
+    /// Reacts to `events`: each key's in log order, different ones side
     /// by side. On failure, the index of the earliest event not handled, and why; events
     /// after it may have been handled too, and their commands' keys make a retry of them
     /// append nothing.
@@ -315,8 +315,8 @@ impl<L: EventLog> Policies<L> {
     }
 }
 
-/// The events that concern `policy`, grouped by what they belong to (an order, a
-/// booking, a recipient), each group in log order, as indexes into `events`; and the
+/// The events that concern `policy`, grouped by the key they belong to, each group in
+/// log order, as indexes into `events`; and the
 /// first event that cannot be decoded, before which the grouping stops.
 fn partition<L: EventLog>(
     policy: &SharedPolicy<L>,
@@ -348,8 +348,7 @@ fn partition<L: EventLog>(
     (groups, None)
 }
 
-/// What one order's (or booking's, or recipient's) events of a batch are, in log order:
-/// their indexes in the batch.
+/// One key's events of a batch, in log order: their indexes in the batch.
 type Group = Vec<usize>;
 
 /// The index in the batch of the first event not handled, and why.

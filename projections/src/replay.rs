@@ -24,8 +24,13 @@ use crate::subscription::{
 };
 use crate::view::View;
 
-/// How long a rebuild waits for the live view to make progress before the swap.
-const LIVE_VIEW_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+/// How soon a rebuild reads again when an older transaction holds the read watermark
+/// below the log's head.
+const WATERMARK_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
+/// How often a rebuild looks at the live view it waits for.
+const LIVE_VIEW_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+/// How long a rebuild waits for a live view behind it that makes no progress.
+const LIVE_VIEW_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What a rebuild found and did.
 #[derive(Debug, Clone, Serialize)]
@@ -74,10 +79,20 @@ pub async fn rebuild(
     // The shadow's own checkpoint: unqualified names now resolve to the shadow first.
     connection.register(view).await?;
     // The whole log, up to its head: however far the live view got (a view that never
-    // ran has applied nothing).
+    // ran has applied nothing), and past transactions that hold the read watermark back.
+    let head = connection.head().await?;
     let mut events = 0;
-    while let Batch::Applied { events: applied } = connection.run_batch(view, batch_size).await? {
-        events += applied;
+    loop {
+        match connection.run_batch(view, batch_size).await? {
+            Batch::Applied { events: applied } => events += applied,
+            Batch::Failed => return Err(ProjectionError::Stopped(view)),
+            Batch::CaughtUp | Batch::Busy => {
+                if connection.has_applied(view.name(), head).await? {
+                    break;
+                }
+                tokio::time::sleep(WATERMARK_PAUSE).await;
+            }
+        }
     }
     index_shadow(&mut connection, &schemas, view).await?;
     await_running_view(&mut connection, &schemas, view).await?;
@@ -88,8 +103,8 @@ pub async fn rebuild(
 }
 
 /// Gives a live view that a worker keeps running the time to reach the rebuild, so the
-/// two can be compared; a view that stands still (no worker runs it, it never ran) is
-/// not waited for beyond one pause.
+/// two can be compared. A view that never ran is not waited for, nor one that stands
+/// still (no worker runs it) for [`LIVE_VIEW_PATIENCE`].
 async fn await_running_view(
     connection: &mut WorkerConnection,
     schemas: &Schemas,
@@ -99,13 +114,17 @@ async fn await_running_view(
     let mut tx = connection.as_view_tx();
     // Unqualified, the checkpoints are the shadow's on this connection.
     let shadow = live_checkpoint(&mut tx, READ_CHECKPOINT, view).await?.0;
-    let mut seen = None;
+    let mut last_progress = (LogPoint::START, tokio::time::Instant::now());
     loop {
         let (live, failed) = live_checkpoint(&mut tx, &live_sql, view).await?;
-        if failed || live >= shadow || seen == Some(live) {
+        if failed || live == LogPoint::START || live >= shadow {
             return Ok(());
         }
-        seen = Some(live);
+        if live != last_progress.0 {
+            last_progress = (live, tokio::time::Instant::now());
+        } else if last_progress.1.elapsed() >= LIVE_VIEW_PATIENCE {
+            return Ok(());
+        }
         tokio::time::sleep(LIVE_VIEW_PAUSE).await;
     }
 }

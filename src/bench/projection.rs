@@ -130,7 +130,7 @@ pub async fn lag(
     workers.spawn(projector.run(stopped.clone()));
     if delivery {
         let sink = Arc::new(NotificationSink::log());
-        let shop = policies::registry::named(&Bench::policies(sink), &["shop"])?;
+        let shop = policies::registry::named(&backend.policies(sink), &["shop"])?;
         let shop = backend.policy_workers(shop).await?;
         shop.catch_up_all().await?;
         workers.spawn(shop.run(stopped.clone()));

@@ -49,6 +49,19 @@ async fn the_openapi_document_has_every_route_and_docs_is_a_page() {
         .collect();
     assert!(missing.is_empty(), "not in /openapi.json: {missing:?}");
 
+    // The mypage's schema lists every context's section beside the page's own fields.
+    let page = &doc["components"]["schemas"]["MyPage"]["properties"];
+    for field in [
+        "userId",
+        "orders",
+        "bookings",
+        "notifications",
+        "position",
+        "updatedAt",
+    ] {
+        assert!(page[field].is_object(), "MyPage has no {field}: {page}");
+    }
+
     // The other way round: every documented operation is one the server routes.
     for (method, path) in operations(&doc) {
         let url = format!("{}{}", app.address, with_sample_parameters(&path));

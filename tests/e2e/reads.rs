@@ -307,6 +307,22 @@ on_both_stores! {
         assert_invalid(&app, &format!("/mypages/{}", "x".repeat(65)), "userId").await;
     }
 
+    async fn a_mypage_etag_changes_when_a_lagging_section_catches_up(app: TestApp) {
+        // The booking is older than the order, and its section applies it later.
+        book(&app, 1, "ann", 9).await;
+        place(&app, "ann").await;
+        let projector = app.projector().await;
+        projector.catch_up(&projections::shop::MYPAGE_ORDERS).await.expect("orders");
+        let first = app.get("/mypages/ann").await;
+        assert_eq!(first.body["bookings"], json!([]));
+        let etag = first.header("etag").expect("an ETag").to_string();
+        projector.catch_up(&projections::booking::MYPAGE_BOOKINGS).await.expect("bookings");
+        let second = app.get_with("/mypages/ann", &[("If-None-Match", &etag)]).await;
+        assert_eq!(second.status, StatusCode::OK, "not 304: the page changed");
+        assert_eq!(second.body["bookings"].as_array().map(Vec::len), Some(1));
+        assert_ne!(second.header("etag"), Some(etag.as_str()));
+    }
+
     async fn a_mypage_keeps_the_20_latest_notifications_latest_first(app: TestApp) {
         // Sent out of order: the latest are not the last recorded.
         for minute in (0..22).map(|i| (i * 7) % 22) {

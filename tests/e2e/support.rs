@@ -18,7 +18,7 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::Value;
 use strata::settings::StoreSettings;
-use strata::{serve, App, Store as Backing};
+use strata::{serve, App};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
@@ -74,7 +74,7 @@ impl Backend {
     /// Workers for the policies named, delivering notifications to `sink`.
     pub async fn policies(&self, names: &[&str], sink: Arc<NotificationSink>) -> PolicyWorkers {
         with_app!(self, app => {
-            let all = App::policies(sink);
+            let all = app.policies(sink);
             let named = policies::registry::named(&all, names).expect("known policies");
             PolicyWorkers::from(app.policy_workers(named).await.expect("policy workers"))
         })
@@ -83,13 +83,13 @@ impl Backend {
     /// Workers for every policy, delivering notifications to `sink`.
     pub async fn all_policies(&self, sink: Arc<NotificationSink>) -> PolicyWorkers {
         with_app!(self, app => {
-            let all = App::policies(sink);
+            let all = app.policies(sink);
             PolicyWorkers::from(app.policy_workers(all).await.expect("policy workers"))
         })
     }
 
     pub async fn projector(&self) -> Projector {
-        with_app!(self, app => app.projector(strata_views(app)).await.expect("projector"))
+        with_app!(self, app => app.projector(app.views().to_vec()).await.expect("projector"))
     }
 
     async fn router(&self, freshness: Freshness, tokens: Arc<Tokens>, limits: Limits) -> Router {
@@ -102,11 +102,6 @@ impl Backend {
             app.served(router, limits).await.expect("served")
         })
     }
-}
-
-/// Every view of the contexts.
-fn strata_views<S: Backing>(_: &App<S>) -> Vec<&'static dyn projections::View> {
-    App::<S>::views()
 }
 
 /// Policy workers over the test's store.
@@ -384,7 +379,7 @@ impl TestApp {
     /// workers built incrementally (the rebuild's own comparison, table by table).
     pub async fn assert_views_equal_a_rebuild(&self) {
         let store = self.backend.projection_store().await.expect("store");
-        for view in with_app!(&self.backend, app => strata_views(app)) {
+        for view in with_app!(&self.backend, app => app.views().to_vec()) {
             let report = projections::rebuild(&store, view, 100)
                 .await
                 .expect("rebuilt");

@@ -85,8 +85,8 @@ async fn ready<L: EventLog>(State(service): State<Arc<CommandService<L>>>) -> Re
     operation_id = "get_stream",
     tag = "operations",
     params(
-        ("aggregate_type" = String, Path, description = "`Order`, `Payment`, `Delivery`, \
-            `Booking`, `Confirm` or `Notification`"),
+        ("aggregate_type" = String, Path, description = "An aggregate type a context \
+            registered, e.g. `Order`; any other is 404 `unknown_aggregate_type`"),
         ("id" = String, Path, description = "The aggregate's id"),
     ),
     responses(

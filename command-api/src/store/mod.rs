@@ -50,8 +50,8 @@ pub struct Snapshot {
     pub payload: Value,
 }
 
-/// A rule over a set of streams that a context attaches to a commit: no two active
-/// bookings of a room overlap, a book's stock never goes below zero. The store runs the
+/// A rule over a set of streams that a context attaches to a commit (no two of its
+/// reservations overlap, say), which no single stream can enforce. The store runs the
 /// guard inside the commit's transaction, before the events are written, so the rule
 /// holds under concurrent commands: the guard records what it claims in the context's
 /// own table, whose constraints (or, on SQLite, the single writer) settle every race.

@@ -44,11 +44,12 @@ impl Freshness {
         self
     }
 
-    /// Returns once the view has applied `min`, at once when the read names none.
+    /// Returns once every one of `views` has applied `min` (one bound for them all), at
+    /// once when the read names none.
     pub async fn wait(
         &self,
         store: &ViewStore,
-        view: &'static str,
+        views: &[&'static str],
         min: Option<i64>,
     ) -> Result<(), ApiError> {
         let Some(min) = min else {
@@ -56,13 +57,21 @@ impl Freshness {
         };
         let deadline = Instant::now() + self.bound;
         let mut progress = self.progress.clone();
+        let mut waiting = views.to_vec();
         loop {
             if let Some(progress) = &mut progress {
                 progress.borrow_and_update();
             }
-            if store.has_applied(view, min).await? {
-                return Ok(());
+            let mut behind = Vec::with_capacity(waiting.len());
+            for view in waiting {
+                if !store.has_applied(view, min).await? {
+                    behind.push(view);
+                }
             }
+            let Some(&view) = behind.first() else {
+                return Ok(());
+            };
+            waiting = behind;
             let now = Instant::now();
             if now >= deadline {
                 return Err(ApiError::Behind {

@@ -74,7 +74,7 @@ impl ReadState {
             filters.push((R::OWNER, Arg::Text(owner.to_string())));
         }
         let view = table.view.name();
-        self.freshness.wait(&self.store, view, min).await?;
+        self.freshness.wait(&self.store, &[view], min).await?;
         let query = paging.query::<R>(table.table(), filters);
         let (rows, position) = self.store.rows::<R>(view, &query).await?;
         let page = Page::from_rows(rows, paging.limit, R::key);
@@ -93,7 +93,7 @@ impl ReadState {
         request: &HeaderMap,
     ) -> Result<Response, ApiError> {
         let view = table.view.name();
-        self.freshness.wait(&self.store, view, min).await?;
+        self.freshness.wait(&self.store, &[view], min).await?;
         let (row, position) = self.store.row::<R>(view, table.table(), id).await?;
         let readable = |row: &R| {
             reader
@@ -105,7 +105,12 @@ impl ReadState {
             message: format!("no {} {id} in {view}", table.noun),
             position,
         })?;
-        Ok(resource_response(request, position, row.position(), &row))
+        Ok(resource_response(
+            request,
+            position,
+            &row.position().to_string(),
+            &row,
+        ))
     }
 }
 
@@ -130,14 +135,15 @@ fn page_response<T: Serialize>(view_position: i64, page: Page<T>) -> Response {
     with_position(Json(page).into_response(), view_position)
 }
 
-/// One resource, or 304 when the client's `If-None-Match` names its current ETag.
+/// One resource, or 304 when the client's `If-None-Match` names its current ETag
+/// (`version`, quoted).
 fn resource_response<T: Serialize>(
     request: &HeaderMap,
     view_position: i64,
-    resource_position: i64,
+    version: &str,
     body: &T,
 ) -> Response {
-    let etag = format!("\"{resource_position}\"");
+    let etag = format!("\"{version}\"");
     let mut response = if client_has(request, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -1,6 +1,5 @@
-//! `GET /mypages/{userId}`: the user's page, composed of the contexts' sections (their
-//! orders, bookings, latest notifications, …). Every user's page exists, empty before
-//! their first order or booking.
+//! `GET /mypages/{userId}`: the user's page, composed of the contexts' sections, a list
+//! each. Every user's page exists, with empty lists before the user's first rows.
 
 use auth::Principal;
 use axum::extract::State;
@@ -8,8 +7,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::ToSchema;
 
@@ -25,21 +25,32 @@ pub(super) fn router() -> Router<ReadState> {
     Router::new().route("/mypages/{id}", get(one))
 }
 
-/// A user's page: the sections' lists under their fields; `position` and `updatedAt`
-/// are those of its latest change.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// A user's page: the sections' lists under their fields, in the order of the
+/// contexts; `position` and `updatedAt` are those of its latest change.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
 pub struct MyPage {
     user_id: String,
-    #[serde(flatten)]
     #[schema(ignore)]
-    sections: Map<String, Value>,
+    sections: Vec<(&'static str, Value)>,
     position: i64,
     updated_at: Option<String>,
 }
 
-/// A user's page: their orders, bookings and latest notifications, one list per
-/// section.
+impl Serialize for MyPage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut page = serializer.serialize_map(Some(self.sections.len() + 3))?;
+        page.serialize_entry("userId", &self.user_id)?;
+        for (field, rows) in &self.sections {
+            page.serialize_entry(field, rows)?;
+        }
+        page.serialize_entry("position", &self.position)?;
+        page.serialize_entry("updatedAt", &self.updated_at)?;
+        page.end()
+    }
+}
+
+/// A user's page: one list per context's section.
 #[utoipa::path(
     get,
     path = "/mypages/{id}",
@@ -50,9 +61,9 @@ pub struct MyPage {
         MinPositionQuery, MinPositionHeader, IfNoneMatch,
     ),
     responses(
-        (status = 200, description = "The page (empty lists before the user's first order \
-            or booking)", body = MyPage, headers(
-            ("ETag" = String, description = "The position of the page's latest change"),
+        (status = 200, description = "The page (empty lists before the user's first \
+            rows)", body = MyPage, headers(
+            ("ETag" = String, description = "The position of each section's latest change"),
             ("X-Projection-Position" = i64, description = "The lowest position of the \
                 sections' views when read"),
         )),
@@ -83,19 +94,32 @@ async fn one(
             position: if sections.is_empty() { 0 } else { position },
         });
     }
+    let views: Vec<&'static str> = sections
+        .iter()
+        .map(|section| section.view().name())
+        .collect();
+    freshness.wait(&store, &views, min).await?;
     let mut page = MyPage {
         user_id,
-        sections: Map::new(),
+        sections: Vec::with_capacity(sections.len()),
         position: 0,
         updated_at: None,
     };
     let mut view_position = i64::MAX;
     let mut latest = None;
+    // The ETag names each section's latest change: the sections' views move on
+    // separately, so the page's latest position alone could stay while a section changes.
+    let mut etag = Vec::with_capacity(sections.len());
     for section in sections.iter() {
-        freshness.wait(&store, section.view().name(), min).await?;
         let read = section.read(&store, &page.user_id).await?;
-        page.sections.insert(section.field().to_string(), read.rows);
+        page.sections.push((section.field(), read.rows));
         view_position = view_position.min(read.view_position);
+        etag.push(
+            read.latest
+                .as_ref()
+                .map_or(0, |(position, _)| *position)
+                .to_string(),
+        );
         latest = latest.max(read.latest);
     }
     if let Some((position, updated_at)) = latest {
@@ -110,7 +134,7 @@ async fn one(
     Ok(resource_response(
         &headers,
         view_position,
-        page.position,
+        &etag.join("."),
         &page,
     ))
 }
@@ -122,7 +146,7 @@ pub(crate) fn document_sections(doc: &mut OpenApi, sections: &[&'static dyn Mypa
         .as_mut()
         .and_then(|components| components.schemas.get_mut("MyPage"))
     else {
-        return;
+        panic!("the read API documents the MyPage object its mypage route answers");
     };
     for section in sections {
         page.properties

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use futures::future::BoxFuture;
 use projections::table::ViewRow;
 use projections::View;
-use serde_json::Value;
+use serde_json::value::{to_raw_value, RawValue};
 use utoipa::openapi::{schema, RefOr, Schema};
 use utoipa::PartialSchema;
 
@@ -34,8 +34,8 @@ pub trait MypageSection: Send + Sync {
 
 /// What a section read.
 pub struct SectionRows {
-    /// The rows, as the API shows them.
-    pub rows: Value,
+    /// The rows, as the API shows them (serialized once, fields in their order).
+    pub rows: Box<RawValue>,
     /// The view's position when read.
     pub view_position: i64,
     /// The position and `updatedAt` of the section's latest change, if it has rows.
@@ -90,8 +90,7 @@ impl<R: ViewRow + PartialSchema> MypageSection for RowsSection<R> {
                 .iter()
                 .map(|row| (row.position(), row.updated_at().to_string()))
                 .max();
-            let rows = serde_json::to_value(&rows)
-                .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+            let rows = to_raw_value(&rows).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
             Ok(SectionRows {
                 rows,
                 view_position,

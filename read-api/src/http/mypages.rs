@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::ToSchema;
 
@@ -32,7 +32,7 @@ pub(super) fn router() -> Router<ReadState> {
 pub struct MyPage {
     user_id: String,
     #[schema(ignore)]
-    sections: Vec<(&'static str, Value)>,
+    sections: Vec<(&'static str, Box<RawValue>)>,
     position: i64,
     updated_at: Option<String>,
 }

@@ -22,6 +22,10 @@
 //! | [`booking::booking`] | `Booking` — create, cancel; the [`booking::booking::overlaps`] rule |
 //! | [`booking::confirm`] | `Confirm` — the manager's approval of a booking |
 //! | [`notifications::notification`] | `Notification` — a message sent to a user (shared by every context) |
+//! | [`bookstore::book`] | `Book` — register, add stock; an order takes stock |
+//! | [`bookstore::member`] | `Member` — join; mileage and grade |
+//! | [`bookstore::book_order`] | `BookOrder` — order (or be refused for want of stock), cancel |
+//! | [`bookstore::shipment`] | `Shipment` — start, cancel |
 //!
 //! Shared here: [`Rejection`] / [`RejectionKind`], which every
 //! aggregate error implements so the HTTP layer can map a refusal to a status code and a
@@ -38,6 +42,7 @@
 #![forbid(unsafe_code)]
 
 pub mod booking;
+pub mod bookstore;
 pub mod notifications;
 mod rules;
 pub mod shop;

@@ -33,5 +33,10 @@ macro_rules! context {
 
 /// Every context strata hosts.
 pub fn all<L: EventLog>() -> Vec<Context<L>> {
-    vec![context!(shop), context!(booking), context!(notifications)]
+    vec![
+        context!(shop),
+        context!(booking),
+        context!(notifications),
+        context!(bookstore),
+    ]
 }

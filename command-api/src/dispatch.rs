@@ -9,6 +9,7 @@
 //! [`CommandService::execute`], or, for a stream the server has just named,
 //! [`CommandService::execute_new`].
 
+use std::future::Future;
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
@@ -250,16 +251,15 @@ impl<L: EventLog> CommandService<L> {
         self.counted(name, outcome)
     }
 
-    /// Commits what several aggregates decided on streams the server has just named,
-    /// together or not at all (an order and its payment), counted as `name`.
-    pub async fn commit_new(
+    /// Commits what several aggregates decided, together or not at all (an order and
+    /// its payment); a stream another command changed meanwhile fails it with
+    /// `Conflict` (see [`CommandService::deciding_again`]).
+    pub async fn commit_all(
         &self,
-        name: &'static str,
         decisions: &[&dyn Decided],
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
-        let outcome = self.commit(decisions, context).await;
-        self.counted(name, outcome)
+        self.commit(decisions, context).await
     }
 
     async fn decide_until_committed<A: CommandTarget>(
@@ -268,12 +268,21 @@ impl<L: EventLog> CommandService<L> {
         command: A::Command,
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
+        self.deciding_again(|| self.decide_and_commit::<A>(id, command.clone(), &context))
+            .await
+    }
+
+    /// Runs `attempt` (load, decide, commit) again while its commit loses a race to a
+    /// concurrent command, up to [`TRIES`] in all, after a random pause that doubles:
+    /// what a context composing several aggregates in one commit uses.
+    pub async fn deciding_again<T, F, Fut>(&self, mut attempt: F) -> Result<T, CommandError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, CommandError>>,
+    {
         let mut pause = FIRST_RETRY_PAUSE;
         for _ in 1..TRIES {
-            match self
-                .decide_and_commit::<A>(id, command.clone(), &context)
-                .await
-            {
+            match attempt().await {
                 Err(CommandError::Store(StoreError::Conflict)) => {
                     let jitter = rand::thread_rng().gen_range(Duration::ZERO..pause);
                     tokio::time::sleep(jitter).await;
@@ -282,7 +291,12 @@ impl<L: EventLog> CommandService<L> {
                 outcome => return outcome,
             }
         }
-        self.decide_and_commit::<A>(id, command, &context).await
+        attempt().await
+    }
+
+    /// The aggregate `id` as stored, ready to decide a command.
+    pub async fn decision<A: CommandTarget>(&self, id: Uuid) -> Result<Decision<A>, CommandError> {
+        Ok(Decision::<A>::load(&self.log, id).await?)
     }
 
     async fn decide_and_commit<A: CommandTarget>(

@@ -14,10 +14,11 @@
 //! - [`registry`]: [`registry::Commands`], what a context hands the command API.
 //!
 //! The contexts, each a folder with its routes and the [`dispatch::CommandTarget`] of its
-//! aggregates: [`shop`], [`booking`], [`notifications`].
+//! aggregates: [`shop`], [`booking`], [`notifications`], [`bookstore`].
 #![forbid(unsafe_code)]
 
 pub mod booking;
+pub mod bookstore;
 pub mod dispatch;
 pub mod http;
 pub mod notifications;

@@ -116,7 +116,10 @@ impl<L: EventLog> Reaction<'_, L> {
     /// second issue appends nothing; a refusal is recorded and skipped.
     pub(crate) async fn issue(&self, command: Issue<L>) -> Result<(), PolicyError> {
         let event_id = self.event_id();
-        let scope_key = format!("policy {} {} {event_id}", self.policy, command.name);
+        let scope_key = match &command.fan_out {
+            None => format!("policy {} {} {event_id}", self.policy, command.name),
+            Some(to) => format!("policy {} {} {event_id} {to}", self.policy, command.name),
+        };
         let claim = IdempotencyClaim {
             scope_key: scope_key.clone(),
             request_body: json!({

@@ -12,6 +12,10 @@
 //! | | | `BookingCancelled` | `DeleteConfirm` |
 //! | | `notify` | `BookingCreated`, `ConfirmCompleted`, `ConfirmDenied`, `BookingCancelled` | `SendNotification` to the booking user |
 //! | [`notifications`] | `notificationSink` | `NotificationSent` | delivers it: the log, or a webhook |
+//! | [`bookstore`] | `bookstore` | `BookOrdered` | `StartShipment`, `EarnMileage` |
+//! | | | `BookOrderCancelled` | `CancelShipment` if started, `RevokeMileage` |
+//! | | `bookNews` | `BookRegistered` | `SendNotification` to every member who joined before it |
+//! | | | `StockAdded` | `SendNotification` to every member refused the book since its previous restock |
 //!
 //! Each policy follows the log from its own checkpoint, in log order (so it sees every
 //! event of one order or booking in order), one worker at a time. Every command carries
@@ -28,10 +32,12 @@
 //! - [`registry`]: what policies are built with, and lookup by name.
 //!
 //! The contexts, each a folder with its policies: [`shop`], [`booking`],
-//! [`notifications`] (where notifications go, with retries and a circuit breaker).
+//! [`notifications`] (where notifications go, with retries and a circuit breaker),
+//! [`bookstore`].
 #![forbid(unsafe_code)]
 
 pub mod booking;
+pub mod bookstore;
 pub mod issue;
 pub mod notifications;
 pub mod policy;

@@ -55,6 +55,9 @@ pub struct Issue<L: EventLog> {
     pub name: &'static str,
     /// The aggregate it is for.
     pub target: Uuid,
+    /// What tells this command apart from the others of its name that the same event
+    /// causes (the recipient of one notification of a fan-out).
+    pub(crate) fan_out: Option<String>,
     run: Run<L>,
 }
 
@@ -67,10 +70,18 @@ impl<L: EventLog> Issue<L> {
         Self {
             name: A::command_name(&command),
             target: id,
+            fan_out: None,
             run: Box::new(move |service, context| {
                 Box::pin(service.execute::<A>(id, command, context))
             }),
         }
+    }
+
+    /// This command as one of several of its name that one event causes, told apart by
+    /// `to` (its recipient): each is issued once per cause.
+    pub fn one_of_many(mut self, to: impl Into<String>) -> Self {
+        self.fan_out = Some(to.into());
+        self
     }
 
     /// `command` for an aggregate whose id follows from its cause (a delivery per
@@ -82,6 +93,7 @@ impl<L: EventLog> Issue<L> {
         Self {
             name: A::command_name(&command),
             target: id,
+            fan_out: None,
             run: Box::new(move |service, context| {
                 Box::pin(service.execute_new::<A>(id, command, context))
             }),

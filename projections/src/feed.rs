@@ -120,6 +120,26 @@ impl ProjectionStore {
         }
     }
 
+    /// The first column of every row of a query, as text, on a pooled connection.
+    pub async fn fetch_texts(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<String>, sqlx::Error> {
+        match self {
+            Self::Postgres(pool) => {
+                ViewTx::Postgres(&mut *pool.acquire().await?)
+                    .fetch_texts(sql, args)
+                    .await
+            }
+            Self::Sqlite(pool) => {
+                ViewTx::Sqlite(&mut *pool.acquire().await?)
+                    .fetch_texts(sql, args)
+                    .await
+            }
+        }
+    }
+
     /// The first column of the first row of a query, as text, on a pooled connection.
     pub async fn fetch_text(
         &self,

@@ -17,11 +17,12 @@
 //! - [`wake`]: `LISTEN/NOTIFY` between processes, one debounced notify per burst.
 //!
 //! The contexts, each a folder with its views, row types and the events they read:
-//! [`shop`], [`booking`], [`notifications`].
+//! [`shop`], [`booking`], [`notifications`], [`bookstore`].
 #![forbid(unsafe_code)]
 
 pub mod applied;
 pub mod booking;
+pub mod bookstore;
 pub mod event;
 pub mod feed;
 pub mod notifications;

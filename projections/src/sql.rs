@@ -51,6 +51,26 @@ impl ViewTx<'_> {
         })
     }
 
+    /// The first column of every row a query returns, as text.
+    pub async fn fetch_texts(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Vec<String>, sqlx::Error> {
+        Ok(match self {
+            Self::Postgres(connection) => {
+                bind_all!(sqlx::query_scalar(sql), args)
+                    .fetch_all(&mut **connection)
+                    .await?
+            }
+            Self::Sqlite(connection) => {
+                bind_all!(sqlx::query_scalar(sql), args)
+                    .fetch_all(&mut **connection)
+                    .await?
+            }
+        })
+    }
+
     /// Runs a statement; returns the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
         Ok(match self {

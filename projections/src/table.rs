@@ -33,13 +33,14 @@ pub trait ViewRow:
     /// The row's columns in table order with their PostgreSQL types; the first is the
     /// key. Field names equal column names (serialized in camelCase).
     const COLUMNS: &'static [(&'static str, &'static str)];
-    /// The column naming the user the row belongs to: the only customer who may read it.
-    const OWNER: &'static str;
+    /// The column naming the user the row belongs to, the only customer who may read it;
+    /// `None` for rows every caller may read (a catalogue).
+    const OWNER: Option<&'static str>;
 
     /// The row's key.
     fn key(&self) -> &str;
-    /// The user the row belongs to.
-    fn owner(&self) -> &str;
+    /// The user the row belongs to, if it belongs to one.
+    fn owner(&self) -> Option<&str>;
     /// The global position of the last event applied to the row.
     fn position(&self) -> i64;
     /// When the last event applied to the row was recorded.

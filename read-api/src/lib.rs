@@ -12,10 +12,11 @@
 //! - [`registry`]: [`Reads`], what a context hands the read API.
 //!
 //! The contexts, each a folder with its read routes and mypage sections: [`shop`],
-//! [`booking`], [`notifications`].
+//! [`booking`], [`notifications`], [`bookstore`].
 #![forbid(unsafe_code)]
 
 pub mod booking;
+pub mod bookstore;
 pub mod http;
 pub mod mypage;
 pub mod notifications;

@@ -42,12 +42,14 @@ pub struct SectionRows {
     pub latest: Option<(i64, String)>,
 }
 
-/// A section that lists the user's rows of a view's table: the table has a `user_id`
-/// column naming the owner.
+/// A section that shows the user's rows of a view's table (the table has a `user_id`
+/// column naming the owner): a list, or the one row (or null) of a view that keeps one
+/// per user.
 pub struct RowsSection<R> {
     field: &'static str,
     view: &'static dyn View,
     order_by: &'static str,
+    single: bool,
     row: PhantomData<fn() -> R>,
 }
 
@@ -58,6 +60,18 @@ impl<R> RowsSection<R> {
             field,
             view,
             order_by,
+            single: false,
+            row: PhantomData,
+        }
+    }
+
+    /// `field` is the user's one row of `view`'s table, or null before there is one.
+    pub const fn single(field: &'static str, view: &'static dyn View) -> Self {
+        Self {
+            field,
+            view,
+            order_by: "position",
+            single: true,
             row: PhantomData,
         }
     }
@@ -83,14 +97,18 @@ impl<R: ViewRow + PartialSchema> MypageSection for RowsSection<R> {
                 filters: vec![("user_id", Arg::Text(user_id.to_string()))],
                 after: None,
                 order_by: self.order_by,
-                limit: None,
+                limit: self.single.then_some(1),
             };
             let (rows, view_position) = store.rows::<R>(self.view.name(), &query).await?;
             let latest = rows
                 .iter()
                 .map(|row| (row.position(), row.updated_at().to_string()))
                 .max();
-            let rows = to_raw_value(&rows).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+            let rows = match self.single {
+                true => to_raw_value(&rows.first()),
+                false => to_raw_value(&rows),
+            }
+            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
             Ok(SectionRows {
                 rows,
                 view_position,
@@ -100,6 +118,9 @@ impl<R: ViewRow + PartialSchema> MypageSection for RowsSection<R> {
     }
 
     fn schema(&self) -> RefOr<Schema> {
-        schema::ArrayBuilder::new().items(R::schema()).into()
+        match self.single {
+            true => R::schema(),
+            false => schema::ArrayBuilder::new().items(R::schema()).into(),
+        }
     }
 }

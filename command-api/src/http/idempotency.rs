@@ -35,6 +35,16 @@ impl Accepted {
         }
     }
 
+    /// A decided answer other than success (a refusal the command recorded), with its
+    /// own status.
+    pub fn with_status(status: StatusCode, body: impl Serialize) -> Self {
+        Self {
+            status,
+            location: None,
+            body: to_value(body),
+        }
+    }
+
     pub fn ok(body: impl Serialize) -> Self {
         Self {
             status: StatusCode::OK,
@@ -73,6 +83,48 @@ where
     F: FnOnce(CommandContext) -> Fut,
     Fut: Future<Output = Result<i64, CommandError>>,
 {
+    run_deciding(log, headers, request_body, |mut context, key| async move {
+        context.idempotency = key.claim(&accepted);
+        let position = command(context).await?;
+        Ok((accepted, position))
+    })
+    .await
+}
+
+/// The idempotency key of a request, if it sent one: a command whose response depends on
+/// what it decided claims the key with that response, in the same commit.
+pub struct RequestKey {
+    scope_key: Option<String>,
+    request_body: Value,
+}
+
+impl RequestKey {
+    /// The record of `response` under this request's key, if it has one.
+    pub fn claim(&self, response: &Accepted) -> Option<IdempotencyClaim> {
+        self.scope_key.clone().map(|scope_key| IdempotencyClaim {
+            scope_key,
+            request_body: self.request_body.clone(),
+            status: response.status.as_u16(),
+            location: response.location.clone(),
+            response: response.body.clone(),
+        })
+    }
+}
+
+/// [`run`] for a command whose response is known only once it has decided (an order
+/// taken or refused for want of stock): `command` sets its context's claim from the
+/// [`RequestKey`] before it commits, and returns the response with its position.
+pub async fn run_deciding<L, F, Fut>(
+    log: &L,
+    headers: CommandHeaders,
+    request_body: Value,
+    command: F,
+) -> Result<Response, ApiError>
+where
+    L: EventLog,
+    F: FnOnce(CommandContext, RequestKey) -> Fut,
+    Fut: Future<Output = Result<(Accepted, i64), CommandError>>,
+{
     let scope_key = headers
         .idempotency_key
         .as_deref()
@@ -86,16 +138,14 @@ where
         correlation_id: headers.correlation_id,
         causation_id: uuid::Uuid::now_v7().to_string(),
         actor: headers.principal.to_string(),
-        idempotency: scope_key.clone().map(|scope_key| IdempotencyClaim {
-            scope_key,
-            request_body: request_body.clone(),
-            status: accepted.status.as_u16(),
-            location: accepted.location.clone(),
-            response: accepted.body.clone(),
-        }),
+        idempotency: None,
     };
-    match command(context).await {
-        Ok(position) => Ok(respond(accepted, position)),
+    let key = RequestKey {
+        scope_key: scope_key.clone(),
+        request_body: request_body.clone(),
+    };
+    match command(context, key).await {
+        Ok((accepted, position)) => Ok(respond(accepted, position)),
         Err(CommandError::Store(StoreError::DuplicateRequest)) => {
             let scope_key = scope_key.unwrap_or_default();
             match log.idempotent_response(&scope_key).await? {

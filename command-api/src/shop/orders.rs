@@ -211,13 +211,11 @@ async fn place_and_pay<L: EventLog>(
             .await?;
         Ok((placed, paid))
     };
-    let (placed, paid) = match decided.await {
-        Ok(decisions) => decisions,
-        Err(error) => return service.counted("PlaceOrder", Err(error)),
+    let outcome = match decided.await {
+        Ok((placed, paid)) => service.commit_all(&[&placed, &paid], context).await,
+        Err(error) => Err(error),
     };
-    service
-        .commit_new("PlaceOrder", &[&placed, &paid], context)
-        .await
+    service.counted("PlaceOrder", outcome)
 }
 
 #[cfg(test)]

@@ -129,6 +129,9 @@ pub enum BookOrderError {
     Invalid { field: &'static str, reason: String },
     #[error("book order not found")]
     NotFound,
+    /// The order names a book the catalogue does not have.
+    #[error("bookId names no book in the catalogue")]
+    BookNotFound,
     #[error("book order already exists")]
     AlreadyExists,
     #[error("book order is already cancelled")]
@@ -149,7 +152,7 @@ impl From<InvalidField> for BookOrderError {
 impl Rejection for BookOrderError {
     fn kind(&self) -> RejectionKind {
         match self {
-            BookOrderError::Invalid { .. } => RejectionKind::Invalid,
+            BookOrderError::Invalid { .. } | BookOrderError::BookNotFound => RejectionKind::Invalid,
             BookOrderError::NotFound => RejectionKind::NotFound,
             BookOrderError::AlreadyExists
             | BookOrderError::AlreadyCancelled
@@ -161,6 +164,7 @@ impl Rejection for BookOrderError {
         match self {
             BookOrderError::Invalid { .. } => "invalid_field",
             BookOrderError::NotFound => "book_order_not_found",
+            BookOrderError::BookNotFound => "book_not_found",
             BookOrderError::AlreadyExists => "book_order_already_exists",
             BookOrderError::AlreadyCancelled => "book_order_already_cancelled",
             BookOrderError::OutOfStock => "book_order_out_of_stock",
@@ -170,6 +174,7 @@ impl Rejection for BookOrderError {
     fn field(&self) -> Option<&'static str> {
         match self {
             BookOrderError::Invalid { field, .. } => Some(field),
+            BookOrderError::BookNotFound => Some("bookId"),
             _ => None,
         }
     }

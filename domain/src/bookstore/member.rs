@@ -103,7 +103,8 @@ pub enum MemberCommand {
     RevokeMileage { order_id: Uuid },
 }
 
-/// What happened to a member. The serialized form is the stored contract.
+/// What happened to a member. The serialized form is the stored contract; every event
+/// names the member, whose views are keyed by it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum MemberEvent {
     #[serde(rename = "MemberJoined", rename_all = "camelCase")]
@@ -114,18 +115,24 @@ pub enum MemberEvent {
     },
     #[serde(rename = "MileageEarned", rename_all = "camelCase")]
     MileageEarned {
+        member_id: String,
         order_id: Uuid,
         points: i64,
         amount: i64,
     },
     #[serde(rename = "MileageRevoked", rename_all = "camelCase")]
     MileageRevoked {
+        member_id: String,
         order_id: Uuid,
         points: i64,
         amount: i64,
     },
     #[serde(rename = "GradeChanged", rename_all = "camelCase")]
-    GradeChanged { from: Grade, to: Grade },
+    GradeChanged {
+        member_id: String,
+        from: Grade,
+        to: Grade,
+    },
 }
 
 /// The stored type names of [`MemberEvent`].
@@ -226,39 +233,52 @@ impl Member {
                 }])
             }
             MemberCommand::EarnMileage { order_id, amount } => {
-                if !self.has_joined() {
+                let Some(member_id) = self.member_id.clone() else {
                     return Err(MemberError::NotFound("memberId"));
-                }
+                };
                 if self.settled.contains(&order_id) {
                     return Err(MemberError::AlreadyEarned);
                 }
                 let earned = MemberEvent::MileageEarned {
+                    member_id: member_id.clone(),
                     order_id,
                     points: mileage_of(amount),
                     amount,
                 };
-                Ok(self.with_grade_change(earned, self.total_amount + amount))
+                Ok(self.with_grade_change(member_id, earned, self.total_amount + amount))
             }
             MemberCommand::RevokeMileage { order_id } => {
-                let Some(&(amount, points)) = self.earned.get(&order_id) else {
+                let (Some(member_id), Some(&(amount, points))) =
+                    (self.member_id.clone(), self.earned.get(&order_id))
+                else {
                     return Err(MemberError::NothingToRevoke);
                 };
                 let revoked = MemberEvent::MileageRevoked {
+                    member_id: member_id.clone(),
                     order_id,
                     points,
                     amount,
                 };
-                Ok(self.with_grade_change(revoked, self.total_amount - amount))
+                Ok(self.with_grade_change(member_id, revoked, self.total_amount - amount))
             }
         }
     }
 
     /// `event`, and `GradeChanged` when the new total moves the grade.
-    fn with_grade_change(&self, event: MemberEvent, new_total: i64) -> Vec<MemberEvent> {
+    fn with_grade_change(
+        &self,
+        member_id: String,
+        event: MemberEvent,
+        new_total: i64,
+    ) -> Vec<MemberEvent> {
         let (from, to) = (self.grade(), Grade::of(new_total));
         let mut events = vec![event];
         if from != to {
-            events.push(MemberEvent::GradeChanged { from, to });
+            events.push(MemberEvent::GradeChanged {
+                member_id,
+                from,
+                to,
+            });
         }
         events
     }
@@ -290,6 +310,7 @@ impl Aggregate for Member {
                 order_id,
                 points,
                 amount,
+                ..
             } => {
                 self.earned.insert(order_id, (amount, points));
                 self.settled.insert(order_id);
@@ -300,6 +321,7 @@ impl Aggregate for Member {
                 order_id,
                 points,
                 amount,
+                ..
             } => {
                 self.earned.remove(&order_id);
                 self.mileage -= points;
@@ -330,6 +352,7 @@ mod tests {
 
     fn earned(order_id: Uuid, amount: i64) -> MemberEvent {
         MemberEvent::MileageEarned {
+            member_id: "kim".into(),
             order_id,
             points: mileage_of(amount),
             amount,
@@ -398,6 +421,7 @@ mod tests {
             .then_expect_events(vec![
                 earned(second, 1),
                 MemberEvent::GradeChanged {
+                    member_id: "kim".into(),
                     from: Grade::Bronze,
                     to: Grade::Silver,
                 },
@@ -433,6 +457,7 @@ mod tests {
                 joined(),
                 earned(order_id, 200_000),
                 MemberEvent::GradeChanged {
+                    member_id: "kim".into(),
                     from: Grade::Bronze,
                     to: Grade::Gold,
                 },
@@ -441,11 +466,13 @@ mod tests {
             .await
             .then_expect_events(vec![
                 MemberEvent::MileageRevoked {
+                    member_id: "kim".into(),
                     order_id,
                     points: 10_000,
                     amount: 200_000,
                 },
                 MemberEvent::GradeChanged {
+                    member_id: "kim".into(),
                     from: Grade::Gold,
                     to: Grade::Bronze,
                 },
@@ -461,15 +488,16 @@ mod tests {
     fn events_are_stored_under_their_names() {
         assert_stored_as(
             &MemberEvent::GradeChanged {
+                member_id: "kim".into(),
                 from: Grade::Silver,
                 to: Grade::Gold,
             },
-            json!({"GradeChanged": {"from": "SILVER", "to": "GOLD"}}),
+            json!({"GradeChanged": {"memberId": "kim", "from": "SILVER", "to": "GOLD"}}),
             EVENT_TYPES,
         );
         assert_stored_as(
             &earned(Uuid::nil(), 1000),
-            json!({"MileageEarned": {"orderId": Uuid::nil(), "points": 50, "amount": 1000}}),
+            json!({"MileageEarned": {"memberId": "kim", "orderId": Uuid::nil(), "points": 50, "amount": 1000}}),
             EVENT_TYPES,
         );
     }

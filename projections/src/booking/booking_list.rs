@@ -62,14 +62,14 @@ impl ViewRow for BookingRow {
         ("updated_at", "text"),
     ];
 
-    const OWNER: &'static str = "booking_user_id";
+    const OWNER: Option<&'static str> = Some("booking_user_id");
 
     fn key(&self) -> &str {
         &self.booking_id
     }
 
-    fn owner(&self) -> &str {
-        &self.booking_user_id
+    fn owner(&self) -> Option<&str> {
+        Some(&self.booking_user_id)
     }
 
     fn position(&self) -> i64 {

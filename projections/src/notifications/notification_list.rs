@@ -38,14 +38,14 @@ impl ViewRow for NotificationRow {
         ("updated_at", "text"),
     ];
 
-    const OWNER: &'static str = "user_id";
+    const OWNER: Option<&'static str> = Some("user_id");
 
     fn key(&self) -> &str {
         &self.notification_id
     }
 
-    fn owner(&self) -> &str {
-        &self.user_id
+    fn owner(&self) -> Option<&str> {
+        Some(&self.user_id)
     }
 
     fn position(&self) -> i64 {

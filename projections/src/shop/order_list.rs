@@ -69,14 +69,14 @@ impl ViewRow for OrderRow {
         ("updated_at", "text"),
     ];
 
-    const OWNER: &'static str = "customer_id";
+    const OWNER: Option<&'static str> = Some("customer_id");
 
     fn key(&self) -> &str {
         &self.order_id
     }
 
-    fn owner(&self) -> &str {
-        &self.customer_id
+    fn owner(&self) -> Option<&str> {
+        Some(&self.customer_id)
     }
 
     fn position(&self) -> i64 {

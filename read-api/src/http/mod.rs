@@ -70,8 +70,8 @@ impl ReadState {
         paging: &Paging,
         mut filters: Vec<(&'static str, Arg)>,
     ) -> Result<Response, ApiError> {
-        if let Some(owner) = reader.confined_to() {
-            filters.push((R::OWNER, Arg::Text(owner.to_string())));
+        if let (Some(owner), Some(column)) = (reader.confined_to(), R::OWNER) {
+            filters.push((column, Arg::Text(owner.to_string())));
         }
         let view = table.view.name();
         self.freshness.wait(&self.store, &[view], min).await?;
@@ -98,7 +98,7 @@ impl ReadState {
         let readable = |row: &R| {
             reader
                 .confined_to()
-                .is_none_or(|owner| row.owner() == owner)
+                .is_none_or(|owner| row.owner().is_none_or(|row_owner| row_owner == owner))
         };
         let row = row.filter(readable).ok_or_else(|| ApiError::NotFound {
             code: table.missing,

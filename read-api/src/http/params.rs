@@ -44,6 +44,13 @@ impl<S: Send + Sync> FromRequestParts<S> for UserId {
     }
 }
 
+/// A query parameter naming a resource by its UUID (in its canonical form).
+pub fn resource_id(field: &'static str, value: &str) -> Result<String, ApiError> {
+    Uuid::parse_str(value)
+        .map(|id| id.to_string())
+        .map_err(|_| ApiError::invalid_field(field, format!("{field} '{value}' is not a UUID")))
+}
+
 /// A user id as a filter or path value: 1 to 64 characters, none of them NUL (as the
 /// commands require).
 pub fn user_id(field: &'static str, value: String) -> Result<String, ApiError> {

@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod bookings;
+mod bookstore;
 mod concurrency;
 mod confirms_and_deliveries;
 mod database_outage;

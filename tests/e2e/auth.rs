@@ -62,6 +62,8 @@ struct Fixture {
     booking: Uuid,
     confirm: Uuid,
     room: i64,
+    book: Uuid,
+    book_order: Uuid,
 }
 
 async fn fixture(app: &TestApp, room: i64) -> Fixture {
@@ -75,13 +77,33 @@ async fn fixture(app: &TestApp, room: i64) -> Fixture {
         .await
         .id("bookingId");
     let confirm = app.request_confirm(booking).await;
+    let book = app
+        .post(
+            "/books",
+            json!({"title": "t", "author": "a", "price": 10, "stock": 10}),
+        )
+        .await
+        .id("bookId");
+    // Alice joins once; her later fixtures find her a member.
+    app.post("/members", json!({"memberId": OWNER, "name": "Alice"}))
+        .await;
+    let book_order = app
+        .post("/bookOrders", book_order_body(book))
+        .await
+        .id("orderId");
     Fixture {
         order,
         delivery,
         booking,
         confirm,
         room,
+        book,
+        book_order,
     }
+}
+
+fn book_order_body(book: Uuid) -> Value {
+    json!({"memberId": OWNER, "bookId": book, "qty": 1})
 }
 
 fn booking_body(room: i64, start: &str, end: &str) -> Value {
@@ -172,6 +194,51 @@ fn endpoints() -> Vec<Endpoint> {
         get(
             |_| format!("/notifications?userId={OWNER}"),
             after_401s(200, 200, 200, 200),
+        ),
+        post(
+            |_| "/books".into(),
+            |_| json!({"title": "t", "author": "a", "price": 10, "stock": 1}),
+            after_401s(403, 403, 201, 201),
+        ),
+        post(
+            |f| format!("/books/{}/stock", f.book),
+            |_| json!({"qty": 1}),
+            after_401s(403, 403, 200, 200),
+        ),
+        // Alice is a member already: she and an admin are told so; Bob may not join as her.
+        post(
+            |_| "/members".into(),
+            |_| json!({"memberId": OWNER, "name": "Alice"}),
+            after_401s(409, 403, 403, 409),
+        ),
+        post(
+            |_| "/bookOrders".into(),
+            |f| book_order_body(f.book),
+            after_401s(201, 403, 403, 201),
+        ),
+        post(
+            |f| format!("/bookOrders/{}/cancel", f.book_order),
+            no_body,
+            after_401s(200, 404, 403, 200),
+        ),
+        get(|_| "/books".into(), after_401s(200, 200, 200, 200)),
+        get(
+            |f| format!("/books/{}", f.book),
+            after_401s(200, 200, 200, 200),
+        ),
+        get(|_| "/bookOrders".into(), after_401s(200, 200, 200, 200)),
+        get(
+            |f| format!("/bookOrders/{}", f.book_order),
+            after_401s(200, 404, 200, 200),
+        ),
+        get(|_| "/members".into(), after_401s(200, 200, 200, 200)),
+        get(
+            |_| format!("/members/{OWNER}"),
+            after_401s(200, 404, 200, 200),
+        ),
+        get(
+            |f| format!("/admin/streams/Book/{}", f.book),
+            after_401s(403, 403, 403, 200),
         ),
         get(
             |_| "/admin/projections".into(),

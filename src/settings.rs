@@ -286,6 +286,13 @@ impl ProjectorSettings {
 pub enum BenchScenario {
     /// POST /orders over HTTP against single-row INSERTs (the default).
     Commands,
+    /// POST /bookOrders over many books at 16 clients, then against one hot book at each
+    /// `--concurrency` level: commands/s, latency and orders not answered 201.
+    Bookstore {
+        /// Books to spread the first run over.
+        #[arg(long, default_value_t = 100)]
+        books: usize,
+    },
     /// Bulk-load events, catch orderList up, then rebuild it: events/s and peak RSS.
     Rebuild {
         /// Events to load (half orders, half their payments).

@@ -9,7 +9,9 @@
 //! [`CommandService::execute`], or, for a stream the server has just named,
 //! [`CommandService::execute_new`].
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex as StdMutex, PoisonError, Weak};
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
@@ -21,12 +23,15 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use rand::Rng;
 use serde_json::{json, Value};
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::store::{
     Commit, EventLog, Guard, IdempotencyClaim, RecordedEvent, Snapshot, StoreError, SNAPSHOT_EVERY,
 };
+
+/// How many streams' turns are kept before those no command holds are let go.
+const PRUNE_TURNS_FROM: usize = 1024;
 
 /// How often a command is decided in all before a lost race is answered `Conflict`.
 const TRIES: u32 = 5;
@@ -101,6 +106,9 @@ pub struct Appended {
 /// The write side's use cases over one event store.
 pub struct CommandService<L: EventLog> {
     log: L,
+    /// The streams this process's commands are deciding on now, each with the turn its
+    /// next command waits for.
+    turns: StdMutex<HashMap<Uuid, Weak<Mutex<()>>>>,
     /// The aggregate types the contexts registered.
     aggregate_types: Vec<&'static str>,
     appended: watch::Sender<i64>,
@@ -124,6 +132,7 @@ impl<L: EventLog> CommandService<L> {
     pub fn new(log: L, aggregate_types: Vec<&'static str>) -> Self {
         Self {
             log,
+            turns: StdMutex::default(),
             aggregate_types,
             appended: watch::Sender::new(0),
             events_appended: Counter::default(),
@@ -268,6 +277,7 @@ impl<L: EventLog> CommandService<L> {
         command: A::Command,
         context: CommandContext,
     ) -> Result<Appended, CommandError> {
+        let _turn = self.turn_on(id).await;
         self.deciding_again(|| self.decide_and_commit::<A>(id, command.clone(), &context))
             .await
     }
@@ -292,6 +302,28 @@ impl<L: EventLog> CommandService<L> {
             }
         }
         attempt().await
+    }
+
+    /// Waits until no other command of this process is deciding on `stream`, and holds
+    /// the stream until the guard drops. Commands on one stream (the last copies of a
+    /// book) then take turns here instead of racing to commit and deciding again; they
+    /// still race other processes' commands, and are decided again when they lose.
+    pub async fn turn_on(&self, stream: Uuid) -> OwnedMutexGuard<()> {
+        let turn = {
+            let mut turns = self.turns.lock().unwrap_or_else(PoisonError::into_inner);
+            match turns.get(&stream).and_then(Weak::upgrade) {
+                Some(turn) => turn,
+                None => {
+                    if turns.len() >= PRUNE_TURNS_FROM {
+                        turns.retain(|_, turn| turn.strong_count() > 0);
+                    }
+                    let turn = Arc::new(Mutex::new(()));
+                    turns.insert(stream, Arc::downgrade(&turn));
+                    turn
+                }
+            }
+        };
+        turn.lock_owned().await
     }
 
     /// The aggregate `id` as stored, ready to decide a command.

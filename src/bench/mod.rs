@@ -28,6 +28,7 @@ use crate::{serve, App};
 /// The benches run on PostgreSQL.
 type Bench = App<PostgresEventLog>;
 
+mod bookstore;
 mod projection;
 mod reads;
 
@@ -37,7 +38,7 @@ pub(crate) const READ_WAIT: Duration = Duration::from_secs(2);
 const CEILING_TABLE: &str = "strata_bench_ceiling";
 
 /// Figures of one timed run.
-pub(crate) struct Run {
+pub struct Run {
     operations: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,
@@ -68,6 +69,10 @@ pub async fn run(
     match settings.scenario.clone().unwrap_or(BenchScenario::Commands) {
         BenchScenario::Commands => commands(&backend, views, settings).await,
         BenchScenario::Rebuild { events } => projection::rebuild(&backend, events).await,
+        BenchScenario::Bookstore { books } => {
+            let (levels, seconds) = (&settings.concurrency, settings.seconds);
+            bookstore::bookstore(&backend, views, books, levels, seconds).await
+        }
         BenchScenario::Reads {
             orders,
             concurrency,

@@ -3,9 +3,10 @@
 //! the stock given back in one commit).
 //!
 //! Both load the book and decide on its stock, so two orders racing for the last copies
-//! cannot both take them: the second commit finds the book's stream moved on, and the
-//! order is decided again on the new stock (the platform's
-//! [`CommandService::deciding_again`]).
+//! cannot both take them. In this process, orders of one book take turns on its stream
+//! ([`CommandService::turn_on`]), so a hot book's orders queue instead of racing; against
+//! other processes, the second commit finds the book's stream moved on, and the order is
+//! decided again on the new stock ([`CommandService::deciding_again`]).
 
 use std::sync::Arc;
 
@@ -119,6 +120,7 @@ async fn order_book<L: EventLog>(
         headers,
         body.raw,
         |context, key| async move {
+            let _turn = service.turn_on(book_id).await;
             let outcome = service
                 .deciding_again(|| async {
                     let mut context = context.clone();
@@ -233,6 +235,7 @@ async fn cancel_book_order<L: EventLog>(
                     let Some((book_id, qty)) = cancelled.aggregate().book_and_qty() else {
                         return Err(CommandError::rejected(&BookOrderError::NotFound));
                     };
+                    let _turn = service.turn_on(book_id).await;
                     let returned = service
                         .decision::<Book>(book_id)
                         .await?

@@ -88,6 +88,38 @@ async fn the_whole_chain_runs_across_command_api_read_api_and_two_projectors() {
     )
     .await;
 
+    // The bookstore: a member's order ships and earns mileage, through the projectors'
+    // policies, and shows in the read API.
+    let joined = client
+        .post(format!("{command_api}/members"))
+        .json(&json!({"memberId": "m-9", "name": "M"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), StatusCode::CREATED);
+    let book = json!({"title": "데미안", "author": "Hesse", "price": 20_000, "stock": 3});
+    let registered = post_json(&client, &format!("{command_api}/books"), &book).await;
+    let book_id = registered["bookId"].as_str().unwrap();
+    let book_order = json!({"memberId": "m-9", "bookId": book_id, "qty": 3});
+    let ordered = post_json(&client, &format!("{command_api}/bookOrders"), &book_order).await;
+    let book_order_id = ordered["orderId"].as_str().unwrap();
+    eventually(
+        &client,
+        &format!("{read_api}/bookOrders/{book_order_id}"),
+        |s, body| s == StatusCode::OK && body["shipmentStatus"] == "STARTED",
+    )
+    .await;
+    eventually(&client, &format!("{read_api}/members/m-9"), |_, body| {
+        body["grade"] == "SILVER" && body["mileage"] == 3_000
+    })
+    .await;
+    eventually(
+        &client,
+        &format!("{read_api}/books/{book_id}"),
+        |_, body| body["stock"] == 0,
+    )
+    .await;
+
     let twice = app
         .scalar(
             "SELECT count(*) FROM (SELECT 1 FROM events WHERE $1 = $1

@@ -1,7 +1,8 @@
 //! `strata bench bookstore`: `POST /bookOrders` over HTTP, spread over many books at 16
 //! clients, then against one hot book at each concurrency level. Every order takes its
 //! copies from the book's stream in the order's own commit, so on one book the orders
-//! race for one stream; the figures show what deciding a lost race again costs.
+//! take turns on one stream; the figures show whether throughput holds as clients are
+//! added.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

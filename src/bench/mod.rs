@@ -38,7 +38,7 @@ pub(crate) const READ_WAIT: Duration = Duration::from_secs(2);
 const CEILING_TABLE: &str = "strata_bench_ceiling";
 
 /// Figures of one timed run.
-pub struct Run {
+pub(crate) struct Run {
     operations: usize,
     elapsed: Duration,
     latencies: Vec<Duration>,

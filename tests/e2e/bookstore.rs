@@ -128,6 +128,10 @@ on_both_stores! {
         assert_eq!(row.body["orderStatus"], "OUT_OF_STOCK");
         let cancel = app.post(&format!("/bookOrders/{order_id}/cancel"), Value::Null).await;
         assert_eq!((cancel.status, cancel.body["error"].as_str()), (StatusCode::CONFLICT, Some("book_order_out_of_stock")));
+        // Another customer cannot tell a refused order from none.
+        let lee = with_token(reqwest::Client::builder(), &app.token(auth::Role::Customer, "lee")).build().unwrap();
+        let probe = lee.post(format!("{}/bookOrders/{order_id}/cancel", app.address)).send().await.unwrap();
+        assert_eq!(probe.status(), StatusCode::NOT_FOUND);
     }
 
     async fn only_a_member_orders_and_only_a_book_of_the_catalogue(app: TestApp) {

@@ -152,6 +152,7 @@ async fn add_stock<L: EventLog>(
         headers,
         body.raw,
         |context, key| async move {
+            let _turn = service.turn_on(book_id).await;
             let outcome = service
                 .deciding_again(|| async {
                     let mut context = context.clone();

@@ -3,8 +3,7 @@
 //! Managers register a book and add stock. An order takes stock and its cancellation
 //! gives it back, each in the same commit as the order's own event; stock never goes
 //! below zero, so of concurrent orders for the last copies only as many as there are
-//! copies can take one (the commit of the others finds the stream moved on, and they
-//! are decided again on the new stock).
+//! copies can take one: each is decided on the stock its commit is checked against.
 
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;

@@ -22,8 +22,10 @@ pub const MAX_QTY: i64 = 100;
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct BookOrder {
+    /// Who ordered, whether the order was served or refused.
+    member_id: Option<String>,
+    /// What was ordered, when the stock served it (`None` for a refused order).
     order: Option<Ordered>,
-    out_of_stock: bool,
     cancelled: bool,
 }
 
@@ -68,7 +70,7 @@ pub struct OrderBook {
 }
 
 impl OrderBook {
-    /// Checks what depends on the command alone (before the book is asked).
+    /// Checks what depends on the command alone.
     pub fn validate(&self) -> Result<(), BookOrderError> {
         int_range("qty", self.qty, 1, MAX_QTY)?;
         Ok(())
@@ -185,7 +187,7 @@ impl BookOrder {
     fn decide(&self, command: BookOrderCommand) -> Result<Vec<BookOrderEvent>, BookOrderError> {
         match command {
             BookOrderCommand::OrderBook(order) => {
-                if self.order.is_some() || self.out_of_stock {
+                if self.member_id.is_some() {
                     return Err(BookOrderError::AlreadyExists);
                 }
                 order.validate()?;
@@ -209,15 +211,17 @@ impl BookOrder {
                 }])
             }
             BookOrderCommand::CancelBookOrder { requested_by } => {
-                if self.out_of_stock {
-                    return Err(BookOrderError::OutOfStock);
-                }
-                let Some(order) = &self.order else {
+                // Another member's order is not found, refused or not, so ids cannot be
+                // probed.
+                let Some(member_id) = &self.member_id else {
                     return Err(BookOrderError::NotFound);
                 };
-                if requested_by.is_some_and(|member| member != order.member_id) {
+                if requested_by.is_some_and(|member| &member != member_id) {
                     return Err(BookOrderError::NotFound);
                 }
+                let Some(order) = &self.order else {
+                    return Err(BookOrderError::OutOfStock);
+                };
                 if self.cancelled {
                     return Err(BookOrderError::AlreadyCancelled);
                 }
@@ -260,6 +264,7 @@ impl Aggregate for BookOrder {
                 amount,
                 ..
             } => {
+                self.member_id = Some(member_id.clone());
                 self.order = Some(Ordered {
                     member_id,
                     book_id,
@@ -267,7 +272,7 @@ impl Aggregate for BookOrder {
                     amount,
                 })
             }
-            BookOrderEvent::OutOfStocked { .. } => self.out_of_stock = true,
+            BookOrderEvent::OutOfStocked { member_id, .. } => self.member_id = Some(member_id),
             BookOrderEvent::BookOrderCancelled { .. } => self.cancelled = true,
         }
     }
@@ -395,6 +400,11 @@ mod tests {
             .when_async(cancel(Some("kim")))
             .await
             .then_expect_error(BookOrderError::OutOfStock);
+        BookOrderTest::with(())
+            .given(vec![refused()])
+            .when_async(cancel(Some("lee")))
+            .await
+            .then_expect_error(BookOrderError::NotFound);
     }
 
     #[test]

@@ -43,12 +43,20 @@ pub fn encode_cursor(key: &str) -> String {
 /// The key a cursor stands for, or `None` if it is not one this API made.
 pub fn decode_cursor(cursor: &str) -> Option<String> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    String::from_utf8(bytes).ok().filter(|key| !key.is_empty())
+    // A key with a NUL names no row, and no text column can hold one.
+    String::from_utf8(bytes)
+        .ok()
+        .filter(|key| !key.is_empty() && !key.contains('\0'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cursor_holding_a_nul_is_no_cursor() {
+        assert_eq!(decode_cursor("AA"), None);
+    }
 
     #[test]
     fn a_cursor_decodes_to_the_key_it_was_made_from() {

@@ -11,6 +11,17 @@ const TEN: &str = "2026-12-01T10:00:00Z";
 const ELEVEN: &str = "2026-12-01T11:00:00Z";
 
 on_both_stores! {
+    async fn a_booking_outside_1970_to_9999_is_refused_alike_on_both_stores(app: TestApp) {
+        for (start, end, field) in [
+            ("-5000-01-01T00:00:00Z", "-5000-01-01T01:00:00Z", "useStartDtm"),
+            ("9999-12-31T23:30:00Z", "+10000-01-01T00:30:00Z", "useEndDtm"),
+        ] {
+            let reply = app.create_booking(1, start, end).await;
+            assert_eq!((reply.status, reply.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{:?}", reply.body);
+        }
+        assert_eq!(app.count_events().await, 0);
+    }
+
     async fn creating_a_booking_answers_201_with_location(app: TestApp) {
         let reply = app.create_booking(556677, NINE, TEN).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);

@@ -114,6 +114,12 @@ async fn assert_invalid(app: &TestApp, path: &str, field: &str) {
 }
 
 on_both_stores! {
+    async fn a_cursor_that_decodes_to_a_nul_is_a_bad_after_not_a_500(app: TestApp) {
+        for list in ["/orderLists", "/bookingLists", "/notifications", "/books", "/bookOrders", "/members"] {
+            assert_invalid(&app, &format!("{list}?after=AA"), "after").await;
+        }
+    }
+
     async fn an_order_list_row_has_every_field_an_etag_and_answers_if_none_match(app: TestApp) {
         let placed = app.place_order("kim", 3, 700).await;
         let order_id = placed.id("orderId");

@@ -17,6 +17,10 @@ use crate::{Rejection, RejectionKind};
 
 /// The longest a booking may last.
 pub const MAX_BOOKING_DURATION: TimeDelta = TimeDelta::hours(24);
+/// The earliest and latest instants a booking may hold: every store can keep them, and
+/// their text form (four-digit years) sorts as they do.
+pub const EARLIEST: &str = "1970-01-01T00:00:00Z";
+pub const LATEST: &str = "9999-12-31T23:59:59Z";
 /// Most characters in a booking user id.
 pub const MAX_BOOKING_USER_ID_CHARS: usize = 64;
 /// Most characters in a cancellation reason.
@@ -184,6 +188,13 @@ impl Rejection for BookingError {
     }
 }
 
+/// One of the bounds above as an instant.
+fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
 impl Booking {
     /// Decides a command against the current state: the events to record, or why not.
     fn decide(&self, command: BookingCommand) -> Result<Vec<BookingEvent>, BookingError> {
@@ -196,6 +207,16 @@ impl Booking {
                     return Err(
                         InvalidField::new("roomId", "roomId must be a positive integer").into(),
                     );
+                }
+                let (earliest, latest) = (instant(EARLIEST), instant(LATEST));
+                for (field, at) in [
+                    ("useStartDtm", create.use_start_dtm),
+                    ("useEndDtm", create.use_end_dtm),
+                ] {
+                    if !(earliest..=latest).contains(&at) {
+                        let reason = format!("{field} must be between {EARLIEST} and {LATEST}");
+                        return Err(InvalidField::new(field, reason).into());
+                    }
                 }
                 if create.use_end_dtm <= create.use_start_dtm {
                     return Err(InvalidField::new(
@@ -368,6 +389,41 @@ mod tests {
             .when_async(cancel_asked_by("user-2"))
             .await
             .then_expect_error(BookingError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn a_booking_lies_between_1970_and_the_year_9999() {
+        for (field, create) in [
+            (
+                "useStartDtm",
+                CreateBooking {
+                    use_start_dtm: at("-5000-01-01T00:00:00Z"),
+                    ..create()
+                },
+            ),
+            (
+                "useStartDtm",
+                CreateBooking {
+                    use_start_dtm: at("1969-12-31T23:00:00Z"),
+                    use_end_dtm: at("1970-01-01T01:00:00Z"),
+                    ..create()
+                },
+            ),
+            (
+                "useEndDtm",
+                CreateBooking {
+                    use_start_dtm: at("9999-12-31T23:00:00Z"),
+                    use_end_dtm: at("+10000-01-01T00:30:00Z"),
+                    ..create()
+                },
+            ),
+        ] {
+            let result = BookingTest::with(())
+                .given_no_previous_events()
+                .when_async(BookingCommand::CreateBooking(create))
+                .await;
+            assert_invalid(result, field);
+        }
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@ use command_api::store::{PostgresEventLog, SqliteEventLog};
 use policies::{NotificationSink, SharedPolicy};
 use projections::View;
 use read_api::Freshness;
-use strata::settings::{AuthSettings, Cli, Command, LogFormat, ServeSettings};
+use strata::settings::{AuthSettings, Cli, Command, LogFormat};
 use strata::{bench, run_until_stopped, App, Store, Workers};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -30,7 +30,7 @@ async fn main() -> anyhow::Result<()> {
     let command = cli
         .command
         .take()
-        .unwrap_or(Command::Serve(ServeSettings::default()));
+        .unwrap_or_else(|| Command::Serve(cli.serve.clone()));
     match command {
         Command::Bench(settings) => bench::run(&cli.store, &cli.reads, &settings).await,
         Command::Token(settings) => {
@@ -151,7 +151,7 @@ async fn run<S: Store>(cli: &Cli, app: &App<S>, port: u16, mode: Mode<S>) -> any
         }
     };
     let router = app.served(router, cli.limits.limits()).await?;
-    let listener = TcpListener::bind(("0.0.0.0", port)).await?;
+    let listener = TcpListener::bind((cli.host, port)).await?;
     let views: Vec<_> = workers
         .projector
         .iter()

@@ -22,6 +22,12 @@ pub struct Cli {
     pub limits: LimitSettings,
     #[command(flatten)]
     pub auth: AuthSettings,
+    /// The address the API and probes listen on.
+    #[arg(long, env = "STRATA_HOST", default_value = "0.0.0.0", global = true)]
+    pub host: std::net::IpAddr,
+    /// `strata` without a subcommand runs `serve`, and takes its flags.
+    #[command(flatten)]
+    pub serve: ServeSettings,
     /// Log format; `RUST_LOG` sets the filter (default `info`).
     #[arg(long, env = "STRATA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
@@ -175,6 +181,9 @@ impl std::fmt::Debug for AuthSettings {
     }
 }
 
+/// The longest a token `strata token` issues is valid: ten years.
+const MAX_TOKEN_SECONDS: u64 = 10 * 365 * 24 * 3600;
+
 #[derive(Debug, Clone, Args)]
 pub struct TokenSettings {
     /// The token's role: customer, manager or admin.
@@ -184,8 +193,9 @@ pub struct TokenSettings {
     /// manager's id (recorded on their decisions).
     #[arg(long)]
     pub sub: String,
-    /// How long the token is valid, in seconds.
-    #[arg(long, default_value_t = 24 * 3600)]
+    /// How long the token is valid, in seconds: 1 to 315,360,000 (ten years).
+    #[arg(long, default_value_t = 24 * 3600,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TOKEN_SECONDS))]
     pub valid_for_seconds: u64,
 }
 
@@ -235,27 +245,21 @@ impl StoreSettings {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeSettings {
-    /// Port to listen on (all interfaces).
+    /// Port to listen on.
     #[arg(long, env = "STRATA_PORT", default_value_t = 8080)]
     pub port: u16,
 }
 
-impl Default for ServeSettings {
-    fn default() -> Self {
-        Self { port: 8080 }
-    }
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct CommandApiSettings {
-    /// Port to listen on (all interfaces).
+    /// Port to listen on.
     #[arg(long, env = "STRATA_PORT", default_value_t = 8081)]
     pub port: u16,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ReadApiSettings {
-    /// Port to listen on (all interfaces).
+    /// Port to listen on.
     #[arg(long, env = "STRATA_PORT", default_value_t = 8082)]
     pub port: u16,
 }

@@ -17,7 +17,7 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// Whether `subject` can be a token's `sub`: 1 to 64 characters, the length of the
 /// ids it stands for.
 pub fn is_valid_subject(subject: &str) -> bool {
-    (1..=64).contains(&subject.chars().count())
+    (1..=64).contains(&subject.chars().count()) && !subject.chars().any(char::is_control)
 }
 
 /// Issues and verifies tokens. Its `Debug` shows no key.

@@ -46,6 +46,20 @@ pub(crate) fn text_length(
     }
 }
 
+/// An id a user is known by (customerId, memberId, …): 1 to `max` characters, none of
+/// them a control character (a CR or LF in an id would forge lines wherever it is
+/// logged).
+pub(crate) fn identifier(field: &'static str, value: &str, max: usize) -> Result<(), InvalidField> {
+    text_length(field, value, 1, max)?;
+    if value.chars().any(char::is_control) {
+        return Err(InvalidField::new(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// `value` must lie in `min..=max`.
 pub(crate) fn int_range(
     field: &'static str,
@@ -98,6 +112,13 @@ mod tests {
             ))
         );
         assert_eq!(text_length("product", "pen\n", 1, 10), Ok(()));
+    }
+
+    #[test]
+    fn an_identifier_holds_no_control_characters() {
+        assert_eq!(identifier("userId", "kim", 64), Ok(()));
+        assert!(identifier("userId", "kim\r\nINFO forged", 64).is_err());
+        assert!(identifier("userId", "", 64).is_err());
     }
 
     #[test]

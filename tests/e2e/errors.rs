@@ -19,6 +19,21 @@ async fn send(app: &TestApp, path: &str, content_type: &str, body: Vec<u8>) -> (
 }
 
 on_both_stores! {
+    async fn a_user_id_with_a_line_break_is_refused_so_it_cannot_forge_log_lines(app: TestApp) {
+        let forged = "kim\r\n2026-11-30T00:00:00Z  INFO forged";
+        let order = serde_json::json!({"customerId": forged, "product": "pen", "qty": 1, "price": 1, "payMethod": "CARD"});
+        let booking = serde_json::json!({"roomId": 1, "useStartDtm": "2026-12-01T09:00:00Z",
+            "useEndDtm": "2026-12-01T10:00:00Z", "bookingUserId": forged});
+        let member = serde_json::json!({"memberId": forged, "name": "n"});
+        for (path, body, field) in [("/orders", order, "customerId"), ("/bookings", booking, "bookingUserId"), ("/members", member, "memberId")] {
+            let reply = app.post(path, body).await;
+            assert_eq!((reply.status, reply.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{path}");
+        }
+        let read = app.get("/mypages/kim%0D%0Aforged").await;
+        assert_eq!((read.status, read.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("userId")));
+        assert_eq!(app.count_events().await, 0);
+    }
+
     async fn malformed_json_answers_400(app: TestApp) {
         let (status, body) = send(&app, "/orders", "application/json", b"{\"qty\": ".to_vec()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);

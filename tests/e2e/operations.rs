@@ -128,3 +128,44 @@ async fn migrating_again_and_replaying_log_no_database_notices_by_default() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_strata_takes_the_port_and_host_that_serve_takes() {
+    use crate::processes::{admin_client, eventually, free_port, Processes};
+
+    let port = free_port().await;
+    let data = std::env::temp_dir().join(format!("strata_plain_{}", uuid::Uuid::now_v7()));
+    let plain = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .env("STRATA_PORT", port.to_string())
+        .env("STRATA_HOST", "127.0.0.1")
+        .env("STRATA_DATA_DIR", &data)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("strata started");
+    let _processes = Processes(vec![plain]);
+    eventually(
+        &admin_client(),
+        &format!("http://127.0.0.1:{port}/health/live"),
+        |status, _| status == reqwest::StatusCode::OK,
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(data);
+}
+
+#[test]
+fn a_token_valid_for_longer_than_ten_years_is_refused_not_a_panic() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["token", "--role", "admin", "--sub", "ops"])
+        .args(["--valid-for-seconds", "18446744073709551615"])
+        .env("STRATA_JWT_SECRET", "0123456789abcdef0123456789abcdef0123")
+        .output()
+        .expect("strata ran");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("--valid-for-seconds") && !said.contains("panicked"),
+        "{said}"
+    );
+}

@@ -12,7 +12,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::rules::{text_length, InvalidField};
+use crate::rules::{identifier, text_length, InvalidField};
 use crate::{Rejection, RejectionKind};
 
 /// The longest a booking may last.
@@ -232,10 +232,9 @@ impl Booking {
                     )
                     .into());
                 }
-                text_length(
+                identifier(
                     "bookingUserId",
                     &create.booking_user_id,
-                    1,
                     MAX_BOOKING_USER_ID_CHARS,
                 )?;
                 Ok(vec![BookingEvent::BookingCreated {

@@ -10,7 +10,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::rules::{text_length, InvalidField};
+use crate::rules::{identifier, text_length, InvalidField};
 use crate::{Rejection, RejectionKind};
 
 /// Most characters in a user or manager id.
@@ -199,7 +199,7 @@ impl Confirm {
                 if self.status.is_some() {
                     return Err(ConfirmError::AlreadyExists);
                 }
-                text_length("userId", &user_id, 1, MAX_USER_ID_CHARS)?;
+                identifier("userId", &user_id, MAX_USER_ID_CHARS)?;
                 Ok(vec![ConfirmEvent::ConfirmRequested {
                     booking_id,
                     user_id,

@@ -14,7 +14,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::rules::{text_length, InvalidField};
+use crate::rules::{identifier, text_length, InvalidField};
 use crate::{Rejection, RejectionKind};
 
 /// Most characters in a member id (a customer's id).
@@ -224,7 +224,7 @@ impl Member {
                 if self.has_joined() {
                     return Err(MemberError::AlreadyJoined);
                 }
-                text_length("memberId", &member_id, 1, MAX_MEMBER_ID_CHARS)?;
+                identifier("memberId", &member_id, MAX_MEMBER_ID_CHARS)?;
                 text_length("name", &name, 1, MAX_NAME_CHARS)?;
                 Ok(vec![MemberEvent::MemberJoined {
                     member_id,

@@ -9,7 +9,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::rules::{text_length, InvalidField};
+use crate::rules::{identifier, text_length, InvalidField};
 use crate::{Rejection, RejectionKind};
 
 /// Most characters in a user id.
@@ -146,7 +146,7 @@ impl Notification {
                 if self.sent.is_some() {
                     return Err(NotificationError::AlreadySent);
                 }
-                text_length("userId", &user_id, 1, MAX_USER_ID_CHARS)?;
+                identifier("userId", &user_id, MAX_USER_ID_CHARS)?;
                 text_length("contents", &contents, 1, MAX_CONTENTS_CHARS)?;
                 Ok(vec![NotificationEvent::NotificationSent {
                     user_id,

@@ -9,7 +9,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
 use super::PayMethod;
-use crate::rules::{int_range, text_length, InvalidField};
+use crate::rules::{identifier, int_range, text_length, InvalidField};
 use crate::{Rejection, RejectionKind};
 
 /// Most characters in a customer id.
@@ -196,7 +196,7 @@ impl Order {
                 if self.placed.is_some() {
                     return Err(OrderError::AlreadyExists);
                 }
-                text_length("customerId", &place.customer_id, 1, MAX_CUSTOMER_ID_CHARS)?;
+                identifier("customerId", &place.customer_id, MAX_CUSTOMER_ID_CHARS)?;
                 text_length("product", &place.product, 1, MAX_PRODUCT_CHARS)?;
                 int_range("qty", place.qty, 1, MAX_QTY)?;
                 int_range("price", place.price, 1, MAX_PRICE)?;

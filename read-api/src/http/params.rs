@@ -51,16 +51,19 @@ pub fn resource_id(field: &'static str, value: &str) -> Result<String, ApiError>
         .map_err(|_| ApiError::invalid_field(field, format!("{field} '{value}' is not a UUID")))
 }
 
-/// A user id as a filter or path value: 1 to 64 characters, none of them NUL (as the
-/// commands require).
+/// A user id as a filter or path value: 1 to 64 characters, none of them a control
+/// character (as the commands require).
 pub fn user_id(field: &'static str, value: String) -> Result<String, ApiError> {
     let chars = value.chars().count();
-    if (1..=MAX_USER_ID_CHARS).contains(&chars) && !value.contains('\0') {
+    if (1..=MAX_USER_ID_CHARS).contains(&chars) && !value.chars().any(char::is_control) {
         Ok(value)
     } else {
         Err(ApiError::invalid_field(
             field,
-            format!("{field} must be 1 to {MAX_USER_ID_CHARS} characters, none of them NUL"),
+            format!(
+                "{field} must be 1 to {MAX_USER_ID_CHARS} characters, none of them a control \
+                 character"
+            ),
         ))
     }
 }

@@ -23,6 +23,8 @@ const PG_ANY_PENDING: &str = "
          WHERE (transaction_id, global_position) > ($1::text::xid8, $2) AND global_position <= $3
          ORDER BY transaction_id, global_position LIMIT 1) pending";
 const SQLITE_CHECKPOINT: &str = "SELECT position FROM projection_checkpoints WHERE name = $1";
+/// The position of the last event in the log, on either store.
+pub const HEAD: &str = "SELECT coalesce(max(global_position), 0) FROM events";
 
 /// Whether `view` has applied every committed event up to `position` (PostgreSQL).
 pub async fn on_postgres(

@@ -134,6 +134,14 @@ impl ViewStore {
         }
     }
 
+    /// The position of the last event in the log: no write has a position beyond it.
+    pub async fn head(&self) -> Result<i64, sqlx::Error> {
+        match self {
+            Self::Postgres(pool) => sqlx::query_scalar(applied::HEAD).fetch_one(pool).await,
+            Self::Sqlite(pool) => sqlx::query_scalar(applied::HEAD).fetch_one(pool).await,
+        }
+    }
+
     /// The position of the last event the view has applied (0 before its first).
     pub async fn position(&self, view: &str) -> Result<i64, sqlx::Error> {
         let position = match self {

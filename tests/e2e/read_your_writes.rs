@@ -42,6 +42,17 @@ on_both_stores! {
         worker.await.expect("worker");
     }
 
+    async fn a_position_beyond_the_logs_head_is_a_422_at_once(app: TestApp) {
+        let placed = app.place_order("ahead", 1, 1).await;
+        let beyond = placed.position() + 1_000_000;
+        let started = std::time::Instant::now();
+        for path in [format!("/orderLists?minPosition={beyond}"), format!("/mypages/ahead?minPosition={beyond}")] {
+            let read = app.get(&path).await;
+            assert_eq!((read.status, read.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("minPosition")), "{path}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "answered without the wait");
+    }
+
     async fn a_position_the_view_does_not_reach_in_time_is_a_503_with_retry_after(app: TestApp) {
         let placed = app.place_order("late", 1, 1).await;
         let read = app.get(&format!("/orderLists?minPosition={}", placed.position())).await;

@@ -58,6 +58,7 @@ impl Freshness {
         let deadline = Instant::now() + self.bound;
         let mut progress = self.progress.clone();
         let mut waiting = views.to_vec();
+        let mut head_checked = false;
         loop {
             if let Some(progress) = &mut progress {
                 progress.borrow_and_update();
@@ -71,6 +72,18 @@ impl Freshness {
             let Some(&view) = behind.first() else {
                 return Ok(());
             };
+            if !head_checked {
+                // A position beyond the log's head is no write's: answered at once, not
+                // after the bound.
+                let head = store.head().await?;
+                if min > head {
+                    return Err(ApiError::invalid_field(
+                        "minPosition",
+                        format!("minPosition {min} is beyond the log's last position {head}"),
+                    ));
+                }
+                head_checked = true;
+            }
             waiting = behind;
             let now = Instant::now();
             if now >= deadline {

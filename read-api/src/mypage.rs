@@ -40,7 +40,13 @@ pub struct SectionRows {
     pub view_position: i64,
     /// The position and `updatedAt` of the section's latest change, if it has rows.
     pub latest: Option<(i64, String)>,
+    /// Where the rest of a list is, when the section shows only its latest rows.
+    pub more: Option<String>,
 }
+
+/// The most rows a list of the mypage holds: the latest; the list endpoints page the
+/// rest (SPEC §3).
+pub const SECTION_ROWS: i64 = 100;
 
 /// A section that shows the user's rows of a view's table (the table has a `user_id`
 /// column naming the owner): a list, or the one row (or null) of a view that keeps one
@@ -48,19 +54,29 @@ pub struct SectionRows {
 pub struct RowsSection<R> {
     field: &'static str,
     view: &'static dyn View,
+    /// Latest first.
     order_by: &'static str,
-    single: bool,
+    /// The list endpoint of the rest, up to the user's id (`/orderLists?customerId=`);
+    /// `None` for a section of one row.
+    more: Option<&'static str>,
     row: PhantomData<fn() -> R>,
 }
 
 impl<R> RowsSection<R> {
-    /// `field` lists the user's rows of `view`'s table in `order_by` order.
-    pub const fn new(field: &'static str, view: &'static dyn View, order_by: &'static str) -> Self {
+    /// `field` lists the user's latest rows of `view`'s table in `order_by` order
+    /// (latest first), at most [`SECTION_ROWS`]; `more`, followed by the user's id, is
+    /// the list endpoint of them all.
+    pub const fn new(
+        field: &'static str,
+        view: &'static dyn View,
+        order_by: &'static str,
+        more: &'static str,
+    ) -> Self {
         Self {
             field,
             view,
             order_by,
-            single: false,
+            more: Some(more),
             row: PhantomData,
         }
     }
@@ -71,7 +87,7 @@ impl<R> RowsSection<R> {
             field,
             view,
             order_by: "position",
-            single: true,
+            more: None,
             row: PhantomData,
         }
     }
@@ -97,30 +113,44 @@ impl<R: ViewRow + PartialSchema> MypageSection for RowsSection<R> {
                 filters: vec![("user_id", Arg::Text(user_id.to_string()))],
                 after: None,
                 order_by: self.order_by,
-                limit: self.single.then_some(1),
+                limit: Some(if self.more.is_some() {
+                    SECTION_ROWS + 1
+                } else {
+                    1
+                }),
             };
-            let (rows, view_position) = store.rows::<R>(self.view.name(), &query).await?;
+            let (mut rows, view_position) = store.rows::<R>(self.view.name(), &query).await?;
+            let more = match self.more {
+                Some(list) if rows.len() as i64 > SECTION_ROWS => {
+                    rows.truncate(SECTION_ROWS as usize);
+                    let user: String =
+                        form_urlencoded::byte_serialize(user_id.as_bytes()).collect();
+                    Some(format!("{list}{user}"))
+                }
+                _ => None,
+            };
             let latest = rows
                 .iter()
                 .map(|row| (row.position(), row.updated_at().to_string()))
                 .max();
-            let rows = match self.single {
-                true => to_raw_value(&rows.first()),
-                false => to_raw_value(&rows),
+            let rows = match self.more {
+                None => to_raw_value(&rows.first()),
+                Some(_) => to_raw_value(&rows),
             }
             .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
             Ok(SectionRows {
                 rows,
                 view_position,
                 latest,
+                more,
             })
         })
     }
 
     fn schema(&self) -> RefOr<Schema> {
-        match self.single {
-            true => R::schema(),
-            false => schema::ArrayBuilder::new().items(R::schema()).into(),
+        match self.more {
+            None => R::schema(),
+            Some(_) => schema::ArrayBuilder::new().items(R::schema()).into(),
         }
     }
 }

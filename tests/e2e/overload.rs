@@ -10,10 +10,11 @@ use uuid::Uuid;
 
 use crate::support::{Store, TestApp};
 
-/// A read that waits for a position no view will reach: it holds its slot for the
-/// whole `minPosition` bound (2 s in tests).
-fn slow_read() -> String {
-    format!("/orderLists/{}?minPosition=1000000000", Uuid::now_v7())
+/// A read that waits for a position of the log that no view will reach (no projector
+/// runs): it holds its slot for the whole `minPosition` bound (2 s in tests).
+async fn slow_read(app: &TestApp) -> String {
+    let position = app.place_order("slow", 1, 1).await.position();
+    format!("/orderLists/{}?minPosition={position}", Uuid::now_v7())
 }
 
 async fn refused_past_the_limit(store: Store) {
@@ -22,7 +23,7 @@ async fn refused_past_the_limit(store: Store) {
         request_timeout: Duration::from_secs(10),
     };
     let app = TestApp::spawn_limited(store, limits).await;
-    let path = slow_read();
+    let path = slow_read(&app).await;
     let slow = join_all((0..64).map(|_| app.get(&path)));
     let probe = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -63,7 +64,7 @@ async fn timed_out(store: Store) {
         request_timeout: Duration::from_millis(200),
     };
     let app = TestApp::spawn_limited(store, limits).await;
-    let reply = app.get(&slow_read()).await;
+    let reply = app.get(&slow_read(&app).await).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.body["error"], "timed_out");
     assert_eq!(reply.header("retry-after"), Some("1"));

@@ -306,7 +306,9 @@ on_both_stores! {
         drain(&app).await;
         let page = app.get("/mypages/ann").await;
         assert_eq!(page.status, StatusCode::OK);
-        assert_eq!(column(&page.body["orders"], "orderId"), sorted(&orders));
+        let mut latest_first = sorted(&orders);
+        latest_first.reverse();
+        assert_eq!(column(&page.body["orders"], "orderId"), latest_first);
         assert_eq!(column(&page.body["orders"], "customerId"), ["ann", "ann"]);
         assert_eq!(column(&page.body["bookings"], "bookingId"), [booking.to_string()]);
         assert_eq!(column(&page.body["notifications"], "notificationId"), [notification.to_string()]);
@@ -327,6 +329,23 @@ on_both_stores! {
         assert_eq!(second.status, StatusCode::OK, "not 304: the page changed");
         assert_eq!(second.body["bookings"].as_array().map(Vec::len), Some(1));
         assert_ne!(second.header("etag"), Some(etag.as_str()));
+    }
+
+    async fn a_mypage_list_holds_the_latest_100_and_links_to_the_rest(app: TestApp) {
+        let mut orders = Vec::new();
+        for _ in 0..101 {
+            orders.push(place(&app, "many one").await);
+        }
+        drain(&app).await;
+        let page = app.get("/mypages/many%20one").await;
+        let shown = column(&page.body["orders"], "orderId");
+        assert_eq!(shown.len(), 100);
+        assert_eq!(shown[0], orders[100], "latest first");
+        assert!(!shown.contains(&orders[0]), "the oldest is left to the list");
+        assert_eq!(page.body["more"]["orders"], "/orderLists?customerId=many+one");
+        assert!(page.body["more"]["bookings"].is_null(), "a list that holds everything links nothing");
+        let rest = app.get("/orderLists?customerId=many+one&limit=500").await;
+        assert_eq!(rest.body["items"].as_array().map(Vec::len), Some(101));
     }
 
     async fn a_mypage_keeps_the_20_latest_notifications_latest_first(app: TestApp) {

@@ -9,9 +9,13 @@ use utoipa::OpenApi;
 use crate::mypage::RowsSection;
 use crate::registry::Reads;
 
-/// The mypage's `bookings`: the user's bookings, in bookingId order.
-static BOOKINGS: RowsSection<BookingRow> =
-    RowsSection::new("bookings", &MYPAGE_BOOKINGS, "booking_id");
+/// The mypage's `bookings`: the user's latest bookings, latest first.
+static BOOKINGS: RowsSection<BookingRow> = RowsSection::new(
+    "bookings",
+    &MYPAGE_BOOKINGS,
+    "booking_id DESC",
+    "/bookingLists?userId=",
+);
 
 /// The booking context's reads.
 pub fn reads() -> Reads {

@@ -12,9 +12,13 @@ use utoipa::OpenApi;
 use crate::mypage::RowsSection;
 use crate::registry::Reads;
 
-/// The mypage's `bookOrders`: the member's book orders, in orderId order.
-static BOOK_ORDERS: RowsSection<BookOrderRow> =
-    RowsSection::new("bookOrders", &MYPAGE_BOOK_ORDERS, "order_id");
+/// The mypage's `bookOrders`: the member's latest book orders, latest first.
+static BOOK_ORDERS: RowsSection<BookOrderRow> = RowsSection::new(
+    "bookOrders",
+    &MYPAGE_BOOK_ORDERS,
+    "order_id DESC",
+    "/bookOrders?memberId=",
+);
 
 /// The mypage's `membership`: the member's memberList row, or null.
 static MEMBERSHIP: RowsSection<MemberRow> = RowsSection::single("membership", &MYPAGE_MEMBERSHIP);

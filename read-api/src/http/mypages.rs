@@ -7,6 +7,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use std::collections::BTreeMap;
+
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -26,23 +28,31 @@ pub(super) fn router() -> Router<ReadState> {
 }
 
 /// A user's page: the sections' lists under their fields, in the order of the
-/// contexts; `position` and `updatedAt` are those of its latest change.
+/// contexts, each its latest 100 rows, latest first, with `more` naming the list
+/// endpoint of those that hold more; `position` and `updatedAt` are those of its latest
+/// change.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct MyPage {
     user_id: String,
     #[schema(ignore)]
     sections: Vec<(&'static str, Box<RawValue>)>,
+    /// Where the rest of each list that shows only its latest rows is.
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    more: BTreeMap<&'static str, String>,
     position: i64,
     updated_at: Option<String>,
 }
 
 impl Serialize for MyPage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut page = serializer.serialize_map(Some(self.sections.len() + 3))?;
+        let mut page = serializer.serialize_map(None)?;
         page.serialize_entry("userId", &self.user_id)?;
         for (field, rows) in &self.sections {
             page.serialize_entry(field, rows)?;
+        }
+        if !self.more.is_empty() {
+            page.serialize_entry("more", &self.more)?;
         }
         page.serialize_entry("position", &self.position)?;
         page.serialize_entry("updatedAt", &self.updated_at)?;
@@ -102,6 +112,7 @@ async fn one(
     let mut page = MyPage {
         user_id,
         sections: Vec::with_capacity(sections.len()),
+        more: BTreeMap::new(),
         position: 0,
         updated_at: None,
     };
@@ -113,6 +124,9 @@ async fn one(
     for section in sections.iter() {
         let read = section.read(&store, &page.user_id).await?;
         page.sections.push((section.field(), read.rows));
+        if let Some(more) = read.more {
+            page.more.insert(section.field(), more);
+        }
         view_position = view_position.min(read.view_position);
         etag.push(
             read.latest

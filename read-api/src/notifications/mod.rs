@@ -14,6 +14,7 @@ static LATEST: RowsSection<NotificationRow> = RowsSection::new(
     "notifications",
     &MYPAGE_NOTIFICATIONS,
     "send_dtm DESC, position DESC",
+    "/notifications?userId=",
 );
 
 /// The notifications context's reads.

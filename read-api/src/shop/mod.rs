@@ -9,8 +9,13 @@ use utoipa::OpenApi;
 use crate::mypage::RowsSection;
 use crate::registry::Reads;
 
-/// The mypage's `orders`: the user's orders, in orderId order.
-static ORDERS: RowsSection<OrderRow> = RowsSection::new("orders", &MYPAGE_ORDERS, "order_id");
+/// The mypage's `orders`: the user's latest orders, latest first.
+static ORDERS: RowsSection<OrderRow> = RowsSection::new(
+    "orders",
+    &MYPAGE_ORDERS,
+    "order_id DESC",
+    "/orderLists?customerId=",
+);
 
 /// The shop's reads.
 pub fn reads() -> Reads {

@@ -116,7 +116,9 @@ async fn run<S: Store>(cli: &Cli, app: &App<S>, port: u16, mode: Mode<S>) -> any
             let projector = app.projector(app.views().to_vec()).await?;
             let policies = app.policy_workers(app.policies(sink(cli))).await?;
             let views = app.view_store(cli.reads.read_pool_size).await?;
-            let freshness = Freshness::new(wait).woken_by(projector.progress());
+            let freshness = Freshness::new(wait)
+                .with_waiters(cli.reads.min_position_waiters)
+                .woken_by(projector.progress());
             let workers = Workers {
                 projector: Some(projector),
                 policies: Some(policies),
@@ -131,7 +133,10 @@ async fn run<S: Store>(cli: &Cli, app: &App<S>, port: u16, mode: Mode<S>) -> any
         Mode::ReadApi => {
             let tokens = split_mode_tokens(&cli.auth)?;
             let views = app.view_store(cli.reads.read_pool_size).await?;
-            let freshness = app.remote_freshness(wait).await?;
+            let freshness = app
+                .remote_freshness(wait)
+                .await?
+                .with_waiters(cli.reads.min_position_waiters);
             (
                 app.read_api_router(views, freshness, tokens),
                 Workers::default(),

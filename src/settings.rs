@@ -95,6 +95,15 @@ pub struct ReadSettings {
         global = true
     )]
     pub min_position_wait_ms: u64,
+    /// How many reads with `minPosition` wait at once; past them, a read that would wait
+    /// is answered 503 at once.
+    #[arg(
+        long,
+        env = "STRATA_MIN_POSITION_WAITERS",
+        default_value_t = read_api::http::freshness::DEFAULT_WAITERS,
+        global = true
+    )]
+    pub min_position_waiters: usize,
     /// PostgreSQL connections the read API reads the views through (a pool apart from
     /// the commands').
     #[arg(

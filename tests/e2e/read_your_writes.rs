@@ -53,6 +53,26 @@ on_both_stores! {
         assert!(started.elapsed() < std::time::Duration::from_secs(1), "answered without the wait");
     }
 
+    async fn waiting_reads_have_a_bounded_share_and_others_are_answered_at_once(app: TestApp) {
+        let position = app.place_order("waits", 1, 1).await.position();
+        let path = format!("/orderLists?minPosition={position}");
+        let started = std::time::Instant::now();
+        let waiting = futures::future::join_all((0..80).map(|_| async {
+            let reply = app.get(&path).await;
+            (reply, started.elapsed())
+        }));
+        let other = async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            app.get("/orderLists").await
+        };
+        let (replies, other) = tokio::join!(waiting, other);
+        assert_eq!(other.status, StatusCode::OK, "a read without a position is not held up");
+        let at_once = replies.iter().filter(|(reply, took)| {
+            reply.body["error"] == "view_behind" && *took < std::time::Duration::from_secs(1)
+        });
+        assert!(at_once.count() >= 80 - 64, "past the share, 503 at once");
+    }
+
     async fn a_position_the_view_does_not_reach_in_time_is_a_503_with_retry_after(app: TestApp) {
         let placed = app.place_order("late", 1, 1).await;
         let read = app.get(&format!("/orderLists?minPosition={}", placed.position())).await;

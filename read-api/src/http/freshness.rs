@@ -4,6 +4,7 @@
 //! [`RECHECK`] in case a wake-up was lost. Past the bound it answers 503 with
 //! `Retry-After` and the view's current position.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
@@ -11,7 +12,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::HeaderName;
 use serde::Deserialize;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::time::Instant;
 
 use super::error::ApiError;
@@ -22,20 +23,34 @@ pub const MIN_POSITION: HeaderName = HeaderName::from_static("x-min-position");
 /// How often a waiting read re-checks the view without a wake-up.
 const RECHECK: Duration = Duration::from_millis(50);
 
+/// How many reads of a process wait for a position at once by default: a share of their
+/// own, so that waiting reads cannot take every slot of the in-flight limit.
+pub const DEFAULT_WAITERS: usize = 64;
+
 /// How long reads wait for a position, and what wakes them.
 #[derive(Clone)]
 pub struct Freshness {
     bound: Duration,
     progress: Option<watch::Receiver<i64>>,
+    /// Permits of the reads waiting now; past them a read that would wait is 503 at once.
+    waiting: Arc<Semaphore>,
 }
 
 impl Freshness {
-    /// Reads wait at most `bound`, re-checking every 50 ms until [`Self::woken_by`].
+    /// Reads wait at most `bound`, [`DEFAULT_WAITERS`] at once, re-checking every 50 ms
+    /// until [`Self::woken_by`].
     pub fn new(bound: Duration) -> Self {
         Self {
             bound,
             progress: None,
+            waiting: Arc::new(Semaphore::new(DEFAULT_WAITERS)),
         }
+    }
+
+    /// At most `waiters` reads wait at once.
+    pub fn with_waiters(mut self, waiters: usize) -> Self {
+        self.waiting = Arc::new(Semaphore::new(waiters));
+        self
     }
 
     /// Wakes waiting reads whenever `progress` changes (a projector committed a batch).
@@ -59,6 +74,7 @@ impl Freshness {
         let mut progress = self.progress.clone();
         let mut waiting = views.to_vec();
         let mut head_checked = false;
+        let mut permit = None;
         loop {
             if let Some(progress) = &mut progress {
                 progress.borrow_and_update();
@@ -92,6 +108,18 @@ impl Freshness {
                     position: store.position(view).await?,
                     wanted: min,
                 });
+            }
+            if permit.is_none() {
+                match self.waiting.clone().try_acquire_owned() {
+                    Ok(waiting) => permit = Some(waiting),
+                    Err(_) => {
+                        return Err(ApiError::Behind {
+                            view,
+                            position: store.position(view).await?,
+                            wanted: min,
+                        })
+                    }
+                }
             }
             let pause = RECHECK.min(deadline - now);
             match &mut progress {

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use command_api::http::{ApiError, ErrorBody};
-use projections::{ProjectionStatus, ProjectionStore, View};
+use projections::{ProjectionError, ProjectionStatus, ProjectionStore, View};
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
@@ -28,6 +28,34 @@ struct AdminState {
     views: Arc<[&'static dyn View]>,
     /// Views this process is rebuilding now: one rebuild per view at a time.
     rebuilding: Arc<Mutex<HashSet<&'static str>>>,
+}
+
+/// A view this process is rebuilding, shown so until the guard drops.
+struct Rebuilding {
+    views: Arc<Mutex<HashSet<&'static str>>>,
+    view: &'static str,
+}
+
+impl Rebuilding {
+    /// Marks `view` as rebuilding, unless it already is.
+    fn mark(views: &Arc<Mutex<HashSet<&'static str>>>, view: &'static str) -> Option<Self> {
+        let marked = views
+            .lock()
+            .map(|mut set| set.insert(view))
+            .unwrap_or(false);
+        marked.then(|| Self {
+            views: views.clone(),
+            view,
+        })
+    }
+}
+
+impl Drop for Rebuilding {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.views.lock() {
+            set.remove(self.view);
+        }
+    }
 }
 
 /// The `/admin/projections` routes.
@@ -124,8 +152,8 @@ async fn projections(State(state): State<AdminState>) -> Result<Json<Projections
             headers(("WWW-Authenticate" = String))),
         (status = 403, description = "The token is not an admin's", body = ErrorBody),
         (status = 404, description = "No such view (`unknown_view`)", body = ErrorBody),
-        (status = 409, description = "The view is already being rebuilt \
-            (`rebuild_in_progress`)", body = ErrorBody),
+        (status = 409, description = "The view is already being rebuilt, by this process \
+            (`rebuild_in_progress`) or another (`rebuild_running`)", body = ErrorBody),
     )
 )]
 async fn rebuild(
@@ -137,23 +165,31 @@ async fn rebuild(
             code: "unknown_view",
             message: error.to_string(),
         })?;
-    let started = state
-        .rebuilding
-        .lock()
-        .map(|mut set| set.insert(view.name()))
-        .unwrap_or(false);
-    if !started {
+    let Some(marked) = Rebuilding::mark(&state.rebuilding, view.name()) else {
         return Err(ApiError::Conflict {
             code: "rebuild_in_progress",
             message: format!("{view} is already being rebuilt"),
         });
-    }
-    tokio::spawn(async move {
-        if let Err(error) = projections::rebuild(&state.store, view, REBUILD_BATCH).await {
-            tracing::error!(view = %view, %error, "rebuild failed");
+    };
+    let rebuild = match projections::replay::Rebuild::start(&state.store, view).await {
+        Ok(rebuild) => rebuild,
+        Err(ProjectionError::RebuildRunning(_)) => {
+            return Err(ApiError::Conflict {
+                code: "rebuild_running",
+                message: format!("{view} is being rebuilt by another process"),
+            })
         }
-        if let Ok(mut set) = state.rebuilding.lock() {
-            set.remove(view.name());
+        Err(error) => {
+            tracing::warn!(%error, "rebuild could not start");
+            return Err(ApiError::Unavailable);
+        }
+    };
+    tokio::spawn(async move {
+        // Dropped however the rebuild ends, a panic included: the view is shown
+        // rebuilding only while it is.
+        let _marked = marked;
+        if let Err(error) = rebuild.run(REBUILD_BATCH).await {
+            tracing::error!(view = %view, %error, "rebuild failed");
         }
     });
     Ok((

@@ -73,9 +73,69 @@ pub async fn rebuild(
     view: &'static dyn View,
     batch_size: i64,
 ) -> Result<RebuildReport, ProjectionError> {
-    let mut connection = store.connect().await?;
+    Rebuild::start(store, view).await?.run(batch_size).await
+}
+
+/// A rebuild of one view that holds the view's rebuild lock: no other process rebuilds
+/// it until this one ends (its connection, which holds the lock, closes with it, also
+/// when the rebuild fails or panics).
+pub struct Rebuild {
+    connection: WorkerConnection,
+    view: &'static dyn View,
+}
+
+/// `pg_try_advisory_lock`'s key for rebuilds of the view `$1`.
+const PG_TRY_REBUILD_LOCK: &str = "SELECT pg_try_advisory_lock(hashtext('strata rebuild ' || $1))";
+const PG_REBUILD_UNLOCK: &str = "SELECT pg_advisory_unlock(hashtext('strata rebuild ' || $1))";
+
+impl Rebuild {
+    /// Takes `view`'s rebuild lock, or answers [`ProjectionError::RebuildRunning`] when
+    /// another process holds it (SQLite serves one process, which rebuilds a view once
+    /// at a time itself).
+    pub async fn start(
+        store: &ProjectionStore,
+        view: &'static dyn View,
+    ) -> Result<Self, ProjectionError> {
+        let mut connection = store.connect().await?;
+        if let WorkerConnection::Postgres(c) = &mut connection {
+            let locked: bool = sqlx::query_scalar(PG_TRY_REBUILD_LOCK)
+                .bind(view.name())
+                .fetch_one(&mut *c)
+                .await?;
+            if !locked {
+                return Err(ProjectionError::RebuildRunning(view));
+            }
+        }
+        Ok(Self { connection, view })
+    }
+
+    /// Builds the shadow from the whole log, compares, swaps; then lets the lock go.
+    pub async fn run(self, batch_size: i64) -> Result<RebuildReport, ProjectionError> {
+        let Self {
+            mut connection,
+            view,
+        } = self;
+        let outcome = build_and_swap(&mut connection, view, batch_size).await;
+        if let WorkerConnection::Postgres(c) = &mut connection {
+            // Closing the connection lets the lock go too, but only once the server has
+            // seen it close: a rebuild started right after must find it free.
+            // Should this fail too, the connection's close lets the lock go.
+            let _ = sqlx::query(PG_REBUILD_UNLOCK)
+                .bind(view.name())
+                .execute(&mut *c)
+                .await;
+        }
+        outcome
+    }
+}
+
+async fn build_and_swap(
+    connection: &mut WorkerConnection,
+    view: &'static dyn View,
+    batch_size: i64,
+) -> Result<RebuildReport, ProjectionError> {
     connection.register(view).await?;
-    let schemas = create_shadow(&mut connection, view).await?;
+    let schemas = create_shadow(connection, view).await?;
     // The shadow's own checkpoint: unqualified names now resolve to the shadow first.
     connection.register(view).await?;
     // The whole log, up to its head: however far the live view got (a view that never
@@ -94,10 +154,10 @@ pub async fn rebuild(
             }
         }
     }
-    index_shadow(&mut connection, &schemas, view).await?;
-    await_running_view(&mut connection, &schemas, view).await?;
-    let report = swap(&mut connection, &schemas, view, events).await?;
-    drop_shadow(&mut connection, &schemas).await?;
+    index_shadow(connection, &schemas, view).await?;
+    await_running_view(connection, &schemas, view).await?;
+    let report = swap(connection, &schemas, view, events).await?;
+    drop_shadow(connection, &schemas).await?;
     tracing::info!(view = %view, ?report, "view rebuilt");
     Ok(report)
 }
@@ -163,7 +223,12 @@ async fn create_shadow(
             let live: String = sqlx::query_scalar("SELECT current_schema()")
                 .fetch_one(&mut *c)
                 .await?;
-            let shadow = format!("strata_rebuild_{}", view.name().to_lowercase());
+            // A name of its own: another rebuild's DROP SCHEMA can never reach it.
+            let shadow = format!(
+                "strata_rebuild_{}_{}",
+                view.name().to_lowercase(),
+                uuid::Uuid::now_v7().simple()
+            );
             let schemas = Schemas { live, shadow };
             let shadow = &schemas.shadow;
             let mut ddl = vec![

@@ -59,6 +59,9 @@ pub enum ProjectionError {
     /// time, they show which one is poison.
     #[error("{0}: the database refused a batch: {1}")]
     Refused(&'static dyn View, sqlx::Error),
+    /// Another process is rebuilding the view.
+    #[error("{0} is being rebuilt by another process")]
+    RebuildRunning(&'static dyn View),
     /// The database failed; the batch rolled back and can be retried.
     #[error("projection store error: {0}")]
     Database(#[from] sqlx::Error),

@@ -106,3 +106,42 @@ on_both_stores! {
         assert_eq!(app.scalar("SELECT count(*) FROM order_list WHERE customer_id = $1", "kim").await, 1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_is_rebuilt_by_one_process_at_a_time() {
+    let app = TestApp::spawn(crate::support::Store::Postgres).await;
+    app.place_order("kim", 1, 1).await;
+    let store = app.backend.projection_store().await.expect("store");
+    // Another process's rebuild, as far as the server can tell: a session of its own.
+    let elsewhere = projections::replay::Rebuild::start(&store, &ORDER_LIST)
+        .await
+        .expect("the first rebuild starts");
+    let second = projections::replay::Rebuild::start(&store, &ORDER_LIST).await;
+    assert!(matches!(
+        second,
+        Err(projections::ProjectionError::RebuildRunning(_))
+    ));
+    let refused = app
+        .post(
+            "/admin/projections/orderList/rebuild",
+            serde_json::Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("rebuild_running"))
+    );
+    let report = elsewhere.run(REBUILD_BATCH).await.expect("rebuilt");
+    assert_eq!(report.events, 2);
+    let again = app
+        .post(
+            "/admin/projections/orderList/rebuild",
+            serde_json::Value::Null,
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::ACCEPTED,
+        "the lock ends with its rebuild"
+    );
+}

@@ -27,6 +27,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     let mut cli = Cli::parse();
     init_logging(cli.log_format);
+    let sink = sink(&cli)?;
     let command = cli
         .command
         .take()
@@ -47,23 +48,29 @@ async fn main() -> anyhow::Result<()> {
         }
         // The one place the backend is chosen: everything after it is generic over it.
         command if cli.store.database_url.is_some() => {
-            on_store::<PostgresEventLog>(&cli, command).await
+            on_store::<PostgresEventLog>(&cli, command, sink).await
         }
-        command => on_store::<SqliteEventLog>(&cli, command).await,
+        command => on_store::<SqliteEventLog>(&cli, command, sink).await,
     }
 }
 
 /// Runs a command that needs the event store, on the backend `S`.
-async fn on_store<S: Store>(cli: &Cli, command: Command) -> anyhow::Result<()> {
+async fn on_store<S: Store>(
+    cli: &Cli,
+    command: Command,
+    sink: Arc<NotificationSink>,
+) -> anyhow::Result<()> {
     let app = App::<S>::open(&cli.store).await?;
     app.migrate().await?;
-    let everything = || Mode::Projector(app.views().to_vec(), app.policies(sink(cli)));
+    let everything = || Mode::Projector(app.views().to_vec(), app.policies(sink.clone()));
     match command {
-        Command::Serve(settings) => run(cli, &app, settings.port, Mode::Serve).await,
-        Command::CommandApi(settings) => run(cli, &app, settings.port, Mode::CommandApi).await,
-        Command::ReadApi(settings) => run(cli, &app, settings.port, Mode::ReadApi).await,
+        Command::Serve(settings) => run(cli, &app, settings.port, Mode::Serve, sink).await,
+        Command::CommandApi(settings) => {
+            run(cli, &app, settings.port, Mode::CommandApi, sink).await
+        }
+        Command::ReadApi(settings) => run(cli, &app, settings.port, Mode::ReadApi, sink).await,
         Command::Projector(settings) if settings.runs_everything() => {
-            run(cli, &app, settings.port, everything()).await
+            run(cli, &app, settings.port, everything(), sink.clone()).await
         }
         Command::Projector(settings) => {
             let views = settings
@@ -71,8 +78,16 @@ async fn on_store<S: Store>(cli: &Cli, command: Command) -> anyhow::Result<()> {
                 .iter()
                 .map(|name| projections::view::find(app.views(), name))
                 .collect::<Result<_, _>>()?;
-            let policies = policies::registry::named(&app.policies(sink(cli)), &settings.policies)?;
-            run(cli, &app, settings.port, Mode::Projector(views, policies)).await
+            let policies =
+                policies::registry::named(&app.policies(sink.clone()), &settings.policies)?;
+            run(
+                cli,
+                &app,
+                settings.port,
+                Mode::Projector(views, policies),
+                sink.clone(),
+            )
+            .await
         }
         Command::Migrate => {
             tracing::info!(store = app.name(), "migrations applied");
@@ -90,11 +105,11 @@ async fn on_store<S: Store>(cli: &Cli, command: Command) -> anyhow::Result<()> {
 }
 
 /// Where notifications go: the configured webhook, or the log.
-fn sink(cli: &Cli) -> Arc<NotificationSink> {
-    Arc::new(match cli.notify.webhook() {
+fn sink(cli: &Cli) -> anyhow::Result<Arc<NotificationSink>> {
+    Ok(Arc::new(match cli.notify.webhook()? {
         Some(webhook) => NotificationSink::webhook(webhook),
         None => NotificationSink::log(),
-    })
+    }))
 }
 
 /// What a process runs.
@@ -107,14 +122,20 @@ enum Mode<S: Store> {
     Projector(Vec<&'static dyn View>, Vec<SharedPolicy<S>>),
 }
 
-async fn run<S: Store>(cli: &Cli, app: &App<S>, port: u16, mode: Mode<S>) -> anyhow::Result<()> {
+async fn run<S: Store>(
+    cli: &Cli,
+    app: &App<S>,
+    port: u16,
+    mode: Mode<S>,
+    sink: Arc<NotificationSink>,
+) -> anyhow::Result<()> {
     let wait = cli.reads.min_position_wait();
     let (router, workers) = match mode {
         Mode::Serve => {
             let tokens = serve_tokens(&cli.auth)?;
             app.announce_commits();
             let projector = app.projector(app.views().to_vec()).await?;
-            let policies = app.policy_workers(app.policies(sink(cli))).await?;
+            let policies = app.policy_workers(app.policies(sink.clone())).await?;
             let views = app.view_store(cli.reads.read_pool_size).await?;
             let freshness = Freshness::new(wait)
                 .with_waiters(cli.reads.min_position_waiters)

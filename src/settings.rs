@@ -232,11 +232,23 @@ pub struct NotifySettings {
 
 impl NotifySettings {
     /// The webhook's settings, when one is configured.
-    pub fn webhook(&self) -> Option<WebhookSettings> {
-        self.notify_webhook.as_ref().map(|url| WebhookSettings {
-            timeout: Duration::from_millis(self.notify_timeout_ms),
-            ..WebhookSettings::new(url.clone())
-        })
+    /// The webhook, if one is set: an http:// or https:// URL with a host (checked at
+    /// start-up; the error never repeats the URL, which may carry a token).
+    pub fn webhook(&self) -> anyhow::Result<Option<WebhookSettings>> {
+        let Some(url) = &self.notify_webhook else {
+            return Ok(None);
+        };
+        match reqwest::Url::parse(url) {
+            Ok(parsed) if ["http", "https"].contains(&parsed.scheme()) && parsed.has_host() => {
+                Ok(Some(WebhookSettings {
+                    timeout: Duration::from_millis(self.notify_timeout_ms),
+                    ..WebhookSettings::new(url.clone())
+                }))
+            }
+            _ => anyhow::bail!(
+                "STRATA_NOTIFY_WEBHOOK must be an http:// or https:// URL with a host"
+            ),
+        }
     }
 }
 

@@ -161,3 +161,83 @@ on_both_stores! {
         }
     }
 }
+
+/// A webhook that answers every notification with a 307 to `to`.
+async fn start_redirecting(port: u16, to: String) {
+    let router = Router::new().route(
+        "/notifications",
+        post(move || {
+            let to = to.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [("location", to)]) }
+        }),
+    );
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind the redirecting webhook");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+}
+
+fn outgoing() -> ::policies::notifications::OutgoingNotification {
+    ::policies::notifications::OutgoingNotification {
+        notification_id: uuid::Uuid::now_v7().to_string(),
+        user_id: "kim".into(),
+        contents: "hello".into(),
+        cause: "test".into(),
+        send_dtm: chrono::Utc::now(),
+        correlation_id: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_redirect_is_answered_not_followed() {
+    let (redirecting, elsewhere) = (free_port().await, free_port().await);
+    let received = start_receiver(elsewhere).await;
+    start_redirecting(
+        redirecting,
+        format!("http://127.0.0.1:{elsewhere}/notifications"),
+    )
+    .await;
+    let sink = NotificationSink::webhook(WebhookSettings::new(format!(
+        "http://127.0.0.1:{redirecting}/notifications?token=secret"
+    )));
+    let delivery = sink.deliver(&outgoing()).await.expect("an answer");
+    assert_eq!(delivery, ::policies::notifications::Delivery::Refused(307));
+    assert!(
+        received.lock().unwrap().is_empty(),
+        "nothing went to the other host"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_webhook_is_reached_over_tls() {
+    // Nothing listens there: the request gets as far as connecting, which a client
+    // without TLS never tries for https://.
+    let port = free_port().await;
+    let mut settings = WebhookSettings::new(format!("https://127.0.0.1:{port}/notifications"));
+    settings.attempts = 1;
+    let sink = NotificationSink::webhook(settings);
+    let failed = sink
+        .deliver(&outgoing())
+        .await
+        .expect_err("nothing listens there");
+    let said = failed.to_string();
+    assert!(!said.contains("builder"), "{said}");
+}
+
+#[test]
+fn a_webhook_that_is_not_http_or_https_stops_the_start() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["migrate"])
+        .env(
+            "STRATA_NOTIFY_WEBHOOK",
+            "ftp://user:secret@example.com/drop",
+        )
+        .output()
+        .expect("strata ran");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{said}");
+    assert!(
+        said.contains("http:// or https://") && !said.contains("secret"),
+        "{said}"
+    );
+}

@@ -107,10 +107,14 @@ impl NotificationSink {
     }
 
     pub fn webhook(settings: WebhookSettings) -> Self {
+        // A redirect is answered, not followed: a 3xx would re-POST the notification to
+        // any host, with the webhook's URL (and any token in it) as the Referer.
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
-            .expect("an HTTP client without TLS or proxies builds");
+            .expect("an HTTP client with rustls and no proxies builds");
         let breaker = Mutex::new(Breaker::closed(settings.cooldown));
         Self {
             webhook: Some(Webhook {

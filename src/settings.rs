@@ -374,4 +374,8 @@ pub struct BenchSettings {
     /// Concurrency levels, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     pub concurrency: Vec<usize>,
+    /// Run on a database that holds events the benchmarks did not write (they add
+    /// their own to it).
+    #[arg(long)]
+    pub any_database: bool,
 }

@@ -65,6 +65,7 @@ pub async fn run(
     }
     let backend = Bench::open(store).await?;
     backend.migrate().await?;
+    claim_database(backend.service().log().pool(), settings.any_database).await?;
     let views = backend.view_store(read.read_pool_size).await?;
     match settings.scenario.clone().unwrap_or(BenchScenario::Commands) {
         BenchScenario::Commands => commands(&backend, views, settings).await,
@@ -92,6 +93,29 @@ pub async fn run(
             projection::lag(&backend, views, &load, delivery).await
         }
     }
+}
+
+/// The table that marks a database as the benchmarks' own, made by their first run.
+const MARKER_TABLE: &str = "strata_bench_marker";
+
+/// Refuses a database that holds events the benchmarks did not write (a deployment's,
+/// say), unless `any_database`; marks the database as the benchmarks' own.
+async fn claim_database(pool: &PgPool, any_database: bool) -> anyhow::Result<()> {
+    let (has_events, marked): (bool, bool) = sqlx::query_as(&format!(
+        "SELECT EXISTS (SELECT 1 FROM events), to_regclass('{MARKER_TABLE}') IS NOT NULL"
+    ))
+    .fetch_one(pool)
+    .await?;
+    if has_events && !marked && !any_database {
+        bail!(
+            "this database holds events strata bench did not write: give the benchmarks a \
+             database of their own, or pass --any-database to add theirs to it"
+        );
+    }
+    sqlx::query(&format!("CREATE TABLE IF NOT EXISTS {MARKER_TABLE} ()"))
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// The API as `strata serve` serves it (timed, with `/metrics`, behind the default

@@ -169,3 +169,20 @@ fn a_token_valid_for_longer_than_ten_years_is_refused_not_a_panic() {
         "{said}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_benchmarks_refuse_a_database_that_holds_others_events() {
+    let app = crate::support::TestApp::spawn(crate::support::Store::Postgres).await;
+    app.place_order("kim", 1, 1).await;
+    let before = app.count_events().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["bench", "--seconds", "1", "--concurrency", "1"])
+        .env("DATABASE_URL", app.database_url().expect("PostgreSQL"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("strata ran");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{said}");
+    assert!(said.contains("--any-database"), "{said}");
+    assert_eq!(app.count_events().await, before, "nothing was written");
+}

@@ -254,7 +254,7 @@ impl<S: Store> App<S> {
             by_outcome: self.service.commands(),
             events_appended: self.service.events_appended(),
         };
-        let store = self.projection_store().await?;
+        let store = self.service.log().status_store().await?;
         Ok(metrics::Metrics::new(store, commands))
     }
 

@@ -5,7 +5,9 @@
 //! every subscriber's read watermark back (ADR 3).
 //!
 //! Each process owns its registry (no global state); the subscription gauges are read
-//! from the database at each scrape.
+//! from the database at most once a second, by one scrape at a time, through a small
+//! pool of their own whose statements time out: scrapes never take the commands'
+//! connections.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -61,7 +63,14 @@ pub struct Metrics {
     /// PostgreSQL only: SQLite has no transaction that holds readers back.
     oldest_transaction: Option<Seconds>,
     store: ProjectionStore,
+    /// When the subscription gauges were last read from the database: a scrape reads
+    /// them at most once per [`REFRESH_EVERY`], and one scrape at a time; the others
+    /// serve what was read last.
+    refreshed: tokio::sync::Mutex<Option<Instant>>,
 }
+
+/// How old the subscription gauges may be when scraped.
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Metrics {
     /// Metrics over `store`, with the command service's own counters.
@@ -79,6 +88,7 @@ impl Metrics {
             oldest_transaction: matches!(store, ProjectionStore::Postgres(_))
                 .then(Seconds::default),
             store,
+            refreshed: tokio::sync::Mutex::new(None),
         };
         Arc::new(metrics.registered(commands))
     }
@@ -189,7 +199,12 @@ async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Nex
 }
 
 async fn scrape(State(metrics): State<Arc<Metrics>>) -> Response {
-    metrics.refresh().await;
+    if let Ok(mut refreshed) = metrics.refreshed.try_lock() {
+        if refreshed.is_none_or(|at| at.elapsed() >= REFRESH_EVERY) {
+            metrics.refresh().await;
+            *refreshed = Some(Instant::now());
+        }
+    }
     let mut text = String::new();
     match encode(&mut text, &metrics.registry) {
         Ok(()) => ([(CONTENT_TYPE, OPENMETRICS)], text).into_response(),

@@ -12,6 +12,11 @@ use tokio::sync::watch;
 
 use crate::settings::StoreSettings;
 
+/// Connections of the pool `/metrics` reads checkpoints through.
+const STATUS_POOL_SIZE: u32 = 2;
+/// How long one of its statements may run.
+const STATUS_STATEMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// An event-store backend as the processes use it.
 pub trait Store: EventLog + Sized {
     /// The backend's name in logs (`postgres`, `sqlite`).
@@ -25,6 +30,10 @@ pub trait Store: EventLog + Sized {
 
     /// Views and checkpoints: the event store's own database.
     fn projection_store(&self) -> impl Future<Output = anyhow::Result<ProjectionStore>> + Send;
+
+    /// Checkpoints for `/metrics`: where the backend has pools to give, a small one of
+    /// its own whose statements time out.
+    fn status_store(&self) -> impl Future<Output = anyhow::Result<ProjectionStore>> + Send;
 
     /// The views for the read API, through a pool of `pool_size` connections where the
     /// backend has pools of its own to give.
@@ -62,6 +71,13 @@ impl Store for PostgresEventLog {
         Ok(ProjectionStore::Postgres(self.pool().clone()))
     }
 
+    async fn status_store(&self) -> anyhow::Result<ProjectionStore> {
+        let pool = self
+            .open_guarded_pool(STATUS_POOL_SIZE, STATUS_STATEMENT_TIMEOUT)
+            .await?;
+        Ok(ProjectionStore::Postgres(pool))
+    }
+
     /// Reads are CPU work on the database, so a few connections serve them best, and
     /// they never take the commands' connections.
     async fn view_store(&self, pool_size: u32) -> anyhow::Result<ViewStore> {
@@ -92,6 +108,11 @@ impl Store for SqliteEventLog {
     /// A connection of their own: every batch is a write transaction.
     async fn projection_store(&self) -> anyhow::Result<ProjectionStore> {
         Ok(ProjectionStore::Sqlite(self.open_pool(1).await?))
+    }
+
+    /// The store's readers.
+    async fn status_store(&self) -> anyhow::Result<ProjectionStore> {
+        Ok(ProjectionStore::Sqlite(self.pool().clone()))
     }
 
     /// The store's readers.

@@ -47,3 +47,50 @@ on_both_stores! {
         assert_eq!(text.contains("strata_oldest_transaction_seconds"), on_postgres, "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_and_probes_go_on_while_scrapers_loop_over_metrics() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let app = crate::support::TestApp::spawn(crate::support::Store::Postgres).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let anonymous = reqwest::Client::new();
+    let scrapers: Vec<_> = (0..64)
+        .map(|_| {
+            let (stop, client, url) = (
+                stop.clone(),
+                anonymous.clone(),
+                format!("{}/metrics", app.address),
+            );
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = client.get(&url).send().await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let app = &app;
+    let placed = futures::future::join_all(
+        (0..40).map(|i| async move { app.place_order(&format!("c{i}"), 1, 1).await.status }),
+    )
+    .await;
+    let ready = anonymous
+        .get(format!("{}/health/ready", app.address))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    stop.store(true, Ordering::Relaxed);
+    for scraper in scrapers {
+        scraper.await.unwrap();
+    }
+    assert!(
+        placed
+            .iter()
+            .all(|status| *status == reqwest::StatusCode::CREATED),
+        "{placed:?}"
+    );
+    assert_eq!(ready, reqwest::StatusCode::OK);
+}

@@ -2,8 +2,9 @@
 //! a request fails at once with 503 and `Retry-After` instead of queueing, and a time
 //! limit on each request.
 //!
-//! `/health/*` and `/metrics` pass outside the limit: a probe must tell a busy process
-//! from a dead one. That is why the limit is a semaphore in a middleware that looks at
+//! `/health/*` and `/metrics` pass outside the limit, within a small share of their own:
+//! a probe must tell a busy process from a dead one, and scrapers must not crowd out
+//! requests or probes. That is why the limit is a semaphore in a middleware that looks at
 //! the path, not tower's `ConcurrencyLimit` + `LoadShed`, which shed every request of
 //! the service they wrap. A timed-out command still commits (commits run on a task of
 //! their own); a retry with the same `Idempotency-Key` then gets its response.
@@ -31,13 +32,24 @@ pub struct Limits {
 #[derive(Clone)]
 struct Guard {
     in_flight: Arc<Semaphore>,
+    /// A share of their own for probes, and another for `/metrics`, so that scrapers
+    /// crowd out neither requests nor what orchestrators need.
+    probes: Arc<Semaphore>,
+    scrapes: Arc<Semaphore>,
     timeout: Duration,
 }
+
+/// Probes in flight at once.
+const MAX_PROBES: usize = 16;
+/// Scrapes of `/metrics` in flight at once.
+const MAX_SCRAPES: usize = 4;
 
 /// Wraps every route of `router` except `/health/*` and `/metrics` in `limits`.
 pub fn limited(router: Router, limits: Limits) -> Router {
     let guard = Guard {
         in_flight: Arc::new(Semaphore::new(limits.max_in_flight)),
+        probes: Arc::new(Semaphore::new(MAX_PROBES)),
+        scrapes: Arc::new(Semaphore::new(MAX_SCRAPES)),
         timeout: limits.request_timeout,
     };
     router.layer(middleware::from_fn_with_state(guard, admit))
@@ -45,7 +57,15 @@ pub fn limited(router: Router, limits: Limits) -> Router {
 
 async fn admit(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path.starts_with("/health/") || path == "/metrics" {
+    let share = match path {
+        "/metrics" => Some(&guard.scrapes),
+        _ if path.starts_with("/health/") => Some(&guard.probes),
+        _ => None,
+    };
+    if let Some(share) = share {
+        let Ok(_permit) = share.try_acquire() else {
+            return ApiError::Overloaded.into_response();
+        };
         return next.run(request).await;
     }
     let Ok(_permit) = guard.in_flight.try_acquire() else {

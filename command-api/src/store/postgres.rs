@@ -52,6 +52,23 @@ impl PostgresEventLog {
         &self.pool
     }
 
+    /// A pool of `size` connections whose statements give up after `statement_timeout`:
+    /// for what must answer quickly or not at all (a metrics scrape), and never wait on
+    /// the commands' connections.
+    pub async fn open_guarded_pool(
+        &self,
+        size: u32,
+        statement_timeout: Duration,
+    ) -> Result<PgPool, sqlx::Error> {
+        let timeout = statement_timeout.as_millis().to_string();
+        let options = (*self.pool.connect_options())
+            .clone()
+            .options([("statement_timeout", timeout.as_str())]);
+        pool_options(size, self.pool.options().get_acquire_timeout())
+            .connect_with(options)
+            .await
+    }
+
     /// Another pool of `size` connections to the same database, with the same acquire
     /// timeout: for a side that must not compete with commands for connections.
     pub async fn open_pool(&self, size: u32) -> Result<PgPool, sqlx::Error> {

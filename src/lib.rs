@@ -278,15 +278,86 @@ impl<S: Store> Default for Workers<S> {
     }
 }
 
+/// How the server treats connections.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// A connection that has not sent a request's headers within this is closed.
+    pub header_read_timeout: Duration,
+    /// Connections beyond this many are closed as soon as they are accepted.
+    pub max_connections: usize,
+    /// After a shutdown signal, connections still open this long after are closed.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        settings::LimitSettings::default().connections()
+    }
+}
+
 /// Serves `router` until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, router, shutdown, ConnectionLimits::default()).await
+}
+
+/// [`serve`] within `limits`: HTTP/1 connections through hyper with a timer, so a client
+/// that sends a request's headers too slowly (or not at all) loses its connection, and a
+/// shutdown that cannot wait on idle clients for ever.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ConnectionLimits,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors, say: wait a little instead of spinning.
+                tracing::warn!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = connections.clone().try_acquire_owned() else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _slot = slot;
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_grace) => {
+            tracing::warn!("connections still open after the shutdown grace; closing them");
+        }
+    }
+    Ok(())
 }
 
 /// Serves `router` and runs `workers` until SIGTERM or Ctrl-C; then requests finish
@@ -296,6 +367,7 @@ pub async fn run_until_stopped<S: Store>(
     listener: TcpListener,
     router: Router,
     workers: Workers<S>,
+    limits: ConnectionLimits,
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let mut running = tokio::task::JoinSet::new();
@@ -305,11 +377,11 @@ pub async fn run_until_stopped<S: Store>(
     if let Some(policies) = workers.policies {
         running.spawn(policies.run(stopped));
     }
-    serve(listener, router, async move {
+    let shutdown = async move {
         shutdown_signal().await;
         let _ = stop.send(true);
-    })
-    .await?;
+    };
+    serve_with(listener, router, shutdown, limits).await?;
     while let Some(finished) = running.join_next().await {
         finished.map_err(std::io::Error::other)?;
     }

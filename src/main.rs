@@ -185,7 +185,7 @@ async fn run<S: Store>(
         .collect();
     let policies: Vec<_> = workers.policies.iter().flat_map(|p| p.names()).collect();
     tracing::info!(store = app.name(), address = %listener.local_addr()?, ?views, ?policies, "listening");
-    run_until_stopped(listener, router, workers).await?;
+    run_until_stopped(listener, router, workers, cli.limits.connections()).await?;
     tracing::info!("stopped");
     Ok(())
 }

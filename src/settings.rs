@@ -135,14 +135,53 @@ pub struct LimitSettings {
         global = true
     )]
     pub request_timeout_ms: u64,
+    /// A connection that has not sent a request's headers within this many ms is closed.
+    #[arg(
+        long,
+        env = "STRATA_HEADER_READ_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub header_read_timeout_ms: u64,
+    /// Connections beyond this many are closed as soon as they are accepted.
+    #[arg(
+        long,
+        env = "STRATA_MAX_CONNECTIONS",
+        default_value_t = 4096,
+        global = true
+    )]
+    pub max_connections: usize,
+    /// After SIGTERM, connections still open this many ms later are closed.
+    #[arg(
+        long,
+        env = "STRATA_SHUTDOWN_GRACE_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub shutdown_grace_ms: u64,
+}
+
+impl LimitSettings {
+    /// How the server treats connections.
+    pub fn connections(&self) -> crate::ConnectionLimits {
+        crate::ConnectionLimits {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            max_connections: self.max_connections,
+            shutdown_grace: Duration::from_millis(self.shutdown_grace_ms),
+        }
+    }
 }
 
 impl Default for LimitSettings {
-    /// 512 requests in flight, 10 s per request.
+    /// 512 requests in flight, 10 s per request; headers within 10 s, 4,096
+    /// connections, 10 s of shutdown grace.
     fn default() -> Self {
         Self {
             max_in_flight: 512,
             request_timeout_ms: 10_000,
+            header_read_timeout_ms: 10_000,
+            max_connections: 4096,
+            shutdown_grace_ms: 10_000,
         }
     }
 }

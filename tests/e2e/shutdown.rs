@@ -82,3 +82,58 @@ async fn sigterm_under_load_finishes_accepted_requests_and_exits_0() {
     );
     app.assert_orders_stored(&acknowledged).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_are_dropped_and_sigterm_does_not_wait_for_them() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let app = TestApp::spawn(Store::Postgres).await;
+    let port = free_port().await;
+    let server = crate::processes::command(&app.database_url().unwrap(), "serve", port)
+        .env("STRATA_HEADER_READ_TIMEOUT_MS", "500")
+        .env("STRATA_SHUTDOWN_GRACE_MS", "1000")
+        .spawn()
+        .expect("strata started");
+    let mut processes = Processes(vec![server]);
+    let ready = format!("http://127.0.0.1:{port}/health/ready");
+    eventually(&admin_client(), &ready, |s, _| s == StatusCode::OK).await;
+
+    let half_sent = || async {
+        let mut socket = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        socket.write_all(b"G").await.expect("one byte");
+        socket
+    };
+    let mut sockets = Vec::new();
+    for _ in 0..20 {
+        sockets.push(half_sent().await);
+    }
+    for socket in &mut sockets {
+        let mut buffer = [0u8; 256];
+        let read = tokio::time::timeout(Duration::from_secs(3), socket.read(&mut buffer)).await;
+        let closed = matches!(read, Ok(Ok(0)) | Ok(Err(_)))
+            || matches!(read, Ok(Ok(n)) if buffer[..n].starts_with(b"HTTP/1.1 408"));
+        assert!(closed, "a half-sent request was dropped: {read:?}");
+    }
+
+    let _held_open: Vec<TcpStream> = futures::future::join_all((0..20).map(|_| half_sent())).await;
+    let pid = processes.0[0].id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let server = processes.0.remove(0);
+    let exit = tokio::task::spawn_blocking(move || {
+        let mut server = server;
+        server.wait()
+    });
+    let exit = tokio::time::timeout(Duration::from_secs(10), exit)
+        .await
+        .expect("SIGTERM ends the process although idle connections stay open")
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+}

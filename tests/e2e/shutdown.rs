@@ -46,22 +46,7 @@ async fn sigterm_under_load_finishes_accepted_requests_and_exits_0() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    let pid = processes.0[0].id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let server = processes.0.remove(0);
-    let exit = tokio::task::spawn_blocking(move || {
-        let mut server = server;
-        server.wait()
-    });
-    let exit = tokio::time::timeout(Duration::from_secs(30), exit)
-        .await
-        .expect("exits in time")
-        .unwrap()
-        .unwrap();
+    let exit = terminate(&mut processes, Duration::from_secs(30)).await;
     stopped.store(true, Ordering::Relaxed);
     let mut acknowledged = Vec::new();
     for client in clients {
@@ -119,21 +104,24 @@ async fn half_sent_requests_are_dropped_and_sigterm_does_not_wait_for_them() {
     }
 
     let _held_open: Vec<TcpStream> = futures::future::join_all((0..20).map(|_| half_sent())).await;
+    // SIGTERM ends the process although idle connections stay open.
+    let exit = terminate(&mut processes, Duration::from_secs(10)).await;
+    assert!(exit.success(), "{exit:?}");
+}
+
+/// Sends SIGTERM to the first of `processes` and waits, at most `within`, for it to exit.
+async fn terminate(processes: &mut Processes, within: Duration) -> std::process::ExitStatus {
     let pid = processes.0[0].id().to_string();
     assert!(Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .unwrap()
         .success());
-    let server = processes.0.remove(0);
-    let exit = tokio::task::spawn_blocking(move || {
-        let mut server = server;
-        server.wait()
-    });
-    let exit = tokio::time::timeout(Duration::from_secs(10), exit)
+    let mut server = processes.0.remove(0);
+    let exit = tokio::task::spawn_blocking(move || server.wait());
+    tokio::time::timeout(within, exit)
         .await
-        .expect("SIGTERM ends the process although idle connections stay open")
+        .expect("exits in time")
         .unwrap()
-        .unwrap();
-    assert!(exit.success(), "{exit:?}");
+        .unwrap()
 }

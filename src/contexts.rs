@@ -11,6 +11,7 @@ use projections::View;
 use read_api::Reads;
 
 /// One bounded context: what it brings to each layer.
+#[derive(Clone)]
 pub struct Context<L: EventLog> {
     pub commands: Commands<L>,
     pub views: Vec<&'static dyn View>,

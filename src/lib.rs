@@ -44,6 +44,8 @@ pub use store::Store;
 /// contexts bring, put together.
 pub struct App<S: Store> {
     service: Arc<CommandService<S>>,
+    /// What the contexts bring, gathered once.
+    contexts: Vec<contexts::Context<S>>,
     /// Every context's views.
     views: Vec<&'static dyn View>,
 }
@@ -52,13 +54,18 @@ impl<S: Store> App<S> {
     /// Opens the store `settings` describe.
     pub async fn open(settings: &StoreSettings) -> anyhow::Result<Self> {
         let log = S::open(settings).await?;
+        let contexts = contexts::all::<S>();
         let (mut aggregate_types, mut views) = (Vec::new(), Vec::new());
-        for context in contexts::all::<S>() {
+        for context in &contexts {
             aggregate_types.extend(context.commands.aggregate_types);
-            views.extend(context.views);
+            views.extend(context.views.iter().copied());
         }
         let service = Arc::new(CommandService::new(log, aggregate_types));
-        Ok(Self { service, views })
+        Ok(Self {
+            service,
+            contexts,
+            views,
+        })
     }
 
     /// The command service every route and policy goes through.
@@ -78,8 +85,8 @@ impl<S: Store> App<S> {
     /// Every context's policies, delivering notifications to `sink`.
     pub fn policies(&self, sink: Arc<NotificationSink>) -> Vec<SharedPolicy<S>> {
         let settings = PolicySettings { sink };
-        contexts::all::<S>()
-            .into_iter()
+        self.contexts
+            .iter()
             .flat_map(|context| (context.policies)(&settings))
             .collect()
     }
@@ -98,7 +105,7 @@ impl<S: Store> App<S> {
         freshness: Freshness,
         tokens: Arc<Tokens>,
     ) -> anyhow::Result<Router> {
-        let (reads, read_doc) = Self::reads(views, freshness);
+        let (reads, read_doc) = self.reads(views, freshness);
         let (commands, command_docs) = self.command_routes(&tokens).await?;
         let doc = openapi::all(command_docs, read_doc);
         let routes = commands
@@ -122,7 +129,7 @@ impl<S: Store> App<S> {
         freshness: Freshness,
         tokens: Arc<Tokens>,
     ) -> Router {
-        let (reads, read_doc) = Self::reads(views, freshness);
+        let (reads, read_doc) = self.reads(views, freshness);
         let routes = auth::require(reads, tokens, Role::ALL)
             .merge(self.health_routes())
             .merge(openapi::routes(openapi::read(read_doc)));
@@ -130,10 +137,11 @@ impl<S: Store> App<S> {
     }
 
     /// Every context's read routes over `views`, and their OpenAPI document.
-    fn reads(views: ViewStore, freshness: Freshness) -> (Router, OpenApi) {
-        let reads: Vec<Reads> = contexts::all::<S>()
-            .into_iter()
-            .map(|context| context.reads)
+    fn reads(&self, views: ViewStore, freshness: Freshness) -> (Router, OpenApi) {
+        let reads: Vec<Reads> = self
+            .contexts
+            .iter()
+            .map(|context| context.reads.clone())
             .collect();
         let doc = read_api::registry::openapi(&reads);
         (read_api::routes(views, freshness, reads), doc)
@@ -143,9 +151,9 @@ impl<S: Store> App<S> {
     /// OpenAPI of every context's commands.
     async fn command_routes(&self, tokens: &Arc<Tokens>) -> anyhow::Result<(Router, Vec<OpenApi>)> {
         let (mut routes, mut docs) = (Vec::new(), Vec::new());
-        for context in contexts::all::<S>() {
-            routes.push(context.commands.routes);
-            docs.push(context.commands.openapi);
+        for context in &self.contexts {
+            routes.push(context.commands.routes.clone());
+            docs.push(context.commands.openapi.clone());
         }
         let commands = command_api::http::routes(self.service.clone(), routes);
         let streams = command_api::http::admin_routes(self.service.clone());

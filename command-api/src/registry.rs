@@ -11,6 +11,7 @@ use crate::dispatch::CommandService;
 use crate::store::EventLog;
 
 /// One context's part of the command API.
+#[derive(Clone)]
 pub struct Commands<L: EventLog> {
     /// The stored `aggregate_type`s of its streams (`/admin/streams` shows them).
     pub aggregate_types: &'static [&'static str],

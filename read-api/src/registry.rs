@@ -9,6 +9,7 @@ use crate::http::{ApiDoc, ReadState};
 use crate::mypage::MypageSection;
 
 /// One context's part of the read API.
+#[derive(Clone)]
 pub struct Reads {
     /// Its read routes, without the cross-cutting layers.
     pub routes: axum::Router<ReadState>,

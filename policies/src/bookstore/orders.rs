@@ -7,6 +7,7 @@ use domain::bookstore::book_order::{BookOrder, BookOrderEvent};
 use domain::bookstore::member::{member_stream, Member, MemberCommand};
 use domain::bookstore::shipment::{Shipment, ShipmentCommand};
 use futures::future::BoxFuture;
+use projections::bookstore::BookstoreEvent;
 use projections::LogEvent;
 use uuid::Uuid;
 
@@ -86,15 +87,10 @@ impl<L: EventLog> Policy<L> for OrdersPolicy {
         reaction: &'a Reaction<'a, L>,
     ) -> BoxFuture<'a, Result<Vec<Issue<L>>, PolicyError>> {
         Box::pin(async move {
-            let event: BookOrderEvent =
-                reaction
-                    .event
-                    .payload_as()
-                    .map_err(|error| PolicyError::Poison {
-                        policy: "bookstore",
-                        position: reaction.event.position,
-                        reason: format!("undecodable {}: {error}", reaction.event.event_type),
-                    })?;
+            let Some(BookstoreEvent::BookOrder(event)) = reaction.decode::<BookstoreEvent>()?
+            else {
+                return Ok(Vec::new());
+            };
             let order_id = reaction.aggregate_id()?;
             let shipment_active = match event {
                 BookOrderEvent::BookOrderCancelled { .. } => reaction

@@ -195,7 +195,7 @@ impl Webhook {
             .send()
             .await
             // The URL may carry a token: it stays out of errors, logs and the admin page.
-            .map_err(|error| error.without_url().to_string())?;
+            .map_err(|error| cause_of(&error.without_url()))?;
         let status = response.status();
         if status.is_success() {
             Ok(Delivery::Delivered)
@@ -319,6 +319,18 @@ async fn deliver<L: EventLog>(
                 .await
         }
     }
+}
+
+/// What went wrong, down to its first cause (`connection refused`, a TLS failure): the
+/// top of reqwest's errors says only "error sending request".
+fn cause_of(error: &dyn std::error::Error) -> String {
+    let mut said = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        said = format!("{said}: {cause}");
+        source = cause.source();
+    }
+    said
 }
 
 #[cfg(test)]

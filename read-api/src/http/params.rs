@@ -24,9 +24,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::invalid_field("id", "the path needs one id"))?;
-        let id = Uuid::parse_str(&raw)
-            .map_err(|_| ApiError::invalid_field("id", format!("id '{raw}' is not a UUID")))?;
-        Ok(Self(id.to_string()))
+        resource_id("id", &raw).map(Self)
     }
 }
 

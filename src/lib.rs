@@ -226,6 +226,13 @@ impl<S: Store> App<S> {
         Ok(Policies::new(self.service.clone(), store, policies).woken_by(woken_by))
     }
 
+    /// Forgets clients' idempotency keys older than `ttl`, in the background, for as
+    /// long as the process runs.
+    pub fn forget_expired_keys(&self, ttl: Duration) {
+        let log = self.service.log().clone();
+        tokio::spawn(command_api::store::forget_expired_keys(log, ttl));
+    }
+
     /// Announces this process's commits to projectors in other processes.
     pub fn announce_commits(&self) {
         let log = self.service.log();

@@ -130,10 +130,12 @@ async fn run<S: Store>(
     sink: Arc<NotificationSink>,
 ) -> anyhow::Result<()> {
     let wait = cli.reads.min_position_wait();
+    let key_ttl = Duration::from_secs(cli.idempotency_key_ttl_seconds);
     let (router, workers) = match mode {
         Mode::Serve => {
             let tokens = serve_tokens(&cli.auth)?;
             app.announce_commits();
+            app.forget_expired_keys(key_ttl);
             let projector = app.projector(app.views().to_vec()).await?;
             let policies = app.policy_workers(app.policies(sink.clone())).await?;
             let views = app.view_store(cli.reads.read_pool_size).await?;
@@ -149,6 +151,7 @@ async fn run<S: Store>(
         Mode::CommandApi => {
             let tokens = split_mode_tokens(&cli.auth)?;
             app.announce_commits();
+            app.forget_expired_keys(key_ttl);
             (app.command_api_router(tokens).await?, Workers::default())
         }
         Mode::ReadApi => {

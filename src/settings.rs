@@ -22,6 +22,16 @@ pub struct Cli {
     pub limits: LimitSettings,
     #[command(flatten)]
     pub auth: AuthSettings,
+    /// How long a client's `Idempotency-Key` is remembered: a retry within it gets the
+    /// first response; after it (and the next minute's sweep), the key is forgotten.
+    #[arg(
+        long,
+        env = "STRATA_IDEMPOTENCY_KEY_TTL_SECONDS",
+        default_value_t = 24 * 3600,
+        value_parser = clap::value_parser!(u64).range(1..=10 * 365 * 24 * 3600),
+        global = true
+    )]
+    pub idempotency_key_ttl_seconds: u64,
     /// The address the API and probes listen on.
     #[arg(long, env = "STRATA_HOST", default_value = "0.0.0.0", global = true)]
     pub host: std::net::IpAddr,

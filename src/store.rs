@@ -12,11 +12,6 @@ use tokio::sync::watch;
 
 use crate::settings::StoreSettings;
 
-/// Connections of the pool `/metrics` reads checkpoints through.
-const STATUS_POOL_SIZE: u32 = 2;
-/// How long one of its statements may run.
-const STATUS_STATEMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// An event-store backend as the processes use it.
 pub trait Store: EventLog + Sized {
     /// The backend's name in logs (`postgres`, `sqlite`).
@@ -71,11 +66,9 @@ impl Store for PostgresEventLog {
         Ok(ProjectionStore::Postgres(self.pool().clone()))
     }
 
+    /// The status pool readiness answers through too.
     async fn status_store(&self) -> anyhow::Result<ProjectionStore> {
-        let pool = self
-            .open_guarded_pool(STATUS_POOL_SIZE, STATUS_STATEMENT_TIMEOUT)
-            .await?;
-        Ok(ProjectionStore::Postgres(pool))
+        Ok(ProjectionStore::Postgres(self.status_pool().clone()))
     }
 
     /// Reads are CPU work on the database, so a few connections serve them best, and

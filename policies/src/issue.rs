@@ -6,7 +6,7 @@
 //! A command the domain refuses is recorded in `policy_rejections` and skipped; a store
 //! failure is returned, and the runner retries the event with backoff.
 
-use command_api::store::{EventLog, IdempotencyClaim, StoreError};
+use command_api::store::{request_digest, EventLog, IdempotencyClaim, StoreError};
 use command_api::{CommandContext, CommandError, CommandService};
 use cqrs_es::Aggregate;
 use projections::sql::Arg;
@@ -122,12 +122,13 @@ impl<L: EventLog> Reaction<'_, L> {
         };
         let claim = IdempotencyClaim {
             scope_key: scope_key.clone(),
-            request_body: json!({
+            request_digest: request_digest(&json!({
                 "policy": self.policy,
                 "command": command.name,
                 "aggregateId": command.target,
                 "causationId": event_id,
-            }),
+            })),
+            expires: false,
             status: 200,
             location: None,
             response: json!({}),

@@ -2,8 +2,11 @@
 //!
 //! The rebuild applies the whole log to shadow copies of the view's tables (and of the
 //! checkpoint table) through the ordinary batch code: on PostgreSQL in a schema of its
-//! own put first on the connection's `search_path` (the shadow tables get only their
-//! key while being built, and the live tables' other indexes at the end), on SQLite in
+//! own, the only one on the connection's `search_path`, which reads the log through a
+//! view of the live `events` (so a statement of the rebuild cannot reach a live table
+//! unless it names the live schema, even if the shadow schema is dropped under it; the
+//! shadow tables get only their key while being built, and the live tables' other
+//! indexes at the end), on SQLite in
 //! `TEMP` tables, which shadow the main ones on that connection. It reads up to the
 //! log's head, however far the live view had got. Then, in one transaction that holds
 //! the live checkpoint, it brings the shadow up to the live view's position if the live
@@ -136,7 +139,22 @@ async fn build_and_swap(
 ) -> Result<RebuildReport, ProjectionError> {
     connection.register(view).await?;
     let schemas = create_shadow(connection, view).await?;
-    // The shadow's own checkpoint: unqualified names now resolve to the shadow first.
+    let built = build_in_shadow(connection, &schemas, view, batch_size).await;
+    // Also after a failure: a shadow left behind would only take room.
+    let dropped = drop_shadow(connection, &schemas).await;
+    let report = built?;
+    dropped?;
+    tracing::info!(view = %view, ?report, "view rebuilt");
+    Ok(report)
+}
+
+async fn build_in_shadow(
+    connection: &mut WorkerConnection,
+    schemas: &Schemas,
+    view: &'static dyn View,
+    batch_size: i64,
+) -> Result<RebuildReport, ProjectionError> {
+    // The shadow's own checkpoint: unqualified names now resolve in the shadow only.
     connection.register(view).await?;
     // The whole log, up to its head: however far the live view got (a view that never
     // ran has applied nothing), and past transactions that hold the read watermark back.
@@ -154,12 +172,9 @@ async fn build_and_swap(
             }
         }
     }
-    index_shadow(connection, &schemas, view).await?;
-    await_running_view(connection, &schemas, view).await?;
-    let report = swap(connection, &schemas, view, events).await?;
-    drop_shadow(connection, &schemas).await?;
-    tracing::info!(view = %view, ?report, "view rebuilt");
-    Ok(report)
+    index_shadow(connection, schemas, view).await?;
+    await_running_view(connection, schemas, view).await?;
+    swap(connection, schemas, view, events).await
 }
 
 /// Gives a live view that a worker keeps running the time to reach the rebuild, so the
@@ -207,8 +222,8 @@ fn live_checkpoint_sql(schemas: &Schemas) -> String {
     )
 }
 
-/// Empty copies of the view's tables and of the checkpoints, resolved before the live
-/// ones on this connection.
+/// Empty copies of the view's tables and of the checkpoints, which unqualified names
+/// resolve to on this connection.
 async fn create_shadow(
     connection: &mut WorkerConnection,
     view: &'static dyn View,
@@ -252,7 +267,11 @@ async fn create_shadow(
                     }
                 }
             }
-            ddl.push(format!("SET search_path TO {shadow}, {}", schemas.live));
+            ddl.push(format!(
+                "CREATE VIEW {shadow}.events AS SELECT * FROM {}.events",
+                schemas.live
+            ));
+            ddl.push(format!("SET search_path TO {shadow}"));
             for statement in &ddl {
                 sqlx::query(statement).execute(&mut *c).await?;
             }
@@ -341,7 +360,7 @@ async fn drop_shadow(
     match connection {
         WorkerConnection::Postgres(c) => {
             sqlx::query("RESET search_path").execute(&mut *c).await?;
-            let sql = format!("DROP SCHEMA {} CASCADE", schemas.shadow);
+            let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", schemas.shadow);
             sqlx::query(&sql).execute(&mut *c).await.map(drop)
         }
         // TEMP tables end with the connection, which the caller drops.

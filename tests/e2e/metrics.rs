@@ -94,3 +94,39 @@ async fn commands_and_probes_go_on_while_scrapers_loop_over_metrics() {
     );
     assert_eq!(ready, reqwest::StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_answers_while_every_command_connection_waits_on_a_lock() {
+    use sqlx::Connection;
+
+    let app = crate::support::TestApp::spawn(crate::support::Store::Postgres).await;
+    let url = app.database_url().expect("a PostgreSQL database");
+    let mut locker = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut lock = locker.begin().await.unwrap();
+    sqlx::query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    // More commands than the pool has connections, each holding one while it waits.
+    let app = &app;
+    let waiting = futures::future::join_all(
+        (0..24).map(|i| async move { app.place_order(&format!("c{i}"), 1, 1).await.status }),
+    );
+    let probe = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let ready = reqwest::Client::new()
+            .get(format!("{}/health/ready", app.address))
+            .timeout(std::time::Duration::from_secs(2))
+            .send()
+            .await
+            .map(|reply| reply.status());
+        lock.rollback().await.unwrap();
+        ready
+    };
+    let (placed, ready) = tokio::join!(waiting, probe);
+    assert_eq!(ready.ok(), Some(StatusCode::OK));
+    assert!(
+        placed.iter().all(|status| *status == StatusCode::CREATED),
+        "{placed:?}"
+    );
+}

@@ -145,3 +145,52 @@ async fn a_view_is_rebuilt_by_one_process_at_a_time() {
         "the lock ends with its rebuild"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_whose_shadow_is_dropped_under_it_fails_without_touching_the_live_view() {
+    let app = TestApp::spawn(crate::support::Store::Postgres).await;
+    app.place_order("kim", 1, 1).await;
+    app.settle().await;
+    // The live view stands still from here on: no worker runs it.
+    let app = &app;
+    futures::future::join_all(
+        (0..200).map(|i| async move { app.place_order(&format!("c{i}"), 1, 1).await }),
+    )
+    .await;
+    let checkpoint = "SELECT position FROM projection_checkpoints WHERE name = $1";
+    let live_position = app.scalar(checkpoint, "orderList").await;
+    let live_rows = "SELECT count(*) FROM order_list WHERE customer_id <> $1";
+    assert_eq!(app.scalar(live_rows, "").await, 1);
+
+    let store = app.backend.projection_store().await.expect("store");
+    let rebuild = tokio::spawn(async move { projections::rebuild(&store, &ORDER_LIST, 1).await });
+    let url = app.database_url().expect("a PostgreSQL database");
+    let mut other = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let shadow = loop {
+        let shadow: Option<String> = sqlx::query_scalar(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'strata_rebuild_%'",
+        )
+        .fetch_optional(&mut other)
+        .await
+        .unwrap();
+        if let Some(shadow) = shadow {
+            break shadow;
+        }
+        assert!(
+            !rebuild.is_finished(),
+            "the rebuild ended before its shadow was seen"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    };
+    sqlx::query(&format!("DROP SCHEMA {shadow} CASCADE"))
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+    let outcome = rebuild.await.unwrap();
+    assert!(outcome.is_err(), "{outcome:?}");
+    assert_eq!(app.scalar(checkpoint, "orderList").await, live_position);
+    assert_eq!(app.scalar(live_rows, "").await, 1);
+}

@@ -1,5 +1,9 @@
 //! `Idempotency-Key`: a retried command gets its first response and appends nothing.
 //!
+//! A key keeps the digest of its request's parsed JSON, not the request, and is
+//! forgotten after the configured time (`--idempotency-key-ttl-seconds`, 24 h unless
+//! set): a retry within it is recognised, one after it runs as a new command.
+//!
 //! The response is stored in the same transaction as the command's events, so a key
 //! is either fully used (events + response) or not at all. A concurrent duplicate
 //! loses the key's primary key race, its transaction rolls back, and it answers with
@@ -17,7 +21,7 @@ use utoipa::ToSchema;
 use super::error::ApiError;
 use super::extract::CommandHeaders;
 use crate::dispatch::{CommandContext, CommandError};
-use crate::store::{EventLog, IdempotencyClaim, StoreError, StoredResponse};
+use crate::store::{request_digest, EventLog, IdempotencyClaim, StoreError, StoredResponse};
 
 /// A command's success response, known before the command runs except for its position.
 pub struct Accepted {
@@ -95,7 +99,7 @@ where
 /// what it decided claims the key with that response, in the same commit.
 pub struct RequestKey {
     scope_key: Option<String>,
-    request_body: Value,
+    request_digest: String,
 }
 
 impl RequestKey {
@@ -103,7 +107,8 @@ impl RequestKey {
     pub fn claim(&self, response: &Accepted) -> Option<IdempotencyClaim> {
         self.scope_key.clone().map(|scope_key| IdempotencyClaim {
             scope_key,
-            request_body: self.request_body.clone(),
+            request_digest: self.request_digest.clone(),
+            expires: true,
             status: response.status.as_u16(),
             location: response.location.clone(),
             response: response.body.clone(),
@@ -129,9 +134,10 @@ where
         .idempotency_key
         .as_deref()
         .map(|key| headers.scope_of(key));
+    let digest = request_digest(&request_body);
     if let Some(scope_key) = &scope_key {
         if let Some(stored) = log.idempotent_response(scope_key).await? {
-            return replay(stored, &request_body);
+            return replay(stored, &digest);
         }
     }
     let context = CommandContext {
@@ -142,14 +148,14 @@ where
     };
     let key = RequestKey {
         scope_key: scope_key.clone(),
-        request_body: request_body.clone(),
+        request_digest: digest.clone(),
     };
     match command(context, key).await {
         Ok((accepted, position)) => Ok(respond(accepted, position)),
         Err(CommandError::Store(StoreError::DuplicateRequest)) => {
             let scope_key = scope_key.unwrap_or_default();
             match log.idempotent_response(&scope_key).await? {
-                Some(stored) => replay(stored, &request_body),
+                Some(stored) => replay(stored, &digest),
                 None => Err(StoreError::DuplicateRequest.into()),
             }
         }
@@ -157,8 +163,13 @@ where
     }
 }
 
-fn replay(stored: StoredResponse, request_body: &Value) -> Result<Response, ApiError> {
-    if &stored.request_body != request_body {
+/// The first response under a key, if `request_digest` is the first request's (a key
+/// recorded before digests were kept has none to compare, and is answered).
+fn replay(stored: StoredResponse, request_digest: &str) -> Result<Response, ApiError> {
+    if stored
+        .request_digest
+        .is_some_and(|first| first != request_digest)
+    {
         return Err(ApiError::IdempotencyKeyReused);
     }
     let status =

@@ -75,7 +75,12 @@ pub trait Guard: Send + Sync + fmt::Debug {
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdempotencyClaim {
     pub scope_key: String,
-    pub request_body: Value,
+    /// The [`request_digest`] of the request, so that a retry with another body is told
+    /// apart without the body being kept.
+    pub request_digest: String,
+    /// Whether the key expires ([`EventLog::expire_idempotency_keys`]): a client's do,
+    /// a policy's, which make it exactly-once over the whole log, never.
+    pub expires: bool,
     pub status: u16,
     pub location: Option<String>,
     pub response: Value,
@@ -84,7 +89,8 @@ pub struct IdempotencyClaim {
 /// The first response of an idempotent command, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredResponse {
-    pub request_body: Value,
+    /// `None` for a key recorded before digests were (its request was not kept).
+    pub request_digest: Option<String>,
     pub status: u16,
     pub location: Option<String>,
     pub response: Value,
@@ -192,8 +198,43 @@ pub trait EventLog: Clone + Send + Sync + 'static {
         aggregate_id: &str,
     ) -> impl Future<Output = Result<Vec<RecordedEvent>, StoreError>> + Send;
 
+    /// Removes the expiring idempotency keys recorded longer than `ttl` ago, and
+    /// answers how many it removed.
+    fn expire_idempotency_keys(
+        &self,
+        ttl: std::time::Duration,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// True when the database answers and every migration is applied.
     fn is_ready(&self) -> impl Future<Output = bool> + Send;
+}
+
+/// Removes expired idempotency keys for as long as it runs: every `ttl`, and at least
+/// once a minute, so a key lives its `ttl` and at most a minute more. A failed sweep is
+/// logged and tried again at the next.
+pub async fn forget_expired_keys<L: EventLog>(log: L, ttl: std::time::Duration) {
+    let every = ttl.clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(60),
+    );
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match log.expire_idempotency_keys(ttl).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::debug!(removed, "expired idempotency keys removed"),
+            Err(error) => tracing::warn!(%error, "expired idempotency keys not removed"),
+        }
+    }
+}
+
+/// The SHA-256, in hex, of a request's parsed JSON. serde_json writes an object's keys
+/// in order, so the same request in another layout or key order has the same digest.
+pub fn request_digest(request: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(request).unwrap_or_default();
+    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// The last position among `RETURNING global_position` rows of one commit.

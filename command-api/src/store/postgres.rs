@@ -22,10 +22,20 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 /// The primary key of `idempotency_keys`: a request with the same key committed first.
 const IDEMPOTENCY_KEY: &str = "idempotency_keys_pkey";
 
+/// Connections of the status pool: readiness probes and `/metrics`.
+const STATUS_POOL_SIZE: u32 = 2;
+/// How long one of the status pool's statements may run.
+const STATUS_STATEMENT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The event store on a PostgreSQL database.
 #[derive(Clone)]
 pub struct PostgresEventLog {
+    /// The commands' connections.
     pool: PgPool,
+    /// A few connections of their own, whose statements time out, for what must answer
+    /// quickly or not at all (readiness, a metrics scrape) and must never wait on the
+    /// commands' connections: a busy command side is not an unready one.
+    status: PgPool,
 }
 
 impl PostgresEventLog {
@@ -37,10 +47,16 @@ impl PostgresEventLog {
         acquire_timeout: Duration,
     ) -> Result<Self, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
+        let timeout = STATUS_STATEMENT_TIMEOUT.as_millis().to_string();
+        let status = pool_options(STATUS_POOL_SIZE, acquire_timeout).connect_lazy_with(
+            options
+                .clone()
+                .options([("statement_timeout", timeout.as_str())]),
+        );
         let pool = pool_options(max_connections, acquire_timeout)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, status })
     }
 
     /// Applies the embedded migrations (idempotent).
@@ -52,21 +68,9 @@ impl PostgresEventLog {
         &self.pool
     }
 
-    /// A pool of `size` connections whose statements give up after `statement_timeout`:
-    /// for what must answer quickly or not at all (a metrics scrape), and never wait on
-    /// the commands' connections.
-    pub async fn open_guarded_pool(
-        &self,
-        size: u32,
-        statement_timeout: Duration,
-    ) -> Result<PgPool, sqlx::Error> {
-        let timeout = statement_timeout.as_millis().to_string();
-        let options = (*self.pool.connect_options())
-            .clone()
-            .options([("statement_timeout", timeout.as_str())]);
-        pool_options(size, self.pool.options().get_acquire_timeout())
-            .connect_with(options)
-            .await
+    /// The status pool (see [`PostgresEventLog`]'s fields).
+    pub fn status_pool(&self) -> &PgPool {
+        &self.status
     }
 
     /// Another pool of `size` connections to the same database, with the same acquire
@@ -166,9 +170,26 @@ impl EventLog for PostgresEventLog {
         Ok(rows.iter().map(|row| sql::recorded_event!(row)).collect())
     }
 
+    async fn expire_idempotency_keys(&self, ttl: Duration) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        loop {
+            let batch = sqlx::query(EXPIRE_IDEMPOTENCY_KEYS)
+                .bind(ttl.as_secs_f64())
+                .bind(sql::EXPIRY_BATCH)
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::from_sqlx)?
+                .rows_affected();
+            removed += batch;
+            if batch < sql::EXPIRY_BATCH as u64 {
+                return Ok(removed);
+            }
+        }
+    }
+
     async fn is_ready(&self) -> bool {
         let applied: Result<i64, _> = sqlx::query_scalar(sql::APPLIED_MIGRATIONS)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.status)
             .await;
         matches!(applied, Ok(n) if n as usize >= MIGRATOR.iter().count())
     }
@@ -192,17 +213,25 @@ const INSERT_EVENTS: &str = concat!(
     ") SELECT max(global_position) FROM appended"
 );
 
-/// [`INSERT_EVENTS`] and the idempotency record ($8…$12) in one statement.
+/// [`INSERT_EVENTS`] and the idempotency record ($8…$13) in one statement.
 const INSERT_EVENTS_CLAIMING: &str = concat!(
     "WITH appended AS (",
     append_events!(),
     "),
      claimed AS (
-        INSERT INTO idempotency_keys (scope_key, request_body, status, location, response, position)
-        SELECT $8, $9, $10, $11, $12, max(global_position) FROM appended
+        INSERT INTO idempotency_keys
+               (scope_key, request_digest, expires, status, location, response, position)
+        SELECT $8, $9, $10, $11, $12, $13, max(global_position) FROM appended
         RETURNING position)
      SELECT position FROM claimed"
 );
+
+/// Removes up to $2 expiring keys recorded more than $1 seconds ago.
+const EXPIRE_IDEMPOTENCY_KEYS: &str = "
+    DELETE FROM idempotency_keys WHERE scope_key IN (
+        SELECT scope_key FROM idempotency_keys
+         WHERE expires AND created_at < now() - make_interval(secs => $1)
+         LIMIT $2)";
 
 /// Appends every event of the commit in one statement and returns the last position.
 async fn insert_events(
@@ -226,7 +255,8 @@ async fn insert_events_claiming(
 ) -> Result<i64, StoreError> {
     let last: Option<i64> = bind_events(sqlx::query_scalar(INSERT_EVENTS_CLAIMING), events)
         .bind(&claim.scope_key)
-        .bind(&claim.request_body)
+        .bind(&claim.request_digest)
+        .bind(claim.expires)
         .bind(claim.status as i16)
         .bind(&claim.location)
         .bind(&claim.response)
@@ -267,7 +297,8 @@ async fn claim_idempotency_key(
 ) -> Result<(), StoreError> {
     let claimed = sqlx::query(sql::CLAIM_IDEMPOTENCY_KEY)
         .bind(&claim.scope_key)
-        .bind(&claim.request_body)
+        .bind(&claim.request_digest)
+        .bind(claim.expires)
         .bind(claim.status as i16)
         .bind(&claim.location)
         .bind(&claim.response)

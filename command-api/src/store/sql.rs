@@ -3,13 +3,18 @@
 
 /// The stored response of an idempotent command.
 pub(super) const SELECT_IDEMPOTENT_RESPONSE: &str = "
-    SELECT request_body, status, location, response, position
+    SELECT request_digest, status, location, response, position
       FROM idempotency_keys WHERE scope_key = $1";
 
 /// Records a response under its key, unless a concurrent request did first.
 pub(super) const CLAIM_IDEMPOTENCY_KEY: &str = "
-    INSERT INTO idempotency_keys (scope_key, request_body, status, location, response, position)
-    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope_key) DO NOTHING";
+    INSERT INTO idempotency_keys
+           (scope_key, request_digest, expires, status, location, response, position)
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (scope_key) DO NOTHING";
+
+/// How many expired keys one statement removes, so that a long backlog (the first sweep
+/// after a pause) never holds one long transaction.
+pub(super) const EXPIRY_BATCH: i64 = 1000;
 
 /// One stream's events in order.
 pub(super) const SELECT_STREAM: &str = "
@@ -53,7 +58,7 @@ macro_rules! recorded_event {
 macro_rules! stored_response {
     ($row:expr, $status:ty) => {
         super::StoredResponse {
-            request_body: $row.get("request_body"),
+            request_digest: $row.get("request_digest"),
             status: $row.get::<$status, _>("status") as u16,
             location: $row.get("location"),
             response: $row.get("response"),

@@ -153,6 +153,23 @@ impl EventLog for SqliteEventLog {
         Ok(rows.iter().map(|row| sql::recorded_event!(row)).collect())
     }
 
+    async fn expire_idempotency_keys(&self, ttl: Duration) -> Result<u64, StoreError> {
+        let mut removed = 0;
+        loop {
+            let batch = sqlx::query(EXPIRE_IDEMPOTENCY_KEYS)
+                .bind(ttl.as_secs_f64())
+                .bind(sql::EXPIRY_BATCH)
+                .execute(&self.writer)
+                .await
+                .map_err(StoreError::from_sqlx)?
+                .rows_affected();
+            removed += batch;
+            if batch < sql::EXPIRY_BATCH as u64 {
+                return Ok(removed);
+            }
+        }
+    }
+
     async fn is_ready(&self) -> bool {
         let applied: Result<i64, _> = sqlx::query_scalar(sql::APPLIED_MIGRATIONS)
             .fetch_one(&self.readers)
@@ -161,6 +178,15 @@ impl EventLog for SqliteEventLog {
     }
 }
 
+/// Removes up to $2 expiring keys recorded more than $1 seconds ago (`created_at` is
+/// text in the one format the table writes, so it compares in time order).
+const EXPIRE_IDEMPOTENCY_KEYS: &str = "
+    DELETE FROM idempotency_keys WHERE scope_key IN (
+        SELECT scope_key FROM idempotency_keys
+         WHERE expires
+           AND created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('-%f seconds', $1))
+         LIMIT $2)";
+
 async fn claim_idempotency_key(
     connection: &mut SqliteConnection,
     claim: &IdempotencyClaim,
@@ -168,7 +194,8 @@ async fn claim_idempotency_key(
 ) -> Result<(), StoreError> {
     let claimed = sqlx::query(sql::CLAIM_IDEMPOTENCY_KEY)
         .bind(&claim.scope_key)
-        .bind(&claim.request_body)
+        .bind(&claim.request_digest)
+        .bind(claim.expires)
         .bind(claim.status as i64)
         .bind(&claim.location)
         .bind(&claim.response)

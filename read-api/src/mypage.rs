@@ -149,7 +149,11 @@ impl<R: ViewRow + PartialSchema> MypageSection for RowsSection<R> {
 
     fn schema(&self) -> RefOr<Schema> {
         match self.more {
-            None => R::schema(),
+            // One row, or null before the user has one.
+            None => schema::OneOfBuilder::new()
+                .item(schema::ObjectBuilder::new().schema_type(schema::Type::Null))
+                .item(R::schema())
+                .into(),
             Some(_) => schema::ArrayBuilder::new().items(R::schema()).into(),
         }
     }

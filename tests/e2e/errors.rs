@@ -75,4 +75,28 @@ on_both_stores! {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
         assert_eq!(reply.body["error"], "invalid_header");
     }
+
+    async fn a_whole_number_written_with_a_fraction_is_the_integer_as_the_document_says(app: TestApp) {
+        let body = br#"{"customerId":"c","product":"pen","qty":2.0,"price":1e3,"payMethod":"CARD"}"#;
+        let (status, placed) = send(&app, "/orders", "application/json", body.to_vec()).await;
+        assert_eq!(status, StatusCode::CREATED, "{placed}");
+        let stream = app.stream("Order", placed["orderId"].as_str().unwrap().parse().unwrap()).await;
+        let placed = &stream[0]["payload"]["OrderPlaced"];
+        assert_eq!((placed["qty"].as_i64(), placed["price"].as_i64()), (Some(2), Some(1000)));
+        let fraction = br#"{"customerId":"c","product":"pen","qty":2.5,"price":1,"payMethod":"CARD"}"#;
+        let (status, refused) = send(&app, "/orders", "application/json", fraction.to_vec()).await;
+        assert_eq!((status, refused["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("qty")));
+    }
+
+    async fn a_null_optional_body_is_no_body(app: TestApp) {
+        let booking_id = app
+            .create_booking(5, "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z")
+            .await
+            .id("bookingId");
+        let path = format!("/bookings/{booking_id}/cancel");
+        let (status, cancelled) = send(&app, &path, "application/json", b"null".to_vec()).await;
+        assert_eq!(status, StatusCode::OK, "{cancelled}");
+        let events = app.stream("Booking", booking_id).await;
+        assert_eq!(events.last().unwrap()["payload"]["BookingCancelled"]["reason"], "CANCELLED_BY_USER");
+    }
 }

@@ -89,6 +89,10 @@ on_both_stores! {
         let read = app.get_with("/mypages/kim", &[("X-Min-Position", "-1")]).await;
         assert_eq!(read.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(read.body["field"], "X-Min-Position");
+        // Also where the query's minPosition wins.
+        let beyond_i64 = [("X-Min-Position", "9223372036854775808")];
+        let read = app.get_with("/mypages/kim?minPosition=0", &beyond_i64).await;
+        assert_eq!((read.status, read.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("X-Min-Position")));
     }
 }
 

@@ -33,21 +33,26 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CreateBookingBody {
-    #[schema(value_type = i64, required = true, example = 101)]
+    #[schema(value_type = i64, required = true, example = 101, minimum = 1)]
     room_id: Option<i64>,
     #[schema(value_type = DateTime<Utc>, required = true)]
     use_start_dtm: Option<DateTime<Utc>>,
     /// After `useStartDtm`.
     #[schema(value_type = DateTime<Utc>, required = true)]
     use_end_dtm: Option<DateTime<Utc>>,
-    #[schema(value_type = String, required = true, example = "user-1")]
+    #[schema(value_type = String, required = true, example = "user-1", min_length = 1, max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     booking_user_id: Option<String>,
 }
 
 /// An optional body: without one the reason is `CANCELLED_BY_USER`.
 #[derive(Deserialize, ToSchema)]
 struct CancelBookingBody {
-    #[schema(example = "CANCELLED_BY_USER")]
+    #[schema(
+        example = "CANCELLED_BY_USER",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00]*$"
+    )]
     reason: Option<String>,
 }
 

@@ -32,7 +32,12 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct DecisionBody {
-    #[schema(example = "manager-1")]
+    #[schema(
+        example = "manager-1",
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00]*$"
+    )]
     manager_id: Option<String>,
 }
 

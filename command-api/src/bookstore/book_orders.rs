@@ -43,12 +43,12 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
 #[serde(rename_all = "camelCase")]
 struct OrderBookBody {
     /// The ordering member (a customer orders for themself).
-    #[schema(value_type = String, required = true, example = "customer-1")]
+    #[schema(value_type = String, required = true, example = "customer-1", min_length = 1, max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     member_id: Option<String>,
     #[schema(value_type = Uuid, required = true)]
     book_id: Option<Uuid>,
     /// 1 to 100 copies.
-    #[schema(value_type = i64, required = true, example = 1)]
+    #[schema(value_type = i64, required = true, example = 1, minimum = 1, maximum = 100)]
     qty: Option<i64>,
 }
 

@@ -32,16 +32,16 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
 #[serde(rename_all = "camelCase")]
 struct RegisterBookBody {
     /// 1 to 200 characters.
-    #[schema(value_type = String, required = true, example = "데미안")]
+    #[schema(value_type = String, required = true, example = "데미안", min_length = 1, max_length = 200, pattern = r"^[^\x00]*$")]
     title: Option<String>,
     /// 1 to 100 characters.
-    #[schema(value_type = String, required = true, example = "Hermann Hesse")]
+    #[schema(value_type = String, required = true, example = "Hermann Hesse", min_length = 1, max_length = 100, pattern = r"^[^\x00]*$")]
     author: Option<String>,
     /// 1 to 1,000,000, in the smallest unit of the currency.
-    #[schema(value_type = i64, required = true, example = 12000)]
+    #[schema(value_type = i64, required = true, example = 12000, minimum = 1, maximum = 1000000)]
     price: Option<i64>,
     /// Copies at registration: 0 to 100,000.
-    #[schema(value_type = i64, required = true, example = 5)]
+    #[schema(value_type = i64, required = true, example = 5, minimum = 0, maximum = 100000)]
     stock: Option<i64>,
 }
 
@@ -49,7 +49,7 @@ struct RegisterBookBody {
 #[derive(Deserialize, ToSchema)]
 struct AddStockBody {
     /// 1 to 10,000.
-    #[schema(value_type = i64, required = true, example = 10)]
+    #[schema(value_type = i64, required = true, example = 10, minimum = 1, maximum = 10000)]
     qty: Option<i64>,
 }
 

@@ -28,10 +28,10 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
 #[serde(rename_all = "camelCase")]
 struct JoinBody {
     /// The customer's own id (the token's sub).
-    #[schema(value_type = String, required = true, example = "customer-1")]
+    #[schema(value_type = String, required = true, example = "customer-1", min_length = 1, max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     member_id: Option<String>,
     /// 1 to 100 characters.
-    #[schema(value_type = String, required = true, example = "Kim")]
+    #[schema(value_type = String, required = true, example = "Kim", min_length = 1, max_length = 100, pattern = r"^[^\x00]*$")]
     name: Option<String>,
 }
 

@@ -43,7 +43,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// A JSON body that may be absent (an empty body); when present it is a [`JsonBody`].
+/// A JSON body that may be absent (an empty body, or `null`); when present it is a
+/// [`JsonBody`].
 pub struct OptionalJsonBody<T>(pub Option<JsonBody<T>>);
 
 impl<T> OptionalJsonBody<T> {
@@ -74,6 +75,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T>
         if !json {
             return Err(ApiError::UnsupportedMediaType);
         }
+        if serde_json::from_slice::<()>(&bytes).is_ok() {
+            return Ok(Self(None));
+        }
         parse(&bytes).map(|body| Self(Some(body)))
     }
 }
@@ -88,7 +92,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiError> {
-    let raw: Value = serde_json::from_slice(bytes)
+    let mut raw: Value = serde_json::from_slice(bytes)
         .map_err(|error| ApiError::MalformedJson(error.to_string()))?;
     if !raw.is_object() {
         return Err(ApiError::invalid_field(
@@ -97,10 +101,11 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, ApiError> {
         ));
     }
     if let Some(field) = field_with_nul(&raw) {
-        // No text column stores NUL, and the body is kept for idempotent retries.
+        // No text column stores NUL.
         let message = format!("{field} must not contain NUL characters");
         return Err(ApiError::invalid_field(field, message));
     }
+    whole_numbers_as_integers(&mut raw);
     let parsed = serde_path_to_error::deserialize(&raw).map_err(|error| {
         let field = error.path().to_string();
         ApiError::invalid_field(field.clone(), format!("{field}: {}", error.inner()))
@@ -123,6 +128,25 @@ fn field_with_nul(value: &Value) -> Option<String> {
             field_with_nul(item).map(|inner| join(key, &inner))
         }),
         _ => None,
+    }
+}
+
+/// Writes every number with no fractional part that fits an `i64` (`2.0`, `1e3`) as
+/// that integer: JSON Schema counts them as integers, so a field the document declares
+/// an integer takes them.
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            let whole = number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(f));
+            if let Some(whole) = whole {
+                *value = Value::from(whole as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 

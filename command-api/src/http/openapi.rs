@@ -40,11 +40,21 @@ pub struct HealthDoc;
 pub struct CommandParams {
     /// A retry with the same key (and the same body) returns the first response and
     /// appends nothing; with another body it is a 422. 1 to 255 visible ASCII characters.
-    #[param(rename = "Idempotency-Key", value_type = String, required = false)]
+    #[param(
+        rename = "Idempotency-Key",
+        value_type = String,
+        required = false,
+        pattern = r"^[!-~]{1,255}$"
+    )]
     idempotency_key: Option<String>,
     /// Stored in the metadata of every event the command and its policies cause;
     /// generated when absent, echoed in the response. 1 to 255 visible ASCII characters.
-    #[param(rename = "X-Correlation-Id", value_type = String, required = false)]
+    #[param(
+        rename = "X-Correlation-Id",
+        value_type = String,
+        required = false,
+        pattern = r"^[!-~]{1,255}$"
+    )]
     correlation_id: Option<String>,
 }
 

@@ -32,14 +32,14 @@ pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct PlaceOrderBody {
-    #[schema(value_type = String, required = true, example = "customer-1")]
+    #[schema(value_type = String, required = true, example = "customer-1", min_length = 1, max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
     customer_id: Option<String>,
-    #[schema(value_type = String, required = true, example = "keyboard")]
+    #[schema(value_type = String, required = true, example = "keyboard", min_length = 1, max_length = 200, pattern = r"^[^\x00]*$")]
     product: Option<String>,
-    #[schema(value_type = i64, required = true, example = 2)]
+    #[schema(value_type = i64, required = true, example = 2, minimum = 1, maximum = 1000)]
     qty: Option<i64>,
     /// The unit price, in the smallest unit of the currency.
-    #[schema(value_type = i64, required = true, example = 1000)]
+    #[schema(value_type = i64, required = true, example = 1000, minimum = 1, maximum = 1000000000)]
     price: Option<i64>,
     #[schema(value_type = PayMethodName, required = true)]
     pay_method: Option<PayMethod>,

@@ -39,14 +39,14 @@ pub(super) fn router() -> Router<ReadState> {
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Only this room's bookings (a positive integer).
-    #[param(value_type = i64, required = false)]
+    #[param(value_type = i64, required = false, minimum = 1)]
     room_id: Option<String>,
     /// Only this user's bookings.
     user_id: Option<String>,
     /// Only bookings whose confirm is `BOOKED`, `CONFIRMED`, `DENIED` or `DELETED`.
     confirm_status: Option<String>,
     /// Rows per page: 1 to 500, default 50.
-    #[param(value_type = i64, required = false)]
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// The `next` cursor of the previous page.
     after: Option<String>,

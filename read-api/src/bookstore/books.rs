@@ -35,7 +35,7 @@ pub(super) fn router() -> Router<ReadState> {
 #[into_params(parameter_in = Query)]
 struct ListQuery {
     /// Rows per page: 1 to 500, default 50.
-    #[param(value_type = i64, required = false)]
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// The `next` cursor of the previous page.
     after: Option<String>,

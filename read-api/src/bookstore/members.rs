@@ -40,7 +40,7 @@ struct ListQuery {
     /// Only members of this grade: `BRONZE`, `SILVER` or `GOLD`.
     grade: Option<String>,
     /// Rows per page: 1 to 500, default 50.
-    #[param(value_type = i64, required = false)]
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// The `next` cursor of the previous page.
     after: Option<String>,

@@ -148,16 +148,19 @@ impl<S: Send + Sync> FromRequestParts<S> for MinPosition {
         let query: Result<Query<MinPositionQuery>, QueryRejection> =
             Query::try_from_uri(&parts.uri);
         let Query(query) = query?;
-        if let Some(raw) = query.min_position {
-            return position("minPosition", &raw).map(|n| Self(Some(n)));
-        }
-        match parts.headers.get(MIN_POSITION) {
-            None => Ok(Self(None)),
+        // Both are checked, so a bad header is refused even where the query wins.
+        let header = match parts.headers.get(MIN_POSITION) {
+            None => None,
             Some(value) => {
                 let raw = value.to_str().unwrap_or_default();
-                position("X-Min-Position", raw).map(|n| Self(Some(n)))
+                Some(position("X-Min-Position", raw)?)
             }
-        }
+        };
+        let query = match query.min_position {
+            None => None,
+            Some(raw) => Some(position("minPosition", &raw)?),
+        };
+        Ok(Self(query.or(header)))
     }
 }
 

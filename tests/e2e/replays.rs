@@ -184,10 +184,24 @@ async fn a_rebuild_whose_shadow_is_dropped_under_it_fails_without_touching_the_l
         );
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     };
-    sqlx::query(&format!("DROP SCHEMA {shadow} CASCADE"))
-        .execute(&mut other)
-        .await
-        .unwrap();
+    // Dropped while the rebuild applies events, not while it creates its tables.
+    let progress = format!(
+        "SELECT position FROM {shadow}.projection_checkpoints WHERE name = 'orderList'"
+    );
+    loop {
+        let position: Result<Option<i64>, _> =
+            sqlx::query_scalar(&progress).fetch_optional(&mut other).await;
+        if matches!(position, Ok(Some(position)) if position > 0) {
+            break;
+        }
+        assert!(!rebuild.is_finished(), "the rebuild ended before it applied events");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    // The drop may deadlock with a batch (and lose): then it tries again.
+    let drop = format!("DROP SCHEMA {shadow} CASCADE");
+    while let Err(error) = sqlx::query(&drop).execute(&mut other).await {
+        assert!(error.to_string().contains("deadlock"), "{error}");
+    }
 
     let outcome = rebuild.await.unwrap();
     assert!(outcome.is_err(), "{outcome:?}");

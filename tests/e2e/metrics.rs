@@ -54,6 +54,21 @@ async fn commands_and_probes_go_on_while_scrapers_loop_over_metrics() {
     use std::sync::Arc;
 
     let app = crate::support::TestApp::spawn(crate::support::Store::Postgres).await;
+    // Every view and policy lags behind 200,000 events: a scrape that counted them
+    // each time would be expensive.
+    app.settle().await;
+    let url = app.database_url().expect("a PostgreSQL database");
+    let mut database = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         SELECT 'Order', 'lagging-' || n, 1, 'OrderPlaced', '1.0', '{}', '{}'
+           FROM generate_series(1, 200000) n",
+    )
+    .execute(&mut database)
+    .await
+    .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let anonymous = reqwest::Client::new();
     let scrapers: Vec<_> = (0..64)

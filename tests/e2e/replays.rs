@@ -185,16 +185,19 @@ async fn a_rebuild_whose_shadow_is_dropped_under_it_fails_without_touching_the_l
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     };
     // Dropped while the rebuild applies events, not while it creates its tables.
-    let progress = format!(
-        "SELECT position FROM {shadow}.projection_checkpoints WHERE name = 'orderList'"
-    );
+    let progress =
+        format!("SELECT position FROM {shadow}.projection_checkpoints WHERE name = 'orderList'");
     loop {
-        let position: Result<Option<i64>, _> =
-            sqlx::query_scalar(&progress).fetch_optional(&mut other).await;
+        let position: Result<Option<i64>, _> = sqlx::query_scalar(&progress)
+            .fetch_optional(&mut other)
+            .await;
         if matches!(position, Ok(Some(position)) if position > 0) {
             break;
         }
-        assert!(!rebuild.is_finished(), "the rebuild ended before it applied events");
+        assert!(
+            !rebuild.is_finished(),
+            "the rebuild ended before it applied events"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
     // The drop may deadlock with a batch (and lose): then it tries again.

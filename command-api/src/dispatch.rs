@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex as StdMutex, PoisonError, Weak};
 use std::time::Duration;
 
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{PersistedEventStore, SerializedEvent};
-use cqrs_es::{Aggregate, AggregateError, DomainEvent, EventStore};
+use cqrs_es::persist::SerializedEvent;
+use cqrs_es::{Aggregate, DomainEvent};
 use domain::{Rejection, RejectionKind};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -394,21 +394,35 @@ where
         }
     }
 
-    /// Loads the aggregate from its latest snapshot and the events after it.
+    /// Loads the aggregate from its latest snapshot and the events after it, read in
+    /// one statement.
     async fn load(log: &impl EventLog, id: Uuid) -> Result<Self, StoreError> {
-        let store =
-            PersistedEventStore::<_, A>::new_snapshot_store(log.repository(), SNAPSHOT_EVERY);
-        let context = store
-            .load_aggregate(&id.to_string())
-            .await
-            .map_err(load_error)?;
-        Ok(Self {
-            id,
-            aggregate_id: context.aggregate_id,
-            aggregate: context.aggregate,
-            loaded_sequence: context.current_sequence,
-            events: Vec::new(),
-        })
+        let mut decision = Self::new(id);
+        let stream = log.load(A::TYPE, &decision.aggregate_id).await?;
+        let snapshot = stream
+            .snapshot
+            .map(|(sequence, state)| (sequence, serde_json::from_value::<A>(state)));
+        let events = match snapshot {
+            Some((sequence, Ok(state))) => {
+                decision.aggregate = state;
+                decision.loaded_sequence = sequence;
+                stream.events
+            }
+            // A snapshot of an earlier shape of the aggregate: its events tell the same.
+            Some((_, Err(_))) => log
+                .stream(A::TYPE, &decision.aggregate_id)
+                .await?
+                .into_iter()
+                .map(|event| (event.sequence as usize, event.payload))
+                .collect(),
+            None => stream.events,
+        };
+        for (sequence, payload) in events {
+            let event: A::Event = serde_json::from_value(payload).map_err(internal)?;
+            decision.aggregate.apply(event);
+            decision.loaded_sequence = sequence;
+        }
+        Ok(decision)
     }
 
     /// Lets the aggregate decide the command.
@@ -472,13 +486,4 @@ fn event_metadata(context: &CommandContext) -> Value {
 
 fn internal(error: serde_json::Error) -> StoreError {
     StoreError::Internal(Box::new(error))
-}
-
-fn load_error<E: std::error::Error>(error: AggregateError<E>) -> StoreError {
-    match error {
-        AggregateError::AggregateConflict => StoreError::Conflict,
-        AggregateError::DatabaseConnectionError(source)
-        | AggregateError::UnexpectedError(source) => StoreError::from_boxed(source),
-        other => StoreError::Internal(other.to_string().into()),
-    }
 }

@@ -11,6 +11,7 @@ mod concurrency;
 mod confirms_and_deliveries;
 mod database_outage;
 mod errors;
+mod group_commit;
 mod hostile_input;
 mod idempotency;
 mod metrics;

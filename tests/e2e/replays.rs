@@ -1,6 +1,5 @@
 //! Rebuilding a view from the log while the live one keeps serving, then swapping.
 
-use crate::support::Backend;
 use futures::future::join;
 use projections::shop::ORDER_LIST;
 use reqwest::StatusCode;
@@ -9,22 +8,6 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::support::{on_both_stores, TestApp};
-
-async fn execute(app: &TestApp, sql: &str, argument: &str) {
-    match &app.backend {
-        Backend::Postgres(s) => sqlx::query(sql)
-            .bind(argument)
-            .execute(s.service().log().pool())
-            .await
-            .map(drop),
-        Backend::Sqlite(s) => sqlx::query(sql)
-            .bind(argument)
-            .execute(s.service().log().pool())
-            .await
-            .map(drop),
-    }
-    .unwrap_or_else(|error| panic!("{sql}: {error}"));
-}
 
 on_both_stores! {
     async fn a_rebuild_during_writes_equals_the_incremental_view(app: TestApp) {
@@ -64,7 +47,7 @@ on_both_stores! {
         let order_id = app.place_order("kim", 3, 1).await.id("orderId").to_string();
         app.place_order("lee", 1, 1).await;
         app.projector().await.catch_up_all().await.expect("caught up");
-        execute(&app, "UPDATE order_list SET qty = 999 WHERE order_id = $1", &order_id).await;
+        app.execute("UPDATE order_list SET qty = 999 WHERE order_id = $1", &order_id).await;
         let store = app.backend.projection_store().await.expect("store");
         let report = projections::rebuild(&store, &ORDER_LIST, REBUILD_BATCH).await.expect("rebuilt");
         assert_eq!(report.differences.len(), 1, "{report:?}");
@@ -89,12 +72,12 @@ on_both_stores! {
 
     async fn a_rebuild_after_a_fix_resumes_a_failed_view(app: TestApp) {
         let poison = Uuid::now_v7().to_string();
-        execute(&app, "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) VALUES ('Order', $1, 1, 'OrderPlaced', '1.0', '{\"Broken\": {}}', '{}')", &poison).await;
+        app.execute("INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) VALUES ('Order', $1, 1, 'OrderPlaced', '1.0', '{\"Broken\": {}}', '{}')", &poison).await;
         app.place_order("kim", 1, 1).await;
         let projector = app.projector().await;
         assert!(projector.catch_up(&ORDER_LIST).await.is_err());
         // The operator's fix: here, removing the broken event.
-        execute(&app, "DELETE FROM events WHERE aggregate_id = $1", &poison).await;
+        app.execute("DELETE FROM events WHERE aggregate_id = $1", &poison).await;
         let reply = app.post("/admin/projections/orderList/rebuild", serde_json::Value::Null).await;
         assert_eq!(reply.status, StatusCode::ACCEPTED);
         let unknown = app.post("/admin/projections/invoices/rebuild", serde_json::Value::Null).await;

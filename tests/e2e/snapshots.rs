@@ -125,4 +125,22 @@ on_both_stores! {
         let snapshot = app.scalar("SELECT last_sequence FROM snapshots WHERE aggregate_id = $1", &id).await;
         assert_eq!(snapshot, 5_000, "the batch reaching 5,000 crossed a hundred: snapshot");
     }
+
+    async fn a_load_starts_from_the_snapshot_and_applies_only_the_events_after_it(app: TestApp) {
+        let id = Uuid::now_v7();
+        increment(&app.backend, id, 0, 150).await;
+        increment(&app.backend, id, 150, 20).await;
+        // A snapshot (taken at 150) that disagrees with the events shows which the load used.
+        let key = id.to_string();
+        app.execute("UPDATE snapshots SET payload = '{\"count\": 7}' WHERE aggregate_id = $1", &key).await;
+        increment(&app.backend, id, 7 + 20, 1).await;
+    }
+
+    async fn a_snapshot_of_an_earlier_shape_is_passed_over_for_the_events(app: TestApp) {
+        let id = Uuid::now_v7();
+        increment(&app.backend, id, 0, 150).await;
+        let key = id.to_string();
+        app.execute("UPDATE snapshots SET payload = '{\"count\": \"many\"}' WHERE aggregate_id = $1", &key).await;
+        increment(&app.backend, id, 150, 1).await;
+    }
 }

@@ -464,6 +464,23 @@ impl TestApp {
             .await
     }
 
+    /// Runs one statement straight through SQL (`$1` is `argument`).
+    pub async fn execute(&self, sql: &str, argument: &str) {
+        match &self.backend {
+            Backend::Postgres(s) => sqlx::query(sql)
+                .bind(argument)
+                .execute(s.service().log().pool())
+                .await
+                .map(drop),
+            Backend::Sqlite(s) => sqlx::query(sql)
+                .bind(argument)
+                .execute(s.service().log().pool())
+                .await
+                .map(drop),
+        }
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    }
+
     /// One number from the database, straight through SQL (`$1` is `argument`).
     pub async fn scalar(&self, sql: &str, argument: &str) -> i64 {
         match &self.backend {

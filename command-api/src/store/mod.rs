@@ -1,14 +1,19 @@
 //! Event-store adapters behind one small trait, chosen at start-up from configuration.
 //!
-//! Streams and snapshots are *read* through the cqrs-es repositories of postgres-es and
-//! sqlite-es. Commits are written here, because one command may append to several
-//! streams at once (an order and its payment) together with what a single stream
-//! cannot enforce (a context's [`Guard`], an idempotency key), all in one transaction —
-//! see `docs/adr/0001-guarantees-across-aggregates.md`.
+//! A command loads its stream in one statement, the latest snapshot and the events after
+//! it together (cqrs-es's snapshot store asks twice). Commits are written here, because
+//! one command may append to several streams at once (an order and its payment)
+//! together with what a single stream cannot enforce (a context's [`Guard`], an
+//! idempotency key), all in one transaction — see
+//! `docs/adr/0001-guarantees-across-aggregates.md`. On PostgreSQL, concurrent commands'
+//! commits go to the database together (`docs/adr/0009-group-commit.md`).
 
+mod group_commit;
 mod postgres;
 mod sql;
 mod sqlite;
+
+pub use group_commit::{BatchCounts, WRITERS as COMMIT_WRITERS};
 
 pub use postgres::PostgresEventLog;
 pub use sqlite::SqliteEventLog;
@@ -17,7 +22,7 @@ use std::fmt;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use cqrs_es::persist::{PersistedEventRepository, SerializedEvent};
+use cqrs_es::persist::SerializedEvent;
 use domain::Rejection;
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -86,6 +91,15 @@ pub struct IdempotencyClaim {
     pub response: Value,
 }
 
+/// A stream as a command loads it.
+#[derive(Debug, Default)]
+pub struct LoadedStream {
+    /// The aggregate's stored state and the last sequence it includes.
+    pub snapshot: Option<(usize, Value)>,
+    /// The events after the snapshot, in order: sequence and payload.
+    pub events: Vec<(usize, Value)>,
+}
+
 /// The first response of an idempotent command, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredResponse {
@@ -146,20 +160,12 @@ impl StoreError {
             _ => Self::Internal(Box::new(error)),
         }
     }
-
-    /// Sorts an error a cqrs-es repository boxed: database errors by their kind.
-    pub(crate) fn from_boxed(error: Box<dyn std::error::Error + Send + Sync>) -> Self {
-        match error.downcast::<sqlx::Error>() {
-            Ok(sqlx_error) => Self::from_sqlx(*sqlx_error),
-            Err(other) => Self::Internal(other),
-        }
-    }
 }
 
 /// Whether `error` is the database going away rather than a bug: a broken wire
 /// conversation (a restart, a proxy cutting the connection), no connection to be had,
 /// or the server ending the session (SQLSTATE class 08, 57P01–57P03, 53300).
-fn is_unavailable(error: &sqlx::Error) -> bool {
+pub(crate) fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -174,13 +180,14 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
-/// An event-store backend: reads through a cqrs-es repository, writes whole commits.
+/// An event-store backend: loads streams, writes whole commits.
 pub trait EventLog: Clone + Send + Sync + 'static {
-    /// The cqrs-es repository that loads streams and snapshots.
-    type Repository: PersistedEventRepository;
-
-    /// A repository handle for one load (cheap: it shares the connection pool).
-    fn repository(&self) -> Self::Repository;
+    /// A stream's latest snapshot and the events after it (all of them without one).
+    fn load(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> impl Future<Output = Result<LoadedStream, StoreError>> + Send;
 
     /// Writes the commit atomically and returns the global position of its last event.
     fn append(&self, commit: Commit) -> impl Future<Output = Result<i64, StoreError>> + Send;

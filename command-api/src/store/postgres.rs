@@ -4,16 +4,16 @@
 use std::time::Duration;
 
 use cqrs_es::persist::SerializedEvent;
-use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, Row};
 
+use super::group_commit::{Batchable, GroupCommit};
 use super::sql;
 use super::{
-    last_position, Commit, EventLog, IdempotencyClaim, RecordedEvent, Snapshot, StoreError,
-    StoredResponse,
+    last_position, BatchCounts, Commit, EventLog, IdempotencyClaim, LoadedStream, RecordedEvent,
+    Snapshot, StoreError, StoredResponse,
 };
 
 /// The schema: event store, snapshots, guards (and, later, views and checkpoints).
@@ -36,6 +36,8 @@ pub struct PostgresEventLog {
     /// quickly or not at all (readiness, a metrics scrape) and must never wait on the
     /// commands' connections: a busy command side is not an unready one.
     status: PgPool,
+    /// Writes the commits that need no transaction of their own, together.
+    group: GroupCommit,
 }
 
 impl PostgresEventLog {
@@ -56,7 +58,12 @@ impl PostgresEventLog {
         let pool = pool_options(max_connections, acquire_timeout)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, status })
+        let group = GroupCommit::start(pool.clone());
+        Ok(Self {
+            pool,
+            status,
+            group,
+        })
     }
 
     /// Applies the embedded migrations (idempotent).
@@ -66,6 +73,11 @@ impl PostgresEventLog {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// How many batches the commits went in, and how many commits they carried.
+    pub fn batch_counts(&self) -> &BatchCounts {
+        self.group.counts()
     }
 
     /// The status pool (see [`PostgresEventLog`]'s fields).
@@ -105,29 +117,29 @@ fn pool_options(size: u32, acquire_timeout: Duration) -> PgPoolOptions {
 }
 
 impl EventLog for PostgresEventLog {
-    type Repository = PostgresEventRepository;
-
-    fn repository(&self) -> PostgresEventRepository {
-        PostgresEventRepository::new(self.pool.clone())
+    async fn load(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<LoadedStream, StoreError> {
+        let rows = sqlx::query(sql::LOAD_STREAM)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(sql::loaded_stream!(rows))
     }
 
     async fn append(&self, commit: Commit) -> Result<i64, StoreError> {
-        let guarded = !commit.guards.is_empty()
-            || commit.idempotency.is_some()
-            || !commit.snapshots.is_empty();
-        if !guarded {
-            // One statement is one transaction: no BEGIN/COMMIT round trips.
-            let mut connection = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
-            return insert_events(&mut connection, &commit.events).await;
-        }
-        if let (true, true, Some(claim)) = (
-            commit.guards.is_empty(),
-            commit.snapshots.is_empty(),
-            &commit.idempotency,
-        ) {
-            // Events and their idempotency key in one statement, so one round trip too.
-            let mut connection = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
-            return insert_events_claiming(&mut connection, &commit.events, claim).await;
+        if commit.guards.is_empty() && commit.snapshots.is_empty() {
+            // Events and their idempotency key are one statement, which can carry the
+            // commits of concurrent commands too.
+            let batchable = Batchable {
+                events: commit.events,
+                claim: commit.idempotency,
+            };
+            return self.group.commit(batchable).await;
         }
         let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
         for guard in &commit.guards {
@@ -234,7 +246,7 @@ const EXPIRE_IDEMPOTENCY_KEYS: &str = "
          LIMIT $2)";
 
 /// Appends every event of the commit in one statement and returns the last position.
-async fn insert_events(
+pub(super) async fn insert_events(
     connection: &mut PgConnection,
     events: &[SerializedEvent],
 ) -> Result<i64, StoreError> {
@@ -248,7 +260,7 @@ async fn insert_events(
 /// Appends the events and records the response under the idempotency key in one
 /// statement; a key a concurrent request took first fails the whole statement (the
 /// insert waits for that request's transaction).
-async fn insert_events_claiming(
+pub(super) async fn insert_events_claiming(
     connection: &mut PgConnection,
     events: &[SerializedEvent],
     claim: &IdempotencyClaim,

@@ -16,6 +16,18 @@ pub(super) const CLAIM_IDEMPOTENCY_KEY: &str = "
 /// after a pause) never holds one long transaction.
 pub(super) const EXPIRY_BATCH: i64 = 1000;
 
+/// A stream's snapshot (kind 0) and the events after it (kind 1), in order.
+pub(super) const LOAD_STREAM: &str = "
+    SELECT CAST(0 AS BIGINT) AS kind, last_sequence AS sequence, payload
+      FROM snapshots WHERE aggregate_type = $1 AND aggregate_id = $2
+    UNION ALL
+    SELECT CAST(1 AS BIGINT), sequence, payload
+      FROM events
+     WHERE aggregate_type = $1 AND aggregate_id = $2
+       AND sequence > COALESCE((SELECT last_sequence FROM snapshots
+                                 WHERE aggregate_type = $1 AND aggregate_id = $2), 0)
+     ORDER BY kind, sequence";
+
 /// One stream's events in order.
 pub(super) const SELECT_STREAM: &str = "
     SELECT global_position, aggregate_type, aggregate_id, sequence, event_type,
@@ -53,6 +65,22 @@ macro_rules! recorded_event {
     };
 }
 
+/// A [`super::LoadedStream`] from the rows of [`LOAD_STREAM`], on either store.
+macro_rules! loaded_stream {
+    ($rows:expr) => {{
+        let mut loaded = super::LoadedStream::default();
+        for row in $rows {
+            let sequence = row.get::<i64, _>("sequence") as usize;
+            let payload = row.get::<serde_json::Value, _>("payload");
+            match row.get::<i64, _>("kind") {
+                0 => loaded.snapshot = Some((sequence, payload)),
+                _ => loaded.events.push((sequence, payload)),
+            }
+        }
+        loaded
+    }};
+}
+
 /// A [`super::StoredResponse`] from a row of [`SELECT_IDEMPOTENT_RESPONSE`]; the status
 /// column is a smallint on PostgreSQL and an integer on SQLite, hence `$status`.
 macro_rules! stored_response {
@@ -67,4 +95,4 @@ macro_rules! stored_response {
     };
 }
 
-pub(super) use {recorded_event, stored_response};
+pub(super) use {loaded_stream, recorded_event, stored_response};

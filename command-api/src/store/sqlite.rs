@@ -6,7 +6,6 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlite_es::SqliteEventRepository;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -16,8 +15,8 @@ use sqlx::Row;
 
 use super::sql;
 use super::{
-    last_position, Commit, EventLog, IdempotencyClaim, RecordedEvent, Snapshot, StoreError,
-    StoredResponse,
+    last_position, Commit, EventLog, IdempotencyClaim, LoadedStream, RecordedEvent, Snapshot,
+    StoreError, StoredResponse,
 };
 
 /// The schema for the embedded store.
@@ -82,10 +81,18 @@ impl SqliteEventLog {
 }
 
 impl EventLog for SqliteEventLog {
-    type Repository = SqliteEventRepository;
-
-    fn repository(&self) -> SqliteEventRepository {
-        SqliteEventRepository::new(self.readers.clone())
+    async fn load(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<LoadedStream, StoreError> {
+        let rows = sqlx::query(sql::LOAD_STREAM)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(sql::loaded_stream!(rows))
     }
 
     async fn append(&self, commit: Commit) -> Result<i64, StoreError> {

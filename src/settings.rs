@@ -389,9 +389,10 @@ pub enum BenchScenario {
     /// Orders at a fixed rate; how long until each shows in orderList (with --delivery:
     /// until its delivery, started by the shop policy, does).
     Lag {
-        /// Orders per second (half the peak `strata bench commands` measured here).
-        #[arg(long, default_value_t = 2_000)]
-        rate: u64,
+        /// Orders per second; without it, half the peak the bench measures first
+        /// (16 clients placing orders for 3 s).
+        #[arg(long)]
+        rate: Option<u64>,
         /// Seconds of measured load.
         #[arg(long, default_value_t = 10)]
         seconds: u64,

@@ -1,13 +1,8 @@
 //! `strata bench`: figures for the README, against the configured PostgreSQL.
 //!
-//! `commands` (the default): command throughput over HTTP against the database's own
-//! ceiling; `rebuild` and `lag`: the projectors (see [`projection`]); `reads`: the read
-//! API against its store (see [`reads`]).
-//!
-//! For each concurrency level it drives `POST /orders` at an in-process server for a
-//! fixed time and reports commands/s and p50/p99 latency; then, through sqlx at the
-//! same concurrency, single-row `INSERT` transactions into a copy of the `events`
-//! table (the database's ceiling for one commit per request), and the ratio.
+//! `commands` (the default): commands over HTTP beside the database's ceiling and
+//! cqrs-es (see [`side_by_side`]); `rebuild` and `lag`: the projectors (see
+//! [`projection`]); `reads`: the read API against its store (see [`reads`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,15 +10,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::json;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 use auth::{Role, Tokens};
 use command_api::store::PostgresEventLog;
 use read_api::{Freshness, ViewStore};
 
 use crate::settings::{BenchScenario, BenchSettings, ReadSettings, StoreSettings};
-use crate::{serve, App};
+use crate::App;
 
 /// The benches run on PostgreSQL.
 type Bench = App<PostgresEventLog>;
@@ -31,6 +24,8 @@ type Bench = App<PostgresEventLog>;
 mod bookstore;
 mod projection;
 mod reads;
+mod side_by_side;
+mod wrk;
 
 /// How long the benches' reads wait for a position (they name none).
 pub(crate) const READ_WAIT: Duration = Duration::from_secs(2);
@@ -68,7 +63,9 @@ pub async fn run(
     claim_database(backend.service().log().pool(), settings.any_database).await?;
     let views = backend.view_store(read.read_pool_size).await?;
     match settings.scenario.clone().unwrap_or(BenchScenario::Commands) {
-        BenchScenario::Commands => commands(&backend, views, settings).await,
+        BenchScenario::Commands => {
+            side_by_side::commands(&backend, views, &settings.concurrency, settings.seconds).await
+        }
         BenchScenario::Rebuild { events } => projection::rebuild(&backend, events).await,
         BenchScenario::Bookstore { books } => {
             let (levels, seconds) = (&settings.concurrency, settings.seconds);
@@ -146,82 +143,12 @@ pub(crate) fn client_sending(authorization: &str) -> anyhow::Result<reqwest::Cli
         .build()?)
 }
 
-/// Commands over HTTP at each concurrency, against the single-row INSERT ceiling.
-async fn commands(
-    backend: &Bench,
-    views: ViewStore,
-    settings: &BenchSettings,
-) -> anyhow::Result<()> {
-    let service = backend.service();
-    let pool = service.log().pool().clone();
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/orders", listener.local_addr()?);
-    let (stop, stopped) = oneshot::channel::<()>();
-    let (router, authorization) = served_api(backend, views).await?;
-    let client = client_sending(&authorization)?;
-    let server = tokio::spawn(serve(listener, router, async {
-        let _ = stopped.await;
-    }));
-    let duration = Duration::from_secs(settings.seconds);
-    println!(
-        "strata bench: POST /orders over HTTP vs single-row INSERT ceiling, {}s each",
-        settings.seconds
-    );
-    println!(
-        "{:>11} {:>12} {:>9} {:>9} {:>12} {:>9} {:>9} {:>7}",
-        "concurrency", "commands/s", "p50 ms", "p99 ms", "inserts/s", "p50 ms", "p99 ms", "ratio"
-    );
-    for &concurrency in &settings.concurrency {
-        let commands = drive_orders(&client, &url, concurrency, duration).await?;
-        let ceiling = insert_ceiling(&pool, concurrency, duration).await?;
-        println!(
-            "{:>11} {:>12.0} {:>9.2} {:>9.2} {:>12.0} {:>9.2} {:>9.2} {:>7.2}",
-            concurrency,
-            commands.per_second(),
-            millis(commands.percentile(0.50)),
-            millis(commands.percentile(0.99)),
-            ceiling.per_second(),
-            millis(ceiling.percentile(0.50)),
-            millis(ceiling.percentile(0.99)),
-            commands.per_second() / ceiling.per_second(),
-        );
-    }
-    let _ = stop.send(());
-    server.await??;
-    Ok(())
-}
-
 pub(crate) fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// `concurrency` clients, each sending one `POST /orders` after another.
-async fn drive_orders(
-    client: &reqwest::Client,
-    url: &str,
-    concurrency: usize,
-    duration: Duration,
-) -> anyhow::Result<Run> {
-    let client = client.clone();
-    let body = json!({
-        "customerId": "bench", "product": "keyboard", "qty": 1, "price": 1000, "payMethod": "CARD"
-    });
-    let url = url.to_string();
-    timed(concurrency, duration, move || {
-        let (client, body, url) = (client.clone(), body.clone(), url.clone());
-        async move {
-            let response = client.post(&url).json(&body).send().await?;
-            if response.status() != reqwest::StatusCode::CREATED {
-                bail!("POST /orders answered {}", response.status());
-            }
-            Ok(())
-        }
-    })
-    .await
-}
-
 /// The database's own ceiling: one single-row INSERT transaction per operation.
-async fn insert_ceiling(
+pub(crate) async fn insert_ceiling(
     pool: &PgPool,
     concurrency: usize,
     duration: Duration,

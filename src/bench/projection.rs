@@ -1,5 +1,6 @@
 //! `strata bench rebuild` and `strata bench lag`: how fast views are built.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -115,7 +116,9 @@ fn peak_rss_mib() -> u64 {
 /// Places orders at a steady rate through an in-process server with its projector
 /// (as `strata serve` runs) and measures, for every tenth after the warm-up, the time
 /// from the 201 to the order's row being readable in orderList — or, with `delivery`,
-/// to the row showing the delivery the shop policy started for it.
+/// to the row showing the delivery the shop policy started for it. Without a rate it
+/// first measures the peak and runs at half of it. However the server answers, it
+/// reports: what it sent, what was refused or failed, and what it could not send.
 pub async fn lag(
     backend: &Bench,
     views: ViewStore,
@@ -143,14 +146,22 @@ pub async fn lag(
     let server = tokio::spawn(serve(listener, router, async move {
         let _ = server_stopped.changed().await;
     }));
-    let samples = Arc::new(Mutex::new(Vec::new()));
-    drive_at_rate(&client, &url, load, &store, delivery, &samples).await?;
+    let rate = match load.rate {
+        Some(rate) => rate,
+        None => {
+            let peak = peak_rate(&client, &url).await;
+            println!("peak: {peak:.0} orders/s with {PEAK_CLIENTS} clients for {}s; lag runs at half of it", PEAK_RUN.as_secs());
+            ((peak / 2.0) as u64).max(1)
+        }
+    };
+    let tally = Arc::new(Tally::default());
+    drive_at_rate(&client, &url, rate, load, &store, delivery, &tally).await;
     let _ = stop.send(true);
     while let Some(worker) = workers.join_next().await {
         worker?;
     }
     server.await??;
-    let mut lags = samples.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut lags = tally.lags.lock().map(|s| s.clone()).unwrap_or_default();
     lags.sort_unstable();
     let at = |p: f64| {
         lags.get(((lags.len().max(1) - 1) as f64 * p) as usize)
@@ -160,7 +171,7 @@ pub async fn lag(
     println!(
         "{} at {} orders/s for {}s after {}s of warm-up ({} samples): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         if delivery { "delivery lag" } else { "lag" },
-        load.rate,
+        rate,
         load.measured.as_secs(),
         load.warm_up.as_secs(),
         lags.len(),
@@ -168,66 +179,143 @@ pub async fn lag(
         millis(at(0.99)),
         millis(at(1.0))
     );
+    println!(
+        "sent {}, accepted {}, refused {} (a non-201 answer), failed {} (no answer), not sent {} (more than {MAX_IN_FLIGHT} in flight), samples never seen {}",
+        tally.sent.load(Ordering::Relaxed),
+        tally.accepted.load(Ordering::Relaxed),
+        tally.refused.load(Ordering::Relaxed),
+        tally.failed.load(Ordering::Relaxed),
+        tally.skipped.load(Ordering::Relaxed),
+        tally.unseen.load(Ordering::Relaxed),
+    );
     Ok(())
 }
 
-/// A steady load: `rate` orders per second, sampled only after `warm_up`.
+/// A steady load: `rate` orders per second (half the measured peak when `None`),
+/// sampled only after `warm_up`.
 pub struct Load {
-    pub rate: u64,
+    pub rate: Option<u64>,
     pub warm_up: Duration,
     pub measured: Duration,
+}
+
+/// Requests the lag bench keeps in flight at most: past them a tick sends nothing and
+/// is counted, so an overloaded server slows the bench down instead of piling up tasks.
+const MAX_IN_FLIGHT: usize = 256;
+/// How long a sample waits for its row before it is counted as never seen.
+const SAMPLE_PATIENCE: Duration = Duration::from_secs(10);
+/// Closed-loop clients, and how long, for the peak the default rate derives from.
+const PEAK_CLIENTS: usize = 16;
+const PEAK_RUN: Duration = Duration::from_secs(3);
+
+/// What the lag bench sent and what became of it.
+#[derive(Default)]
+struct Tally {
+    sent: AtomicU64,
+    accepted: AtomicU64,
+    refused: AtomicU64,
+    failed: AtomicU64,
+    skipped: AtomicU64,
+    unseen: AtomicU64,
+    lags: Mutex<Vec<Duration>>,
+}
+
+fn order_body() -> serde_json::Value {
+    json!({"customerId": "lag", "product": "keyboard", "qty": 1, "price": 1000, "payMethod": "CARD"})
+}
+
+/// Orders per second that [`PEAK_CLIENTS`] clients placing one order after another
+/// get accepted in [`PEAK_RUN`].
+async fn peak_rate(client: &reqwest::Client, url: &str) -> f64 {
+    let accepted = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + PEAK_RUN;
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..PEAK_CLIENTS {
+        let (client, url, accepted) = (client.clone(), url.to_string(), accepted.clone());
+        clients.spawn(async move {
+            while Instant::now() < deadline {
+                let sent = client.post(&url).json(&order_body()).send().await;
+                if sent.is_ok_and(|reply| reply.status() == reqwest::StatusCode::CREATED) {
+                    accepted.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    while clients.join_next().await.is_some() {}
+    accepted.load(Ordering::Relaxed) as f64 / PEAK_RUN.as_secs_f64()
 }
 
 async fn drive_at_rate(
     client: &reqwest::Client,
     url: &str,
+    rate: u64,
     load: &Load,
     store: &ProjectionStore,
     delivery: bool,
-    samples: &Arc<Mutex<Vec<Duration>>>,
-) -> anyhow::Result<()> {
-    let body = json!({"customerId": "lag", "product": "keyboard", "qty": 1, "price": 1000, "payMethod": "CARD"});
-    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / load.rate as f64));
+    tally: &Arc<Tally>,
+) {
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate as f64));
     ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
     let measuring = Instant::now() + load.warm_up;
     let deadline = measuring + load.measured;
-    let mut sent = 0_u64;
     let mut requests = tokio::task::JoinSet::new();
     while Instant::now() < deadline {
         ticks.tick().await;
-        sent += 1;
-        let (client, body, url, store, samples) = (
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            tally.skipped.fetch_add(1, Ordering::Relaxed);
+            continue;
+        };
+        let sent = tally.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        let (client, url, store, tally) = (
             client.clone(),
-            body.clone(),
             url.to_string(),
             store.clone(),
-            samples.clone(),
+            tally.clone(),
         );
         let sample = Instant::now() >= measuring && sent.is_multiple_of(LAG_SAMPLE_EVERY);
         requests.spawn(async move {
-            let reply: serde_json::Value =
-                client.post(&url).json(&body).send().await?.json().await?;
+            let _permit = permit;
+            let order_id = match place(&client, &url).await {
+                Ok(Some(order_id)) => order_id,
+                Ok(None) => return tally.refused.fetch_add(1, Ordering::Relaxed),
+                Err(_) => return tally.failed.fetch_add(1, Ordering::Relaxed),
+            };
+            tally.accepted.fetch_add(1, Ordering::Relaxed);
             if sample {
-                let order_id = reply["orderId"].as_str().unwrap_or_default().to_string();
-                let lag = wait_for_row(&store, &order_id, delivery).await?;
-                samples.lock().map(|mut s| s.push(lag)).ok();
+                match wait_for_row(&store, &order_id, delivery).await {
+                    Ok(Some(lag)) => tally.lags.lock().map(|mut s| s.push(lag)).unwrap_or(()),
+                    Ok(None) | Err(_) => {
+                        tally.unseen.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             }
-            anyhow::Ok(())
+            0
         });
+        // Finished requests leave the set as the run goes, not all at its end.
+        while requests.try_join_next().is_some() {}
     }
-    while let Some(request) = requests.join_next().await {
-        request??;
+    while requests.join_next().await.is_some() {}
+}
+
+/// Places one order: its id when it was accepted, `None` when it was refused.
+async fn place(client: &reqwest::Client, url: &str) -> anyhow::Result<Option<String>> {
+    let reply = client.post(url).json(&order_body()).send().await?;
+    if reply.status() != reqwest::StatusCode::CREATED {
+        return Ok(None);
     }
-    Ok(())
+    let body: serde_json::Value = reply.json().await?;
+    Ok(body["orderId"].as_str().map(str::to_string))
 }
 
 /// Polls orderList for the order's row (with `delivery`, a row whose delivery has
-/// started) every `LAG_POLL`; returns how long it took.
+/// started) every `LAG_POLL`; returns how long it took, or `None` past
+/// [`SAMPLE_PATIENCE`].
 async fn wait_for_row(
     store: &ProjectionStore,
     order_id: &str,
     delivery: bool,
-) -> anyhow::Result<Duration> {
+) -> anyhow::Result<Option<Duration>> {
     let ProjectionStore::Postgres(pool) = store else {
         bail!("lag is measured on PostgreSQL");
     };
@@ -242,7 +330,10 @@ async fn wait_for_row(
         .fetch_optional(pool)
         .await?;
         if found.is_some() {
-            return Ok(started.elapsed());
+            return Ok(Some(started.elapsed()));
+        }
+        if started.elapsed() > SAMPLE_PATIENCE {
+            return Ok(None);
         }
         tokio::time::sleep(LAG_POLL).await;
     }

@@ -6,6 +6,10 @@
 //! each). Requests walk the loaded ids and customers in a scattered order. The ceiling
 //! runs the read API's own statement through its store (`ViewStore`), so the two differ
 //! by HTTP alone: routing, middleware, auth, JSON, and the client on the same cores.
+//!
+//! Then wrk, from another process, reads single orders from the server and from a bare
+//! handler in the same process (axum and sqlx, no middleware, the same row, pool and
+//! JSON): what strata adds to serving a row.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,7 +26,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Json;
+use projections::table::ViewRow;
+
 use super::projection::load_orders;
+use super::wrk::{Scripts, Wrk};
 use super::Bench;
 use super::{millis, timed, timed_with, Run};
 use crate::admin::REBUILD_BATCH;
@@ -132,9 +144,118 @@ pub async fn reads(
             http.per_second() / raw.per_second(),
         );
     }
+    against_bare_handler(&views, address, &authorization, &ids, concurrency, seconds).await?;
     let _ = stop.send(());
     server.await??;
     Ok(())
+}
+
+/// wrk's script for single orders: each thread walks its own file of ids.
+const ONE_ORDER_SCRIPT: &str = r#"
+local threads = 0
+function setup(thread)
+  thread:set("part", threads)
+  threads = threads + 1
+end
+function init(args)
+  ids = {}
+  for line in io.lines(args[1] .. "." .. part) do ids[#ids + 1] = line end
+  sent = 0
+end
+function request()
+  sent = sent + 1
+  return wrk.format("GET", "/orderLists/" .. ids[(sent - 1) % #ids + 1])
+end
+"#;
+
+/// `GET /orderLists/{id}` driven by wrk at strata and at a bare handler serving the
+/// same row, one after the other, with the same requests.
+async fn against_bare_handler(
+    views: &ViewStore,
+    strata: SocketAddr,
+    authorization: &str,
+    ids: &[String],
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let wrk = Wrk::find()?;
+    let ViewStore::Postgres(pool) = views else {
+        bail!("strata bench reads runs on PostgreSQL");
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let bare = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, bare_router(pool.clone()), async {
+        let _ = stopped.await;
+    }));
+    let scripts = Scripts::write(&[("one", ONE_ORDER_SCRIPT)])?;
+    let files = scripts.split_ids(ids, wrk.threads(clients))?;
+    let script = scripts.path("one");
+    let mut runs = Vec::new();
+    for address in [strata, bare] {
+        let base = format!("http://{address}");
+        let run = wrk
+            .run(
+                &base,
+                "/orderLists",
+                clients,
+                seconds,
+                &script,
+                authorization,
+                Some(&files),
+            )
+            .await?;
+        runs.push(run);
+    }
+    println!();
+    println!("GET /orderLists/{{id}} driven by wrk, {clients} clients, {seconds}s each");
+    println!(
+        "{:<28} {:>10} {:>8} {:>8} {:>8}",
+        "server", "reads/s", "p50 ms", "p99 ms", "non-2xx"
+    );
+    for (name, run) in ["strata (everything serve runs)", "bare axum + sqlx handler"]
+        .iter()
+        .zip(&runs)
+    {
+        println!(
+            "{name:<28} {:>10.0} {:>8.2} {:>8.2} {:>8}",
+            run.per_second,
+            millis(run.p50),
+            millis(run.p99),
+            run.non_2xx
+        );
+    }
+    println!(
+        "ratio strata ÷ bare: {:.2}",
+        runs[0].per_second / runs[1].per_second
+    );
+    let _ = stop.send(());
+    server.await??;
+    Ok(())
+}
+
+/// One orderList row by id from a handler with nothing around it: no auth, metrics,
+/// tracing, limits or freshness; the same statement shape, pool and JSON as strata's.
+fn bare_router(pool: PgPool) -> axum::Router {
+    let select = Arc::new(format!(
+        "SELECT {} FROM order_list WHERE order_id = $1",
+        OrderRow::select_list()
+    ));
+    let one = move |Path(id): Path<String>| {
+        let (pool, select) = (pool.clone(), select.clone());
+        async move {
+            match sqlx::query_as::<_, OrderRow>(&select)
+                .bind(id)
+                .fetch_optional(&pool)
+                .await
+            {
+                Ok(Some(row)) => Json(row).into_response(),
+                Ok(None) => StatusCode::NOT_FOUND.into_response(),
+                Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            }
+        }
+    };
+    axum::Router::new().route("/orderLists/{id}", get(one))
 }
 
 /// The ids of `orders` orders in orderList, bulk-loading and projecting what is missing.

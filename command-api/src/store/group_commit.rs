@@ -11,9 +11,9 @@
 //!
 //! A batch that the database refuses as a whole (an optimistic-concurrency loser, an
 //! idempotency key a concurrent request took, a value it cannot store) is written again
-//! commit by commit, each in its own statement, so the refusal reaches only the commits
-//! it concerns. A batch that cannot reach the database fails every commit in it: none
-//! of them was acknowledged.
+//! in halves, down to single commits each in its own statement, so the refusal reaches
+//! only the commits it concerns. A batch that cannot reach the database fails every
+//! commit in it: none of them was acknowledged.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -135,22 +135,36 @@ async fn write(pool: &PgPool, batch: Vec<Queued>) {
         Ok(connection) => connection,
         Err(error) => return fail_all(batch, &error),
     };
-    if batch.len() == 1 {
-        return write_each(&mut connection, batch).await;
-    }
-    match write_together(&mut connection, &batch).await {
-        Ok(positions) => {
-            for (queued, position) in batch.into_iter().zip(positions) {
-                let outcome =
-                    position.ok_or_else(|| StoreError::Internal("a commit without events".into()));
-                let _ = queued.outcome.send(outcome);
-            }
+    write_halving(&mut connection, batch).await;
+}
+
+/// Writes `batch` in one statement; when the database refuses it, writes each half the
+/// same way, down to single commits, so a refusal reaches only the commits it concerns
+/// and one bad commit among n costs about 2·log₂ n statements.
+fn write_halving<'c>(
+    connection: &'c mut PgConnection,
+    mut batch: Vec<Queued>,
+) -> futures::future::BoxFuture<'c, ()> {
+    Box::pin(async move {
+        if batch.len() == 1 {
+            return write_each(connection, batch).await;
         }
-        // Refused as a whole: each commit again on its own, so the refusal reaches
-        // only the commits it concerns.
-        Err(sqlx::Error::Database(_)) => write_each(&mut connection, batch).await,
-        Err(error) => fail_all(batch, &error),
-    }
+        match write_together(connection, &batch).await {
+            Ok(positions) => {
+                for (queued, position) in batch.into_iter().zip(positions) {
+                    let outcome = position
+                        .ok_or_else(|| StoreError::Internal("a commit without events".into()));
+                    let _ = queued.outcome.send(outcome);
+                }
+            }
+            Err(error @ sqlx::Error::Database(_)) if !super::is_unavailable(&error) => {
+                let second = batch.split_off(batch.len() / 2);
+                write_halving(connection, batch).await;
+                write_halving(connection, second).await;
+            }
+            Err(error) => fail_all(batch, &error),
+        }
+    })
 }
 
 /// Each commit in a statement of its own, as a command alone would write it.
@@ -206,6 +220,8 @@ const INSERT_BATCH: &str = "
                       $14::text[], $15::jsonb[])
                AS c(commit_no, scope_key, request_digest, expires, status, location, response)
           JOIN positions p USING (commit_no)
+         -- Keys in one order in every batch: two batches never wait on each other's.
+         ORDER BY c.scope_key
         RETURNING scope_key)
     SELECT commit_no, position FROM positions";
 

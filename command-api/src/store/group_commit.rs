@@ -2,10 +2,10 @@
 //! together, in one statement (one round trip, one transaction, one WAL flush), while
 //! each command keeps its own outcome (see `docs/adr/0009-group-commit.md`).
 //!
-//! Commands hand their commits to a queue; [`WRITERS`] writer tasks each take what is
-//! waiting (at most [`MAX_BATCH`] commits) and write it. Nothing waits for a batch to
+//! Commands hand their commits to a queue; [`WRITERS`] writer task takes what is
+//! waiting (at most [`MAX_BATCH`] commits) and writes it. Nothing waits for a batch to
 //! fill: a writer that finds one commit writes one, exactly as a command alone would,
-//! and commits queue up only while every writer is busy, which is when writing them
+//! and commits queue up only while the writer is busy, which is when writing them
 //! together pays. A command learns its outcome once the statement has returned, so
 //! nothing is acknowledged before it is durable.
 //!
@@ -26,9 +26,10 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::{postgres, IdempotencyClaim, StoreError};
 
-/// How many batches are written at once. Two keep the database busy while a batch
-/// waits for its flush, without taking many of the commands' connections.
-pub const WRITERS: usize = 2;
+/// How many batches are written at once. One: while its batch is in flight the next
+/// one gathers, and fewer, larger batches mean fewer flushes. On the development
+/// machine one writer beat two, four and eight (docs/adr/0009-group-commit.md).
+pub const WRITERS: usize = 1;
 /// The most commits one statement carries.
 pub const MAX_BATCH: usize = 256;
 

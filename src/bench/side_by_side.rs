@@ -67,6 +67,8 @@ struct Row {
     p50: Duration,
     p99: Duration,
     refused: u64,
+    /// For strata's commands: how many commits a batch carried on average (ADR 9).
+    per_batch: Option<f64>,
 }
 
 impl Row {
@@ -78,6 +80,15 @@ impl Row {
             p50: run.p50,
             p99: run.p99,
             refused: run.non_2xx,
+            per_batch: None,
+        }
+    }
+
+    /// This row with the commits per batch of `batches` batches carrying `commits`.
+    fn batched(self, (batches, commits): (u64, u64)) -> Self {
+        Self {
+            per_batch: Some(commits as f64 / batches.max(1) as f64),
+            ..self
         }
     }
 
@@ -89,18 +100,21 @@ impl Row {
             p50: run.percentile(0.50),
             p99: run.percentile(0.99),
             refused: 0,
+            per_batch: None,
         }
     }
 
     fn print(&self) {
+        let per_batch = self.per_batch.map_or(String::new(), |n| format!("{n:.1}"));
         println!(
-            "{:<34} {:>7} {:>10.0} {:>8.2} {:>8.2} {:>8}",
+            "{:<34} {:>7} {:>10.0} {:>8.2} {:>8.2} {:>8} {:>9}",
             self.workload,
             self.clients,
             self.per_second,
             millis(self.p50),
             millis(self.p99),
-            self.refused
+            self.refused,
+            per_batch
         );
     }
 }
@@ -127,9 +141,13 @@ pub(super) async fn commands(
 
     println!("strata bench: commands side by side, {seconds} s per run; HTTP driven by wrk");
     println!(
-        "{:<34} {:>7} {:>10} {:>8} {:>8} {:>8}",
-        "workload", "clients", "per s", "p50 ms", "p99 ms", "non-2xx"
+        "{:<34} {:>7} {:>10} {:>8} {:>8} {:>8} {:>9}",
+        "workload", "clients", "per s", "p50 ms", "p99 ms", "non-2xx", "per batch"
     );
+    let counts = backend.service().log().batch_counts();
+    let batches = || (counts.batches(), counts.commits());
+    let since =
+        |(batches, commits): (u64, u64)| (counts.batches() - batches, counts.commits() - commits);
     let mut ratios = Vec::new();
     for &clients in levels {
         let ceiling = Row::timed(
@@ -137,6 +155,7 @@ pub(super) async fn commands(
             clients,
             &insert_ceiling(&pool, clients, duration).await?,
         );
+        let before = batches();
         let orders = wrk
             .run(
                 &base,
@@ -148,10 +167,12 @@ pub(super) async fn commands(
                 None,
             )
             .await?;
-        let orders = Row::driven("strata POST /orders (2 events)", clients, orders);
+        let orders =
+            Row::driven("strata POST /orders (2 events)", clients, orders).batched(since(before));
         let needed = cancels_needed(orders.per_second, seconds);
         let ids = written_orders(&pool, needed).await?;
         let files = scripts.split_ids(&ids, wrk.threads(clients))?;
+        let before = batches();
         let cancels = wrk
             .run(
                 &base,
@@ -163,7 +184,8 @@ pub(super) async fn commands(
                 Some(&files),
             )
             .await?;
-        let cancels = Row::driven("strata POST /orders/{id}/cancel", clients, cancels);
+        let cancels =
+            Row::driven("strata POST /orders/{id}/cancel", clients, cancels).batched(since(before));
         let placed = Row::timed(
             "cqrs-es PlaceOrder (1 event)",
             clients,

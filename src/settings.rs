@@ -358,7 +358,8 @@ impl ProjectorSettings {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum BenchScenario {
-    /// POST /orders over HTTP against single-row INSERTs (the default).
+    /// Side by side at each `--concurrency` (the default): single-row INSERTs, POST
+    /// /orders and cancels over HTTP driven by wrk, and cqrs-es in process.
     Commands,
     /// POST /bookOrders over many books at 16 clients, then against one hot book at each
     /// `--concurrency` level: commands/s, latency and orders not answered 201.
@@ -374,7 +375,8 @@ pub enum BenchScenario {
         events: i64,
     },
     /// GET /orderLists/{id} and a customer's page over HTTP against the same queries
-    /// through sqlx (the raw ceiling).
+    /// through sqlx (the raw ceiling), then single orders driven by wrk against a bare
+    /// axum + sqlx handler.
     Reads {
         /// Orders in orderList (bulk-loaded when fewer).
         #[arg(long, default_value_t = 100_000)]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use policies::NotificationSink;
 use projections::shop::ORDER_LIST;
-use projections::{ProjectionStore, Projector, View};
+use projections::{Projector, View};
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -125,7 +125,6 @@ pub async fn lag(
     load: &Load,
     delivery: bool,
 ) -> anyhow::Result<()> {
-    let store = backend.projection_store().await?;
     let projector = backend.projector(vec![&ORDER_LIST as &dyn View]).await?;
     projector.catch_up(&ORDER_LIST).await?;
     let (stop, stopped) = watch::channel(false);
@@ -141,7 +140,7 @@ pub async fn lag(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/orders", listener.local_addr()?);
     let mut server_stopped = stopped.clone();
-    let (router, authorization) = served_api(backend, views).await?;
+    let (router, authorization) = served_api(backend, views.clone()).await?;
     let client = client_sending(&authorization)?;
     let server = tokio::spawn(serve(listener, router, async move {
         let _ = server_stopped.changed().await;
@@ -151,11 +150,12 @@ pub async fn lag(
         None => {
             let peak = peak_rate(&client, &url).await;
             println!("peak: {peak:.0} orders/s with {PEAK_CLIENTS} clients for {}s; lag runs at half of it", PEAK_RUN.as_secs());
+            caught_up(&views).await?;
             ((peak / 2.0) as u64).max(1)
         }
     };
     let tally = Arc::new(Tally::default());
-    drive_at_rate(&client, &url, rate, load, &store, delivery, &tally).await;
+    drive_at_rate(&client, &url, rate, load, &views, delivery, &tally).await;
     let _ = stop.send(true);
     while let Some(worker) = workers.join_next().await {
         worker?;
@@ -250,7 +250,7 @@ async fn drive_at_rate(
     url: &str,
     rate: u64,
     load: &Load,
-    store: &ProjectionStore,
+    views: &ViewStore,
     delivery: bool,
     tally: &Arc<Tally>,
 ) {
@@ -267,23 +267,25 @@ async fn drive_at_rate(
             continue;
         };
         let sent = tally.sent.fetch_add(1, Ordering::Relaxed) + 1;
-        let (client, url, store, tally) = (
+        let (client, url, views, tally) = (
             client.clone(),
             url.to_string(),
-            store.clone(),
+            views.clone(),
             tally.clone(),
         );
         let sample = Instant::now() >= measuring && sent.is_multiple_of(LAG_SAMPLE_EVERY);
         requests.spawn(async move {
-            let _permit = permit;
-            let order_id = match place(&client, &url).await {
-                Ok(Some(order_id)) => order_id,
-                Ok(None) => return tally.refused.fetch_add(1, Ordering::Relaxed),
+            let placed = place(&client, &url).await;
+            // The request is over: a sample's wait does not hold a place in flight.
+            drop(permit);
+            let order_id = match placed {
+                Ok(Placed::Accepted(order_id)) => order_id,
+                Ok(Placed::Refused) => return tally.refused.fetch_add(1, Ordering::Relaxed),
                 Err(_) => return tally.failed.fetch_add(1, Ordering::Relaxed),
             };
             tally.accepted.fetch_add(1, Ordering::Relaxed);
-            if sample {
-                match wait_for_row(&store, &order_id, delivery).await {
+            if let (true, Some(order_id)) = (sample, order_id) {
+                match wait_for_row(&views, &order_id, delivery).await {
                     Ok(Some(lag)) => tally.lags.lock().map(|mut s| s.push(lag)).unwrap_or(()),
                     Ok(None) | Err(_) => {
                         tally.unseen.fetch_add(1, Ordering::Relaxed);
@@ -298,25 +300,51 @@ async fn drive_at_rate(
     while requests.join_next().await.is_some() {}
 }
 
-/// Places one order: its id when it was accepted, `None` when it was refused.
-async fn place(client: &reqwest::Client, url: &str) -> anyhow::Result<Option<String>> {
+/// What became of one order the bench placed.
+enum Placed {
+    /// Answered 201, with the order's id when the body named one.
+    Accepted(Option<String>),
+    Refused,
+}
+
+async fn place(client: &reqwest::Client, url: &str) -> anyhow::Result<Placed> {
     let reply = client.post(url).json(&order_body()).send().await?;
     if reply.status() != reqwest::StatusCode::CREATED {
-        return Ok(None);
+        return Ok(Placed::Refused);
     }
-    let body: serde_json::Value = reply.json().await?;
-    Ok(body["orderId"].as_str().map(str::to_string))
+    let body: serde_json::Value = reply.json().await.unwrap_or_default();
+    Ok(Placed::Accepted(
+        body["orderId"].as_str().map(str::to_string),
+    ))
+}
+
+/// Waits (up to [`SAMPLE_PATIENCE`]) until orderList has applied the whole log, so that
+/// the peak run's orders are not still being projected while the lag is measured.
+async fn caught_up(views: &ViewStore) -> anyhow::Result<()> {
+    let ViewStore::Postgres(pool) = views else {
+        bail!("lag is measured on PostgreSQL");
+    };
+    let started = Instant::now();
+    loop {
+        let head: i64 = sqlx::query_scalar("SELECT coalesce(max(global_position), 0) FROM events")
+            .fetch_one(pool)
+            .await?;
+        if views.position(ORDER_LIST.name()).await? >= head || started.elapsed() > SAMPLE_PATIENCE {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Polls orderList for the order's row (with `delivery`, a row whose delivery has
 /// started) every `LAG_POLL`; returns how long it took, or `None` past
 /// [`SAMPLE_PATIENCE`].
 async fn wait_for_row(
-    store: &ProjectionStore,
+    views: &ViewStore,
     order_id: &str,
     delivery: bool,
 ) -> anyhow::Result<Option<Duration>> {
-    let ProjectionStore::Postgres(pool) = store else {
+    let ViewStore::Postgres(pool) = views else {
         bail!("lag is measured on PostgreSQL");
     };
     let started = Instant::now();

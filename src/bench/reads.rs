@@ -34,7 +34,7 @@ use axum::Json;
 use projections::table::ViewRow;
 
 use super::projection::load_orders;
-use super::wrk::{Scripts, Wrk};
+use super::wrk::{Scripts, Wrk, EACH_THREAD_READS_ITS_IDS};
 use super::Bench;
 use super::{millis, timed, timed_with, Run};
 use crate::admin::REBUILD_BATCH;
@@ -150,18 +150,9 @@ pub async fn reads(
     Ok(())
 }
 
-/// wrk's script for single orders: each thread walks its own file of ids.
-const ONE_ORDER_SCRIPT: &str = r#"
-local threads = 0
-function setup(thread)
-  thread:set("part", threads)
-  threads = threads + 1
-end
-function init(args)
-  ids = {}
-  for line in io.lines(args[1] .. "." .. part) do ids[#ids + 1] = line end
-  sent = 0
-end
+/// The request of wrk's script for single orders (after [`EACH_THREAD_READS_ITS_IDS`]):
+/// the thread's ids round and round.
+const ONE_ORDER_REQUEST: &str = r#"
 function request()
   sent = sent + 1
   return wrk.format("GET", "/orderLists/" .. ids[(sent - 1) % #ids + 1])
@@ -188,7 +179,8 @@ async fn against_bare_handler(
     let server = tokio::spawn(serve(listener, bare_router(pool.clone()), async {
         let _ = stopped.await;
     }));
-    let scripts = Scripts::write(&[("one", ONE_ORDER_SCRIPT)])?;
+    let one_order = format!("{EACH_THREAD_READS_ITS_IDS}{ONE_ORDER_REQUEST}");
+    let scripts = Scripts::write(&[("one", &one_order)])?;
     let files = scripts.split_ids(ids, wrk.threads(clients))?;
     let script = scripts.path("one");
     let mut runs = Vec::new();

@@ -24,7 +24,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use super::wrk::{Scripts, Wrk, WrkRun};
+use super::wrk::{Scripts, Wrk, WrkRun, EACH_THREAD_READS_ITS_IDS};
 use super::{insert_ceiling, millis, served_api, timed, Bench, Run};
 use crate::serve;
 
@@ -39,20 +39,10 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"customerId":"bench","product":"keyboard","qty":1,"price":1000,"payMethod":"CARD"}'
 "#;
 
-/// wrk's script for the cancels: each thread reads its own file of order ids (the
-/// file named by the script's argument, with the thread's number appended) and cancels
-/// each once.
-const CANCELS_SCRIPT: &str = r#"
-local threads = 0
-function setup(thread)
-  thread:set("part", threads)
-  threads = threads + 1
-end
-function init(args)
-  ids = {}
-  for line in io.lines(args[1] .. "." .. part) do ids[#ids + 1] = line end
-  sent = 0
-end
+/// The request of wrk's script for the cancels (after [`EACH_THREAD_READS_ITS_IDS`]):
+/// each id once; past the thread's ids, it repeats the first, which is answered 409 and
+/// counted apart.
+const CANCEL_REQUEST: &str = r#"
 function request()
   sent = sent + 1
   return wrk.format("POST", "/orders/" .. (ids[sent] or ids[1]) .. "/cancel")
@@ -135,7 +125,8 @@ pub(super) async fn commands(
         let _ = stopped.await;
     }));
     let duration = Duration::from_secs(seconds);
-    let scripts = Scripts::write(&[("orders", ORDERS_SCRIPT), ("cancels", CANCELS_SCRIPT)])?;
+    let cancels = format!("{EACH_THREAD_READS_ITS_IDS}{CANCEL_REQUEST}");
+    let scripts = Scripts::write(&[("orders", ORDERS_SCRIPT), ("cancels", &cancels)])?;
     let cqrs = postgres_es::postgres_cqrs::<Order>(pool.clone(), Vec::new(), ());
     let cqrs = Arc::new(cqrs);
 

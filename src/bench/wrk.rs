@@ -2,20 +2,52 @@
 //! process: its scripts, the files of ids they read, and its report.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+
+/// The start of a script whose threads each walk a file of ids of their own: the file
+/// the script's argument names, with the thread's number appended (see
+/// [`Scripts::split_ids`]). It leaves the thread's ids in `ids` and counts requests in
+/// `sent`; the script's own `request` follows.
+pub(crate) const EACH_THREAD_READS_ITS_IDS: &str = r#"
+local threads = 0
+function setup(thread)
+  thread:set("part", threads)
+  threads = threads + 1
+end
+function init(args)
+  ids = {}
+  for line in io.lines(args[1] .. "." .. part) do ids[#ids + 1] = line end
+  sent = 0
+end
+"#;
+
+/// How long wrk waits for an answer: past the server's own 10 s limit, so that every
+/// answer, however slow, is in the latency figures.
+const ANSWER_TIMEOUT: &str = "15s";
 
 /// wrk's scripts, and the files of ids they read, in a folder removed after the run.
 pub(crate) struct Scripts {
     folder: PathBuf,
 }
 
+/// Numbers the folders of one process's [`Scripts`].
+static FOLDERS: AtomicUsize = AtomicUsize::new(0);
+
 impl Scripts {
-    /// Writes each `(name, script)` as `<name>.lua`.
+    /// Writes each `(name, script)` as `<name>.lua` in a new folder of its own.
     pub(crate) fn write(scripts: &[(&str, &str)]) -> anyhow::Result<Self> {
-        let folder = std::env::temp_dir().join(format!("strata-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&folder)?;
+        let folder = std::env::temp_dir().join(format!(
+            "strata-bench-{}-{}",
+            std::process::id(),
+            FOLDERS.fetch_add(1, Ordering::Relaxed)
+        ));
+        if folder.exists() {
+            std::fs::remove_dir_all(&folder)?;
+        }
+        std::fs::create_dir(&folder)?;
         for (name, script) in scripts {
             std::fs::write(folder.join(format!("{name}.lua")), script)?;
         }
@@ -27,14 +59,22 @@ impl Scripts {
         self.folder.join(format!("{name}.lua"))
     }
 
-    /// Writes `ids` into one file per wrk thread (`ids.0`, `ids.1`, …) and answers the
+    /// Deals `ids` into one file per wrk thread (`ids.0`, `ids.1`, …) and answers the
     /// files' common prefix.
     pub(crate) fn split_ids(&self, ids: &[String], threads: usize) -> anyhow::Result<PathBuf> {
+        if ids.len() < threads {
+            bail!("{} ids cannot feed {threads} wrk threads", ids.len());
+        }
         let prefix = self.folder.join("ids");
-        let per_thread = ids.len().div_ceil(threads);
-        for (part, chunk) in ids.chunks(per_thread.max(1)).enumerate() {
+        for part in 0..threads {
+            let dealt: Vec<&str> = ids
+                .iter()
+                .skip(part)
+                .step_by(threads)
+                .map(String::as_str)
+                .collect();
             let path = PathBuf::from(format!("{}.{part}", prefix.display()));
-            std::fs::write(path, chunk.join("\n"))?;
+            std::fs::write(path, dealt.join("\n"))?;
         }
         Ok(prefix)
     }
@@ -51,9 +91,11 @@ pub(crate) struct Wrk;
 
 /// What one wrk run printed.
 pub(crate) struct WrkRun {
+    /// Requests answered 2xx or 3xx per second: refusals and errors do not count.
     pub per_second: f64,
     pub p50: Duration,
     pub p99: Duration,
+    /// Requests answered otherwise, or not answered (a socket error or a timeout).
     pub non_2xx: u64,
 }
 
@@ -68,9 +110,14 @@ impl Wrk {
         }
     }
 
-    /// wrk's threads for `clients` connections: one per core, never more than clients.
+    /// wrk's threads for `clients` connections: one per core, as long as they share
+    /// the connections evenly (wrk gives each thread `clients / threads`).
     pub(crate) fn threads(&self, clients: usize) -> usize {
-        clients.clamp(1, 2)
+        if clients >= 2 && clients.is_multiple_of(2) {
+            2
+        } else {
+            1
+        }
     }
 
     /// Runs wrk against `base` + `path` with `script` (and its `argument`), sending
@@ -89,6 +136,7 @@ impl Wrk {
         let mut command = std::process::Command::new("wrk");
         command
             .arg("--latency")
+            .args(["--timeout", ANSWER_TIMEOUT])
             .args(["-t", &self.threads(clients).to_string()])
             .args(["-c", &clients.to_string()])
             .args(["-d", &format!("{seconds}s")])
@@ -119,15 +167,26 @@ fn parse_wrk(printed: &str) -> anyhow::Result<WrkRun> {
             .lines()
             .find_map(|line| line.trim().strip_prefix(prefix).map(str::trim))
     };
-    let per_second = field("Requests/sec:").context("no Requests/sec")?.parse()?;
-    let p50 = wrk_duration(field("50%").context("no p50")?)?;
-    let p99 = wrk_duration(field("99%").context("no p99")?)?;
-    let non_2xx = field("Non-2xx or 3xx responses:").map_or(Ok(0), str::parse)?;
+    // "1234 requests in 10.00s, 1.00MB read": answers, refusals among them.
+    let total = printed
+        .lines()
+        .find_map(|line| line.trim().split_once(" requests in "))
+        .context("no request count")?;
+    let answered: u64 = total.0.parse()?;
+    let elapsed = wrk_duration(total.1.split(',').next().unwrap_or_default())?;
+    let refused: u64 = field("Non-2xx or 3xx responses:").map_or(Ok(0), str::parse)?;
+    // "Socket errors: connect 0, read 0, write 0, timeout 12": never answered.
+    let unanswered: u64 = field("Socket errors:").map_or(0, |errors| {
+        errors
+            .split(',')
+            .filter_map(|error| error.split_whitespace().last()?.parse::<u64>().ok())
+            .sum()
+    });
     Ok(WrkRun {
-        per_second,
-        p50,
-        p99,
-        non_2xx,
+        per_second: answered.saturating_sub(refused) as f64 / elapsed.as_secs_f64(),
+        p50: wrk_duration(field("50%").context("no p50")?)?,
+        p99: wrk_duration(field("99%").context("no p99")?)?,
+        non_2xx: refused + unanswered,
     })
 }
 
@@ -152,20 +211,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wrk_reports_are_read_with_their_units() {
+    fn wrk_reports_are_read_with_their_units_and_refusals_apart() {
         let printed = "Running 1s test @ http://127.0.0.1:1/orders
   Latency Distribution
      50%  512.00us
      75%    1.10ms
      99%    2.50ms
   1234 requests in 1.00s, 1.00MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
   Non-2xx or 3xx responses: 7
 Requests/sec:   1234.50
 ";
         let run = parse_wrk(printed).unwrap();
-        assert_eq!(run.per_second, 1234.5);
+        assert_eq!(run.per_second, 1227.0, "refusals are not throughput");
         assert_eq!(run.p50, Duration::from_micros(512));
         assert_eq!(run.p99, Duration::from_micros(2500));
-        assert_eq!(run.non_2xx, 7);
+        assert_eq!(run.non_2xx, 7 + 3, "refused and never answered");
     }
 }

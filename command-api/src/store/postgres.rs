@@ -183,20 +183,7 @@ impl EventLog for PostgresEventLog {
     }
 
     async fn expire_idempotency_keys(&self, ttl: Duration) -> Result<u64, StoreError> {
-        let mut removed = 0;
-        loop {
-            let batch = sqlx::query(EXPIRE_IDEMPOTENCY_KEYS)
-                .bind(ttl.as_secs_f64())
-                .bind(sql::EXPIRY_BATCH)
-                .execute(&self.pool)
-                .await
-                .map_err(StoreError::from_sqlx)?
-                .rows_affected();
-            removed += batch;
-            if batch < sql::EXPIRY_BATCH as u64 {
-                return Ok(removed);
-            }
-        }
+        sql::expire_in_batches!(EXPIRE_IDEMPOTENCY_KEYS, ttl, &self.pool)
     }
 
     async fn is_ready(&self) -> bool {

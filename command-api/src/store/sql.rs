@@ -81,6 +81,27 @@ macro_rules! loaded_stream {
     }};
 }
 
+/// Runs `$expire` (which removes up to `$2` keys older than `$1` seconds) on `$pool`
+/// until a run removes fewer than [`EXPIRY_BATCH`]; answers how many it removed.
+macro_rules! expire_in_batches {
+    ($expire:expr, $ttl:expr, $pool:expr) => {{
+        let mut removed = 0;
+        loop {
+            let batch = sqlx::query($expire)
+                .bind($ttl.as_secs_f64())
+                .bind(sql::EXPIRY_BATCH)
+                .execute($pool)
+                .await
+                .map_err(StoreError::from_sqlx)?
+                .rows_affected();
+            removed += batch;
+            if batch < sql::EXPIRY_BATCH as u64 {
+                break Ok(removed);
+            }
+        }
+    }};
+}
+
 /// A [`super::StoredResponse`] from a row of [`SELECT_IDEMPOTENT_RESPONSE`]; the status
 /// column is a smallint on PostgreSQL and an integer on SQLite, hence `$status`.
 macro_rules! stored_response {
@@ -95,4 +116,4 @@ macro_rules! stored_response {
     };
 }
 
-pub(super) use {loaded_stream, recorded_event, stored_response};
+pub(super) use {expire_in_batches, loaded_stream, recorded_event, stored_response};

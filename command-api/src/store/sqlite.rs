@@ -161,20 +161,7 @@ impl EventLog for SqliteEventLog {
     }
 
     async fn expire_idempotency_keys(&self, ttl: Duration) -> Result<u64, StoreError> {
-        let mut removed = 0;
-        loop {
-            let batch = sqlx::query(EXPIRE_IDEMPOTENCY_KEYS)
-                .bind(ttl.as_secs_f64())
-                .bind(sql::EXPIRY_BATCH)
-                .execute(&self.writer)
-                .await
-                .map_err(StoreError::from_sqlx)?
-                .rows_affected();
-            removed += batch;
-            if batch < sql::EXPIRY_BATCH as u64 {
-                return Ok(removed);
-            }
-        }
+        sql::expire_in_batches!(EXPIRE_IDEMPOTENCY_KEYS, ttl, &self.writer)
     }
 
     async fn is_ready(&self) -> bool {

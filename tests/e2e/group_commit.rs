@@ -77,13 +77,14 @@ impl Lock {
     }
 }
 
-/// Holds every writer on a commit of its own while `commits` (and whatever `during`
-/// commits) queue behind them, then lets them go; answers their outcomes and checks
-/// that they went to the database in one batch.
+/// Holds every writer on a commit of its own while `commits` (and the `also` commits
+/// `during` sends) queue behind them, then lets them go; answers their outcomes and
+/// checks that they went to the database in one batch.
 async fn in_one_batch<F: std::future::Future>(
     app: &TestApp,
     commits: Vec<Commit>,
     during: F,
+    also: u64,
 ) -> (Vec<Result<i64, StoreError>>, F::Output) {
     let log = log(app);
     let lock = Lock::take(app).await;
@@ -101,9 +102,17 @@ async fn in_one_batch<F: std::future::Future>(
         }
     }
     let before = log.batch_counts().batches();
+    let expected = commits.len() as u64 + also;
     let queued = join_all(commits.into_iter().map(|commit| log.append(commit)));
     let release = async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while log.batch_counts().queued() < expected {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the commits never queued"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         lock.release().await;
     };
     let (outcomes, during, ()) = tokio::join!(queued, during, release);
@@ -123,7 +132,7 @@ async fn commits_that_wait_together_go_in_one_batch_and_each_gets_its_position()
         .iter()
         .map(|id| order_placed(id, 1, placed_payload()))
         .collect();
-    let (outcomes, ()) = in_one_batch(&app, commits, async {}).await;
+    let (outcomes, ()) = in_one_batch(&app, commits, async {}, 0).await;
     let positions: Vec<i64> = outcomes.into_iter().map(Result::unwrap).collect();
     assert!(
         positions.windows(2).all(|pair| pair[0] < pair[1]),
@@ -152,7 +161,7 @@ async fn an_optimistic_concurrency_loser_in_a_batch_fails_alone() {
         .map(|_| order_placed(&Uuid::now_v7().to_string(), 1, placed_payload()))
         .collect();
     commits.insert(3, order_placed(&taken, 1, placed_payload()));
-    let (outcomes, ()) = in_one_batch(&app, commits, async {}).await;
+    let (outcomes, ()) = in_one_batch(&app, commits, async {}, 0).await;
     for (index, outcome) in outcomes.iter().enumerate() {
         match index {
             3 => assert!(matches!(outcome, Err(StoreError::Conflict)), "{outcome:?}"),
@@ -176,7 +185,7 @@ async fn a_key_claimed_twice_in_a_batch_answers_the_second_as_a_duplicate() {
         claimed(new(), "POST /orders same-key"),
         new(),
     ];
-    let (outcomes, ()) = in_one_batch(&app, commits, async {}).await;
+    let (outcomes, ()) = in_one_batch(&app, commits, async {}, 0).await;
     for (index, outcome) in outcomes.iter().enumerate() {
         match index {
             3 => assert!(
@@ -208,7 +217,7 @@ async fn a_commit_the_database_refuses_in_a_batch_fails_alone() {
         new(unstorable),
         new(placed_payload()),
     ];
-    let (outcomes, ()) = in_one_batch(&app, commits, async {}).await;
+    let (outcomes, ()) = in_one_batch(&app, commits, async {}, 0).await;
     assert!(outcomes[0].is_ok() && outcomes[2].is_ok(), "{outcomes:?}");
     assert!(
         matches!(outcomes[1], Err(StoreError::Internal(_))),
@@ -236,7 +245,7 @@ async fn a_refused_guard_and_an_idempotent_retry_beside_a_batch_fail_only_themse
         let orders = join_all((0..4).map(|_| app.post("/orders", order_body())));
         tokio::join!(overlapping, retry, orders)
     };
-    let (outcomes, (overlapping, retry, orders)) = in_one_batch(&app, commits, beside).await;
+    let (outcomes, (overlapping, retry, orders)) = in_one_batch(&app, commits, beside, 4).await;
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
     assert_eq!(overlapping.status, StatusCode::CONFLICT);
     assert_eq!(overlapping.body["error"], "room_unavailable");

@@ -50,9 +50,15 @@ struct Queued {
 pub struct BatchCounts {
     batches: AtomicU64,
     commits: AtomicU64,
+    queued: AtomicU64,
 }
 
 impl BatchCounts {
+    /// Commits waiting for the writer now.
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
+    }
+
     /// Batches written so far.
     pub fn batches(&self) -> u64 {
         self.batches.load(Ordering::Relaxed)
@@ -87,6 +93,7 @@ impl GroupCommit {
     /// of its events once the batch is durable.
     pub async fn commit(&self, commit: Batchable) -> Result<i64, StoreError> {
         let (outcome, answer) = oneshot::channel();
+        self.counts.queued.fetch_add(1, Ordering::Relaxed);
         self.queue
             .send(Queued { commit, outcome })
             .map_err(|_| writers_gone())?;
@@ -123,10 +130,10 @@ async fn write_batches(
             }
             batch
         };
+        let carried = batch.len() as u64;
+        counts.queued.fetch_sub(carried, Ordering::Relaxed);
         counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts
-            .commits
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        counts.commits.fetch_add(carried, Ordering::Relaxed);
         write(&pool, batch).await;
     }
 }

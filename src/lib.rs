@@ -268,6 +268,7 @@ impl<S: Store> App<S> {
         let commands = metrics::CommandCounters {
             by_outcome: self.service.commands(),
             events_appended: self.service.events_appended(),
+            batches: self.service.log().commit_batches(),
         };
         let store = self.service.log().status_store().await?;
         Ok(metrics::Metrics::new(store, commands))

@@ -2,7 +2,8 @@
 //! request latency by route and status, commands by name and outcome (the policies'
 //! among them), events appended, where each view and policy stands (checkpoint, head, lag in events and
 //! seconds), and on PostgreSQL the age of the oldest open transaction, which holds
-//! every subscriber's read watermark back (ADR 3).
+//! every subscriber's read watermark back (ADR 3), and the group commit's batches
+//! (ADR 9).
 //!
 //! Each process owns its registry (no global state); the subscription gauges are read
 //! from the database at most once a second, by one scrape at a time, through a small
@@ -19,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use command_api::dispatch::CommandLabels;
+use command_api::store::BatchCounts;
 use projections::{ProjectionStatus, ProjectionStore};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -50,6 +52,8 @@ type Seconds = Gauge<f64, AtomicU64>;
 pub struct CommandCounters {
     pub by_outcome: Family<CommandLabels, Counter>,
     pub events_appended: Counter,
+    /// The group commit's batches, where the store batches commits.
+    pub batches: Option<BatchCounts>,
 }
 
 /// The metrics of one process.
@@ -110,6 +114,23 @@ impl Metrics {
             "Events this process appended",
             commands.events_appended,
         );
+        if let Some(batches) = commands.batches {
+            registry.register(
+                "commit_batches",
+                "Statements the group commit wrote (ADR 9)",
+                batches.batches,
+            );
+            registry.register(
+                "commits_batched",
+                "Commits those statements carried",
+                batches.commits,
+            );
+            registry.register(
+                "commits_queued",
+                "Commits waiting for the group commit's writer",
+                batches.queued,
+            );
+        }
         registry.register(
             "subscription_checkpoint",
             "Global position of the last event each view or policy applied",

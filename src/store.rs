@@ -5,7 +5,7 @@
 
 use std::future::Future;
 
-use command_api::store::{EventLog, PostgresEventLog, SqliteEventLog};
+use command_api::store::{BatchCounts, EventLog, PostgresEventLog, SqliteEventLog};
 use projections::{wake, ProjectionStore};
 use read_api::ViewStore;
 use tokio::sync::watch;
@@ -44,6 +44,10 @@ pub trait Store: EventLog + Sized {
     /// Announces every change of `changes` on `channel` to other processes, where the
     /// backend carries it (PostgreSQL `NOTIFY`).
     fn announce(&self, channel: &'static str, changes: watch::Receiver<i64>);
+
+    /// How the commits went to the database in batches, where the backend batches them
+    /// (PostgreSQL's group commit, ADR 9).
+    fn commit_batches(&self) -> Option<BatchCounts>;
 }
 
 impl Store for PostgresEventLog {
@@ -84,6 +88,10 @@ impl Store for PostgresEventLog {
     fn announce(&self, channel: &'static str, changes: watch::Receiver<i64>) {
         tokio::spawn(wake::announce(self.pool().clone(), channel, changes));
     }
+
+    fn commit_batches(&self) -> Option<BatchCounts> {
+        Some(self.batch_counts().clone())
+    }
 }
 
 impl Store for SqliteEventLog {
@@ -119,4 +127,9 @@ impl Store for SqliteEventLog {
     }
 
     fn announce(&self, _: &'static str, _: watch::Receiver<i64>) {}
+
+    /// One transaction per commit: the single writer connection serialises them.
+    fn commit_batches(&self) -> Option<BatchCounts> {
+        None
+    }
 }

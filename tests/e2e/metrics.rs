@@ -45,6 +45,14 @@ on_both_stores! {
         assert_eq!(sample(&text, &format!("strata_subscription_lag_events{order_list}")), Some(0.0), "{text}");
         let on_postgres = matches!(app.backend, crate::support::Backend::Postgres(_));
         assert_eq!(text.contains("strata_oldest_transaction_seconds"), on_postgres, "{text}");
+        // The place and the accepted cancel went through the group commit, one at a time.
+        let (batches, batched) = match on_postgres {
+            true => (Some(2.0), Some(2.0)),
+            false => (None, None),
+        };
+        assert_eq!(sample(&text, "strata_commit_batches_total"), batches, "{text}");
+        assert_eq!(sample(&text, "strata_commits_batched_total"), batched, "{text}");
+        assert_eq!(sample(&text, "strata_commits_queued"), batches.map(|_| 0.0), "{text}");
     }
 }
 

@@ -15,10 +15,11 @@
 //! only the commits it concerns. A batch that cannot reach the database fails every
 //! commit in it: none of them was acknowledged.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use cqrs_es::persist::SerializedEvent;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
 use serde_json::Value;
 use sqlx::postgres::PgPool;
 use sqlx::{PgConnection, Row};
@@ -45,28 +46,29 @@ struct Queued {
     outcome: oneshot::Sender<Result<i64, StoreError>>,
 }
 
-/// How many batches were written, and how many commits they carried.
-#[derive(Debug, Default)]
+/// How many batches were written, how many commits they carried, and how many wait:
+/// metrics `/metrics` serves as they are (clones share their values).
+#[derive(Debug, Default, Clone)]
 pub struct BatchCounts {
-    batches: AtomicU64,
-    commits: AtomicU64,
-    queued: AtomicU64,
+    pub batches: Counter,
+    pub commits: Counter,
+    pub queued: Gauge,
 }
 
 impl BatchCounts {
     /// Commits waiting for the writer now.
     pub fn queued(&self) -> u64 {
-        self.queued.load(Ordering::Relaxed)
+        self.queued.get().max(0) as u64
     }
 
     /// Batches written so far.
     pub fn batches(&self) -> u64 {
-        self.batches.load(Ordering::Relaxed)
+        self.batches.get()
     }
 
     /// Commits those batches carried.
     pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.commits.get()
     }
 }
 
@@ -93,7 +95,7 @@ impl GroupCommit {
     /// of its events once the batch is durable.
     pub async fn commit(&self, commit: Batchable) -> Result<i64, StoreError> {
         let (outcome, answer) = oneshot::channel();
-        self.counts.queued.fetch_add(1, Ordering::Relaxed);
+        self.counts.queued.inc();
         self.queue
             .send(Queued { commit, outcome })
             .map_err(|_| writers_gone())?;
@@ -130,10 +132,9 @@ async fn write_batches(
             }
             batch
         };
-        let carried = batch.len() as u64;
-        counts.queued.fetch_sub(carried, Ordering::Relaxed);
-        counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts.commits.fetch_add(carried, Ordering::Relaxed);
+        counts.queued.dec_by(batch.len() as i64);
+        counts.batches.inc();
+        counts.commits.inc_by(batch.len() as u64);
         write(&pool, batch).await;
     }
 }

@@ -98,16 +98,22 @@ where
 /// The idempotency key of a request, if it sent one: a command whose response depends on
 /// what it decided claims the key with that response, in the same commit.
 pub struct RequestKey {
-    scope_key: Option<String>,
+    /// The key's scope and the request's digest, when the request sent a key.
+    sent: Option<SentKey>,
+}
+
+#[derive(Clone)]
+struct SentKey {
+    scope_key: String,
     request_digest: String,
 }
 
 impl RequestKey {
     /// The record of `response` under this request's key, if it has one.
     pub fn claim(&self, response: &Accepted) -> Option<IdempotencyClaim> {
-        self.scope_key.clone().map(|scope_key| IdempotencyClaim {
-            scope_key,
-            request_digest: self.request_digest.clone(),
+        self.sent.clone().map(|sent| IdempotencyClaim {
+            scope_key: sent.scope_key,
+            request_digest: sent.request_digest,
             expires: true,
             status: response.status.as_u16(),
             location: response.location.clone(),
@@ -130,14 +136,14 @@ where
     F: FnOnce(CommandContext, RequestKey) -> Fut,
     Fut: Future<Output = Result<(Accepted, i64), CommandError>>,
 {
-    let scope_key = headers
-        .idempotency_key
-        .as_deref()
-        .map(|key| headers.scope_of(key));
-    let digest = request_digest(&request_body);
-    if let Some(scope_key) = &scope_key {
-        if let Some(stored) = log.idempotent_response(scope_key).await? {
-            return replay(stored, &digest);
+    // The digest is taken only for a request that sent a key.
+    let sent = headers.idempotency_key.as_deref().map(|key| SentKey {
+        scope_key: headers.scope_of(key),
+        request_digest: request_digest(&request_body),
+    });
+    if let Some(sent) = &sent {
+        if let Some(stored) = log.idempotent_response(&sent.scope_key).await? {
+            return replay(stored, &sent.request_digest);
         }
     }
     let context = CommandContext {
@@ -146,16 +152,19 @@ where
         actor: headers.principal.to_string(),
         idempotency: None,
     };
-    let key = RequestKey {
-        scope_key: scope_key.clone(),
-        request_digest: digest.clone(),
-    };
+    let key = RequestKey { sent: sent.clone() };
     match command(context, key).await {
         Ok((accepted, position)) => Ok(respond(accepted, position)),
         Err(CommandError::Store(StoreError::DuplicateRequest)) => {
-            let scope_key = scope_key.unwrap_or_default();
-            match log.idempotent_response(&scope_key).await? {
-                Some(stored) => replay(stored, &digest),
+            let stored = match &sent {
+                Some(sent) => log
+                    .idempotent_response(&sent.scope_key)
+                    .await?
+                    .map(|stored| (stored, sent)),
+                None => None,
+            };
+            match stored {
+                Some((stored, sent)) => replay(stored, &sent.request_digest),
                 None => Err(StoreError::DuplicateRequest.into()),
             }
         }

@@ -13,7 +13,9 @@ use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::freshness::MinPosition;
-use crate::http::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
+use crate::http::openapi::{
+    IfNoneMatch, MinPositionHeader, MinPositionQuery, PageQuery, ReadErrors,
+};
 use crate::http::params::{one_of, positive, user_id, Paging, ResourceId};
 use crate::http::{ReadState, ViewTable};
 use crate::page::Page;
@@ -45,11 +47,6 @@ struct ListQuery {
     user_id: Option<String>,
     /// Only bookings whose confirm is `BOOKED`, `CONFIRMED`, `DENIED` or `DELETED`.
     confirm_status: Option<String>,
-    /// Rows per page: 1 to 500, default 50.
-    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
-    limit: Option<String>,
-    /// The `next` cursor of the previous page.
-    after: Option<String>,
 }
 
 /// A page of bookingList rows, in bookingId order.
@@ -58,7 +55,7 @@ struct ListQuery {
     path = "/bookingLists",
     operation_id = "list_bookings",
     tag = "bookingLists",
-    params(ListQuery, MinPositionQuery, MinPositionHeader),
+    params(ListQuery, PageQuery, MinPositionQuery, MinPositionHeader),
     responses(
         (status = 200, description = "A page of rows", body = Page<BookingRow>, headers(
             ("X-Projection-Position" = i64, description = "The view's position when read"),
@@ -71,9 +68,9 @@ async fn list(
     reader: Principal,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
+    paging: Paging,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let paging = Paging::parse(query.limit.as_deref(), query.after.as_deref())?;
     let mut filters = Vec::new();
     if let Some(room_id) = query.room_id {
         filters.push(("room_id", Arg::Int(positive("roomId", &room_id)?)));

@@ -14,7 +14,9 @@ use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::freshness::MinPosition;
-use crate::http::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
+use crate::http::openapi::{
+    IfNoneMatch, MinPositionHeader, MinPositionQuery, PageQuery, ReadErrors,
+};
 use crate::http::params::{one_of, resource_id, user_id, Paging, ResourceId};
 use crate::http::{ReadState, ViewTable};
 use crate::page::Page;
@@ -44,11 +46,6 @@ struct ListQuery {
     book_id: Option<String>,
     /// Only orders in this status: `ORDERED`, `CANCELLED` or `OUT_OF_STOCK`.
     status: Option<String>,
-    /// Rows per page: 1 to 500, default 50.
-    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
-    limit: Option<String>,
-    /// The `next` cursor of the previous page.
-    after: Option<String>,
 }
 
 /// A page of bookOrderList rows, in orderId order.
@@ -57,7 +54,7 @@ struct ListQuery {
     path = "/bookOrders",
     operation_id = "list_book_orders",
     tag = "bookOrders",
-    params(ListQuery, MinPositionQuery, MinPositionHeader),
+    params(ListQuery, PageQuery, MinPositionQuery, MinPositionHeader),
     responses(
         (status = 200, description = "A page of rows", body = Page<BookOrderRow>, headers(
             ("X-Projection-Position" = i64, description = "The view's position when read"),
@@ -70,9 +67,9 @@ async fn list(
     reader: Principal,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
+    paging: Paging,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let paging = Paging::parse(query.limit.as_deref(), query.after.as_deref())?;
     let mut filters = Vec::new();
     if let Some(member_id) = query.member_id {
         filters.push(("member_id", Arg::Text(user_id("memberId", member_id)?)));

@@ -1,19 +1,18 @@
 //! `GET /books` (the catalogue, a page) and `GET /books/{bookId}`: every role reads them.
 
 use auth::Principal;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use projections::bookstore::{BookRow, BOOK_LIST};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::freshness::MinPosition;
-use crate::http::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
+use crate::http::openapi::{
+    IfNoneMatch, MinPositionHeader, MinPositionQuery, PageQuery, ReadErrors,
+};
 use crate::http::params::{Paging, ResourceId};
 use crate::http::{ReadState, ViewTable};
 use crate::page::Page;
@@ -30,24 +29,13 @@ pub(super) fn router() -> Router<ReadState> {
         .route("/books/{id}", get(one))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-struct ListQuery {
-    /// Rows per page: 1 to 500, default 50.
-    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
-    limit: Option<String>,
-    /// The `next` cursor of the previous page.
-    after: Option<String>,
-}
-
 /// A page of the catalogue, in bookId order.
 #[utoipa::path(
     get,
     path = "/books",
     operation_id = "list_books",
     tag = "books",
-    params(ListQuery, MinPositionQuery, MinPositionHeader),
+    params(PageQuery, MinPositionQuery, MinPositionHeader),
     responses(
         (status = 200, description = "A page of rows", body = Page<BookRow>, headers(
             ("X-Projection-Position" = i64, description = "The view's position when read"),
@@ -59,10 +47,8 @@ async fn list(
     State(reads): State<ReadState>,
     reader: Principal,
     MinPosition(min): MinPosition,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    paging: Paging,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query?;
-    let paging = Paging::parse(query.limit.as_deref(), query.after.as_deref())?;
     reads
         .page::<BookRow>(&reader, &BOOKS, min, &paging, Vec::new())
         .await

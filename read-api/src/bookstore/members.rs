@@ -14,7 +14,9 @@ use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::freshness::MinPosition;
-use crate::http::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
+use crate::http::openapi::{
+    IfNoneMatch, MinPositionHeader, MinPositionQuery, PageQuery, ReadErrors,
+};
 use crate::http::params::{one_of, Paging, UserId};
 use crate::http::{ReadState, ViewTable};
 use crate::page::Page;
@@ -39,11 +41,6 @@ pub(super) fn router() -> Router<ReadState> {
 struct ListQuery {
     /// Only members of this grade: `BRONZE`, `SILVER` or `GOLD`.
     grade: Option<String>,
-    /// Rows per page: 1 to 500, default 50.
-    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
-    limit: Option<String>,
-    /// The `next` cursor of the previous page.
-    after: Option<String>,
 }
 
 /// A page of memberList rows, in memberId order.
@@ -52,7 +49,7 @@ struct ListQuery {
     path = "/members",
     operation_id = "list_members",
     tag = "members",
-    params(ListQuery, MinPositionQuery, MinPositionHeader),
+    params(ListQuery, PageQuery, MinPositionQuery, MinPositionHeader),
     responses(
         (status = 200, description = "A page of rows", body = Page<MemberRow>, headers(
             ("X-Projection-Position" = i64, description = "The view's position when read"),
@@ -65,9 +62,9 @@ async fn list(
     reader: Principal,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
+    paging: Paging,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let paging = Paging::parse(query.limit.as_deref(), query.after.as_deref())?;
     let mut filters = Vec::new();
     if let Some(grade) = query.grade {
         filters.push(("grade", Arg::Text(one_of("grade", grade, GRADES)?)));

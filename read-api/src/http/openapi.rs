@@ -37,6 +37,17 @@ pub struct MinPositionQuery {
     min_position: Option<i64>,
 }
 
+/// Which page of a list: parsed by [`super::params::Paging`].
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Rows per page: 1 to 500, default 50.
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
+    limit: Option<String>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
+}
+
 /// Read-your-writes, as a header (the query's `minPosition` wins when both are sent).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]

@@ -1,8 +1,9 @@
 //! Path and query parameters, parsed at the edge into what the store is asked for; a
 //! value this API does not take is a 422 naming its field.
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::ApiError;
@@ -89,15 +90,31 @@ pub fn positive(field: &'static str, value: &str) -> Result<i64, ApiError> {
         })
 }
 
-/// Which page a list read wants.
+/// Which page a list read wants: `limit` and `after` from the query (the OpenAPI
+/// document describes them as [`super::openapi::PageQuery`]).
 pub struct Paging {
     pub limit: i64,
     after: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct PageQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Query(query) = Query::<PageQuery>::try_from_uri(&parts.uri)?;
+        Self::parse(query.limit.as_deref(), query.after.as_deref())
+    }
+}
+
 impl Paging {
     /// `limit` (1 to 500, default 50) and `after` (a cursor from a previous page).
-    pub fn parse(limit: Option<&str>, after: Option<&str>) -> Result<Self, ApiError> {
+    fn parse(limit: Option<&str>, after: Option<&str>) -> Result<Self, ApiError> {
         let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(raw) => raw

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use crate::http::error::ApiError;
 use crate::http::freshness::MinPosition;
-use crate::http::openapi::{MinPositionHeader, MinPositionQuery, ReadErrors};
+use crate::http::openapi::{MinPositionHeader, MinPositionQuery, PageQuery, ReadErrors};
 use crate::http::params::{user_id, Paging};
 use crate::http::{ReadState, ViewTable};
 use crate::page::Page;
@@ -35,11 +35,6 @@ pub(super) fn router() -> Router<ReadState> {
 struct ListQuery {
     /// Only this user's notifications.
     user_id: Option<String>,
-    /// Rows per page: 1 to 500, default 50.
-    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
-    limit: Option<String>,
-    /// The `next` cursor of the previous page.
-    after: Option<String>,
 }
 
 /// A page of notifications, in notificationId order.
@@ -48,7 +43,7 @@ struct ListQuery {
     path = "/notifications",
     operation_id = "list_notifications",
     tag = "notifications",
-    params(ListQuery, MinPositionQuery, MinPositionHeader),
+    params(ListQuery, PageQuery, MinPositionQuery, MinPositionHeader),
     responses(
         (status = 200, description = "A page of rows", body = Page<NotificationRow>, headers(
             ("X-Projection-Position" = i64, description = "The view's position when read"),
@@ -61,9 +56,9 @@ async fn list(
     reader: Principal,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
+    paging: Paging,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let paging = Paging::parse(query.limit.as_deref(), query.after.as_deref())?;
     let mut filters = Vec::new();
     if let Some(user) = query.user_id {
         filters.push(("user_id", Arg::Text(user_id("userId", user)?)));

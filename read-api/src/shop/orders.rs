@@ -12,7 +12,9 @@ use utoipa::IntoParams;
 
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::freshness::MinPosition;
-use crate::http::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadErrors};
+use crate::http::openapi::{
+    IfNoneMatch, MinPositionHeader, MinPositionQuery, PageQuery, ReadErrors,
+};
 use crate::http::params::{one_of, user_id, Paging, ResourceId};
 use crate::http::{ReadState, ViewTable};
 use crate::page::Page;
@@ -41,11 +43,6 @@ struct ListQuery {
     customer_id: Option<String>,
     /// Only orders in this status: `PLACED` or `CANCELLED`.
     status: Option<String>,
-    /// Rows per page: 1 to 500, default 50.
-    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
-    limit: Option<String>,
-    /// The `next` cursor of the previous page.
-    after: Option<String>,
 }
 
 /// A page of orderList rows, in orderId order.
@@ -54,7 +51,7 @@ struct ListQuery {
     path = "/orderLists",
     operation_id = "list_orders",
     tag = "orderLists",
-    params(ListQuery, MinPositionQuery, MinPositionHeader),
+    params(ListQuery, PageQuery, MinPositionQuery, MinPositionHeader),
     responses(
         (status = 200, description = "A page of rows", body = Page<OrderRow>, headers(
             ("X-Projection-Position" = i64, description = "The view's position when read"),
@@ -67,9 +64,9 @@ async fn list(
     reader: Principal,
     MinPosition(min): MinPosition,
     query: Result<Query<ListQuery>, QueryRejection>,
+    paging: Paging,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let paging = Paging::parse(query.limit.as_deref(), query.after.as_deref())?;
     let mut filters = Vec::new();
     if let Some(customer_id) = query.customer_id {
         let customer_id = user_id("customerId", customer_id)?;

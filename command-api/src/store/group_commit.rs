@@ -76,7 +76,7 @@ impl BatchCounts {
 #[derive(Clone)]
 pub(super) struct GroupCommit {
     queue: mpsc::UnboundedSender<Queued>,
-    counts: Arc<BatchCounts>,
+    counts: BatchCounts,
 }
 
 impl GroupCommit {
@@ -84,7 +84,7 @@ impl GroupCommit {
     pub fn start(pool: PgPool) -> Self {
         let (queue, waiting) = mpsc::unbounded_channel();
         let waiting = Arc::new(Mutex::new(waiting));
-        let counts = Arc::new(BatchCounts::default());
+        let counts = BatchCounts::default();
         for _ in 0..WRITERS {
             tokio::spawn(write_batches(pool.clone(), waiting.clone(), counts.clone()));
         }
@@ -115,7 +115,7 @@ fn writers_gone() -> StoreError {
 async fn write_batches(
     pool: PgPool,
     waiting: Arc<Mutex<mpsc::UnboundedReceiver<Queued>>>,
-    counts: Arc<BatchCounts>,
+    counts: BatchCounts,
 ) {
     loop {
         let batch = {

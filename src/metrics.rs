@@ -64,6 +64,9 @@ pub struct Metrics {
     head: Family<SubscriptionLabels, Gauge>,
     lag_events: Family<SubscriptionLabels, Gauge>,
     lag_seconds: Family<SubscriptionLabels, Seconds>,
+    /// 1 while the subscription gauges could not be read at the last scrape: they show
+    /// older values.
+    stale: Gauge,
     /// PostgreSQL only: SQLite has no transaction that holds readers back.
     oldest_transaction: Option<Seconds>,
     store: ProjectionStore,
@@ -89,6 +92,7 @@ impl Metrics {
             head: Family::default(),
             lag_events: Family::default(),
             lag_seconds: Family::default(),
+            stale: Gauge::default(),
             oldest_transaction: matches!(store, ProjectionStore::Postgres(_))
                 .then(Seconds::default),
             store,
@@ -130,6 +134,12 @@ impl Metrics {
                 "Commits waiting for the group commit's writer",
                 batches.queued,
             );
+            registry.register(
+                "commit_writers_stalled",
+                "1 while commits wait and no commit statement has ended for longer than one \
+                 may run (the process is not ready meanwhile)",
+                batches.stalled,
+            );
         }
         registry.register(
             "subscription_checkpoint",
@@ -143,13 +153,20 @@ impl Metrics {
         );
         registry.register(
             "subscription_lag_events",
-            "Events in the log each view or policy has not applied yet",
+            "Events in the log each view or policy has not applied yet (positions between \
+             its checkpoint and the head)",
             self.lag_events.clone(),
         );
         registry.register(
             "subscription_lag_seconds",
             "Age of the oldest event each view or policy has not applied yet",
             self.lag_seconds.clone(),
+        );
+        registry.register(
+            "subscription_metrics_stale",
+            "1 when the subscription gauges could not be read from the database at the last \
+             refresh and show older values",
+            self.stale.clone(),
         );
         if let Some(gauge) = &self.oldest_transaction {
             registry.register(
@@ -172,10 +189,12 @@ impl Metrics {
         let statuses = match self.store.statuses(crate::admin::HELD_BACK_AFTER).await {
             Ok(statuses) => statuses,
             Err(error) => {
-                tracing::debug!(%error, "subscription metrics not refreshed");
+                tracing::warn!(%error, "subscription metrics not refreshed: they show older values");
+                self.stale.set(1);
                 return;
             }
         };
+        self.stale.set(0);
         statuses.items.iter().for_each(|status| self.set(status));
         if let Some(gauge) = &self.oldest_transaction {
             let age_ms = statuses.oldest_transaction.map_or(0, |open| open.age_ms);

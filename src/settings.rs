@@ -6,6 +6,7 @@ use std::time::Duration;
 use auth::{Role, Tokens};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use command_api::http::overload::Limits;
+use command_api::store::CommitBounds;
 use policies::WebhookSettings;
 
 /// strata: an event-sourced CQRS backend. With no subcommand it runs `serve`.
@@ -91,6 +92,18 @@ pub struct StoreSettings {
         global = true
     )]
     pub db_acquire_timeout_ms: u64,
+    /// How long a commit waits for a lock another transaction holds (the next event of
+    /// its stream, a guard's claim) before it fails alone with 503 `timed_out`, nothing
+    /// written (PostgreSQL). A commit statement runs at most twice this; at most a
+    /// quarter of the request timeout.
+    #[arg(
+        long,
+        env = "STRATA_COMMIT_LOCK_TIMEOUT_MS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub commit_lock_timeout_ms: u64,
 }
 
 /// How the read API answers.
@@ -310,6 +323,12 @@ impl ReadSettings {
 impl StoreSettings {
     pub fn acquire_timeout(&self) -> Duration {
         Duration::from_millis(self.db_acquire_timeout_ms)
+    }
+
+    pub fn commit_bounds(&self) -> CommitBounds {
+        CommitBounds {
+            lock_timeout: Duration::from_millis(self.commit_lock_timeout_ms),
+        }
     }
 }
 

@@ -59,7 +59,8 @@ impl Store for PostgresEventLog {
             .as_deref()
             .ok_or_else(|| anyhow::anyhow!("PostgreSQL needs DATABASE_URL"))?;
         let timeout = settings.acquire_timeout();
-        Ok(PostgresEventLog::connect(url, settings.db_pool_size, timeout).await?)
+        let (size, bounds) = (settings.db_pool_size, settings.commit_bounds());
+        Ok(PostgresEventLog::connect(url, size, timeout, bounds).await?)
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {

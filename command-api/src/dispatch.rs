@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex as StdMutex, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::SerializedEvent;
@@ -33,11 +33,15 @@ use crate::store::{
 /// How many streams' turns are kept before those no command holds are let go.
 const PRUNE_TURNS_FROM: usize = 1024;
 
-/// How often a command is decided in all before a lost race is answered `Conflict`.
-const TRIES: u32 = 5;
-/// The longest first pause before a command is decided again; it doubles per try, and
-/// each pause is drawn at random below it, so racing commands spread out.
+/// How long a command that keeps losing races is decided again before it is answered
+/// `Conflict`: long enough that commands on one hot stream from several processes all
+/// get their turn.
+const DECIDE_AGAIN_FOR: Duration = Duration::from_secs(1);
+/// The longest first pause before a command is decided again; it doubles per try up
+/// to [`LONGEST_RETRY_PAUSE`], and each pause is drawn at random below it, so racing
+/// commands spread out.
 const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(2);
+const LONGEST_RETRY_PAUSE: Duration = Duration::from_millis(32);
 
 /// An aggregate the command API runs commands on. Its context implements it: the name
 /// each command is counted under, and the guards the aggregate's events need.
@@ -66,6 +70,9 @@ pub struct CommandContext {
     pub actor: String,
     /// The response to record with the events when the client sent an `Idempotency-Key`.
     pub idempotency: Option<IdempotencyClaim>,
+    /// When the request is answered whatever happens (its time limit); none for a
+    /// policy. A commit that cannot finish by then is not written.
+    pub deadline: Option<Instant>,
 }
 
 /// Why a command did not take effect.
@@ -120,7 +127,9 @@ pub struct CommandService<L: EventLog> {
 
 /// A command's name (`PlaceOrder`, …) and how it ended: `accepted`,
 /// `rejected` (by the domain or a guard), `conflict` (a concurrent command won),
-/// `duplicate` (its idempotency key was taken), `unavailable` or `failed`.
+/// `duplicate` (its idempotency key was taken), `unavailable`, `timed_out`,
+/// `overloaded` (nothing written for any of these), `unknown` (the connection failed
+/// while it committed) or `failed`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CommandLabels {
     pub command: &'static str,
@@ -159,6 +168,9 @@ impl<L: EventLog> CommandService<L> {
             Err(CommandError::Store(StoreError::Conflict)) => "conflict",
             Err(CommandError::Store(StoreError::DuplicateRequest)) => "duplicate",
             Err(CommandError::Store(StoreError::Unavailable(_))) => "unavailable",
+            Err(CommandError::Store(StoreError::TimedOut)) => "timed_out",
+            Err(CommandError::Store(StoreError::Overloaded)) => "overloaded",
+            Err(CommandError::Store(StoreError::OutcomeUnknown(_))) => "unknown",
             Err(CommandError::Store(StoreError::Internal(_))) => "failed",
         };
         let labels = CommandLabels {
@@ -283,25 +295,27 @@ impl<L: EventLog> CommandService<L> {
     }
 
     /// Runs `attempt` (load, decide, commit) again while its commit loses a race to a
-    /// concurrent command, up to [`TRIES`] in all, after a random pause that doubles:
-    /// what a context composing several aggregates in one commit uses.
+    /// concurrent command, for up to [`DECIDE_AGAIN_FOR`], after a random pause that
+    /// doubles: what a context composing several aggregates in one commit uses.
     pub async fn deciding_again<T, F, Fut>(&self, mut attempt: F) -> Result<T, CommandError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, CommandError>>,
     {
+        let started = Instant::now();
         let mut pause = FIRST_RETRY_PAUSE;
-        for _ in 1..TRIES {
+        loop {
             match attempt().await {
-                Err(CommandError::Store(StoreError::Conflict)) => {
+                Err(CommandError::Store(StoreError::Conflict))
+                    if started.elapsed() < DECIDE_AGAIN_FOR =>
+                {
                     let jitter = rand::thread_rng().gen_range(Duration::ZERO..pause);
                     tokio::time::sleep(jitter).await;
-                    pause *= 2;
+                    pause = (pause * 2).min(LONGEST_RETRY_PAUSE);
                 }
                 outcome => return outcome,
             }
         }
-        attempt().await
     }
 
     /// Waits until no other command of this process is deciding on `stream`, and holds
@@ -354,6 +368,7 @@ impl<L: EventLog> CommandService<L> {
             decision.add_to(&mut commit, &context)?;
         }
         commit.idempotency = context.idempotency;
+        commit.deadline = context.deadline;
         let position = self.append(commit).await.map_err(|error| match error {
             StoreError::Refused(refusal) => CommandError::rejected(&*refusal),
             other => CommandError::Store(other),

@@ -138,6 +138,7 @@ impl<L: EventLog> Reaction<'_, L> {
             causation_id: event_id,
             actor: format!("policy:{}", self.policy),
             idempotency: Some(claim),
+            deadline: None,
         };
         match command.run(self.service, context).await {
             Ok(_) | Err(CommandError::Store(StoreError::DuplicateRequest)) => Ok(()),

@@ -28,3 +28,4 @@ mod replays;
 mod shutdown;
 mod snapshots;
 mod split_mode;
+mod write_faults;

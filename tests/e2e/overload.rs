@@ -61,7 +61,8 @@ async fn refused_past_the_limit(store: Store) {
 async fn timed_out(store: Store) {
     let limits = Limits {
         max_in_flight: 512,
-        request_timeout: Duration::from_millis(200),
+        // Below the read's 2 s wait, with time for the order it needs to commit.
+        request_timeout: Duration::from_millis(1000),
     };
     let app = TestApp::spawn_limited(store, limits).await;
     let reply = app.get(&slow_read(&app).await).await;

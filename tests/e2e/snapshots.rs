@@ -98,6 +98,7 @@ async fn increment(backend: &Backend, id: Uuid, expected: u64, add: u64) {
         causation_id: Uuid::now_v7().to_string(),
         actor: "test".to_string(),
         idempotency: None,
+        deadline: None,
     };
     let command = Increment { expected, add };
     match backend {

@@ -212,6 +212,8 @@ impl TestApp {
             data_dir: database.data_dir(),
             db_pool_size: 16,
             db_acquire_timeout_ms: 5_000,
+            // At most a quarter of the request timeout, as `strata` requires.
+            commit_lock_timeout_ms: (limits.request_timeout.as_millis() as u64 / 4).min(1_000),
         };
         let backend = match on_postgres {
             true => Backend::Postgres(App::open(&settings).await.expect("open")),
@@ -524,6 +526,7 @@ fn context() -> CommandContext {
         causation_id: Uuid::now_v7().to_string(),
         actor: "test".to_string(),
         idempotency: None,
+        deadline: None,
     }
 }
 

@@ -51,8 +51,13 @@ pub enum ApiError {
     Unavailable,
     #[error("the server is at its limit of requests in flight; retry shortly")]
     Overloaded,
-    #[error("the request took longer than the server allows; retry shortly")]
+    #[error("the request took longer than the server allows; nothing was written; retry shortly")]
     TimedOut,
+    #[error(
+        "the connection to the event store failed while the command committed: it may or \
+         may not have been written; retry with the same Idempotency-Key to learn which"
+    )]
+    OutcomeUnknown,
     /// A bug or corrupt data: logged in full, answered without detail.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -95,6 +100,7 @@ impl ApiError {
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
+            Self::OutcomeUnknown => (StatusCode::SERVICE_UNAVAILABLE, "commit_outcome_unknown"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -144,6 +150,12 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(source) => {
                 tracing::warn!(error = %source, "event store unavailable");
                 Self::Unavailable
+            }
+            StoreError::TimedOut => Self::TimedOut,
+            StoreError::Overloaded => Self::Overloaded,
+            StoreError::OutcomeUnknown(source) => {
+                tracing::warn!(error = %source, "commit outcome unknown");
+                Self::OutcomeUnknown
             }
             StoreError::Internal(source) => Self::Internal(source),
         }

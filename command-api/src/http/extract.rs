@@ -187,6 +187,8 @@ pub struct CommandHeaders {
     /// Method and path: with the caller, the scope an idempotency key is valid in.
     pub route: String,
     pub principal: Principal,
+    /// When the request is answered whatever happens, where a time limit applies.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
@@ -203,6 +205,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
             idempotency_key,
             route: format!("{} {}", parts.method, parts.uri.path()),
             principal,
+            deadline: parts
+                .extensions
+                .get::<super::overload::Deadline>()
+                .map(|deadline| deadline.0),
         })
     }
 }

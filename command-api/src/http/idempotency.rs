@@ -7,7 +7,9 @@
 //! The response is stored in the same transaction as the command's events, so a key
 //! is either fully used (events + response) or not at all. A concurrent duplicate
 //! loses the key's primary key race, its transaction rolls back, and it answers with
-//! the winner's response.
+//! the winner's response; one that loses the race for the stream instead, and is then
+//! refused on the winner's events (the member has joined, the order is cancelled),
+//! finds the key recorded with those events and answers the winner's response too.
 
 use std::future::Future;
 
@@ -151,24 +153,22 @@ where
         causation_id: uuid::Uuid::now_v7().to_string(),
         actor: headers.principal.to_string(),
         idempotency: None,
+        deadline: headers.deadline,
     };
     let key = RequestKey { sent: sent.clone() };
-    match command(context, key).await {
-        Ok((accepted, position)) => Ok(respond(accepted, position)),
-        Err(CommandError::Store(StoreError::DuplicateRequest)) => {
-            let stored = match &sent {
-                Some(sent) => log
-                    .idempotent_response(&sent.scope_key)
-                    .await?
-                    .map(|stored| (stored, sent)),
-                None => None,
-            };
-            match stored {
-                Some((stored, sent)) => replay(stored, &sent.request_digest),
-                None => Err(StoreError::DuplicateRequest.into()),
-            }
-        }
-        Err(error) => Err(error.into()),
+    match (command(context, key).await, &sent) {
+        (Ok((accepted, position)), _) => Ok(respond(accepted, position)),
+        (
+            Err(
+                error @ (CommandError::Rejected { .. }
+                | CommandError::Store(StoreError::DuplicateRequest | StoreError::Conflict)),
+            ),
+            Some(sent),
+        ) => match log.idempotent_response(&sent.scope_key).await? {
+            Some(stored) => replay(stored, &sent.request_digest),
+            None => Err(error.into()),
+        },
+        (Err(error), _) => Err(error.into()),
     }
 }
 

@@ -6,11 +6,12 @@
 //! a probe must tell a busy process from a dead one, and scrapers must not crowd out
 //! requests or probes. That is why the limit is a semaphore in a middleware that looks at
 //! the path, not tower's `ConcurrencyLimit` + `LoadShed`, which shed every request of
-//! the service they wrap. A timed-out command still commits (commits run on a task of
-//! their own); a retry with the same `Idempotency-Key` then gets its response.
+//! the service they wrap. A command learns its request's [`Deadline`], and its commit
+//! is written only if its outcome is known before then: a request answered `timed_out`
+//! has written nothing and never will.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -55,7 +56,11 @@ pub fn limited(router: Router, limits: Limits) -> Router {
     router.layer(middleware::from_fn_with_state(guard, admit))
 }
 
-async fn admit(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+/// When a request is answered whatever happens: a request extension its handlers read.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(pub Instant);
+
+async fn admit(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let share = match path {
         "/metrics" => Some(&guard.scrapes),
@@ -71,7 +76,9 @@ async fn admit(State(guard): State<Guard>, request: Request, next: Next) -> Resp
     let Ok(_permit) = guard.in_flight.try_acquire() else {
         return ApiError::Overloaded.into_response();
     };
-    match tokio::time::timeout(guard.timeout, next.run(request)).await {
+    let deadline = Instant::now() + guard.timeout;
+    request.extensions_mut().insert(Deadline(deadline));
+    match tokio::time::timeout_at(deadline.into(), next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::TimedOut.into_response(),
     }

@@ -13,13 +13,16 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-pub use group_commit::{BatchCounts, WRITERS as COMMIT_WRITERS};
+pub use group_commit::{
+    BatchCounts, MAX_WRITERS as COMMIT_WRITERS, QUEUE_CAPACITY as COMMIT_QUEUE_CAPACITY,
+};
 
 pub use postgres::PostgresEventLog;
 pub use sqlite::SqliteEventLog;
 
 use std::fmt;
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use cqrs_es::persist::SerializedEvent;
@@ -43,6 +46,58 @@ pub struct Commit {
     pub guards: Vec<Box<dyn Guard>>,
     /// The response to remember for an `Idempotency-Key`.
     pub idempotency: Option<IdempotencyClaim>,
+    /// When the request that sent the commit is answered whatever happens (its time
+    /// limit): a commit whose outcome cannot be known by then is not written at all.
+    pub deadline: Option<Instant>,
+}
+
+/// How long a commit may wait on what another transaction holds (PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitBounds {
+    /// How long a commit waits for a lock another transaction holds (the next row of
+    /// its stream, a guard's claim) before it fails alone, with nothing written.
+    pub lock_timeout: Duration,
+}
+
+impl Default for CommitBounds {
+    fn default() -> Self {
+        Self {
+            lock_timeout: Duration::from_millis(1000),
+        }
+    }
+}
+
+/// Time between the end of a commit's last statement and its answer reaching the
+/// request: a commit starts its last statement no later than this before its deadline.
+const ANSWER_MARGIN: Duration = Duration::from_millis(50);
+
+impl CommitBounds {
+    /// The longest one statement of a commit runs: its wait for locks and as long again
+    /// for its own work. The server cancels it past this, and nothing is written.
+    pub fn statement_timeout(&self) -> Duration {
+        self.lock_timeout * 2
+    }
+
+    /// The latest moment a commit with this `deadline` may start its last statement.
+    fn start_by(&self, deadline: Option<Instant>) -> Option<Instant> {
+        start_by(deadline, self.statement_timeout())
+    }
+}
+
+/// The latest moment a commit with this `deadline`, whose last statement runs at most
+/// `statement`, may start that statement so that its outcome is known before its
+/// request is answered.
+fn start_by(deadline: Option<Instant>, statement: Duration) -> Option<Instant> {
+    deadline.map(|deadline| {
+        deadline
+            .checked_sub(statement + ANSWER_MARGIN)
+            .unwrap_or(deadline)
+    })
+}
+
+/// Whether a statement that must start by `start_by` may no longer start.
+fn too_late(start_by: Option<Instant>) -> bool {
+    start_by.is_some_and(|start_by| Instant::now() > start_by)
 }
 
 /// An aggregate's state at `last_sequence`.
@@ -142,24 +197,58 @@ pub enum StoreError {
     /// A request with the same idempotency key committed first.
     #[error("the idempotency key was used by a concurrent request")]
     DuplicateRequest,
-    /// The database cannot be reached (down, or the pool timed out).
+    /// The database cannot be reached (down, or the pool timed out); nothing was
+    /// written.
     #[error("the event store is unavailable: {0}")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The commit waited longer than its bounds allow (a lock another transaction
+    /// holds, its request's time limit); nothing was written.
+    #[error("the commit took longer than allowed; nothing was written")]
+    TimedOut,
+    /// The commits waiting for the database are at their bound; nothing was written.
+    #[error("too many commits are waiting for the database")]
+    Overloaded,
+    /// The connection failed while the commit was in flight: it may or may not have
+    /// been written.
+    #[error("the outcome of the commit is unknown: {0}")]
+    OutcomeUnknown(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Anything else: a bug or a corrupt row.
     #[error("event store failure: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl StoreError {
-    /// Sorts a database error into conflict, unavailable or internal.
+    /// Sorts the error of a statement that commits nothing by itself (a read, a
+    /// statement inside a transaction) into conflict, timed out, unavailable or internal.
     pub fn from_sqlx(error: sqlx::Error) -> Self {
         use sqlx::error::ErrorKind;
         match &error {
             sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => Self::Conflict,
+            _ if is_timeout(&error) => Self::TimedOut,
             _ if is_unavailable(&error) => Self::Unavailable(Box::new(error)),
             _ => Self::Internal(Box::new(error)),
         }
     }
+
+    /// Sorts the error of a statement that commits (a `COMMIT`, or one that is its own
+    /// transaction): a connection lost while it ran leaves its outcome unknown.
+    pub(crate) fn of_commit(error: &sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        let reason = || error.to_string().into();
+        match error {
+            sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => Self::Conflict,
+            _ if is_timeout(error) => Self::TimedOut,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Self::Unavailable(reason()),
+            _ if is_unavailable(error) => Self::OutcomeUnknown(reason()),
+            _ => Self::Internal(reason()),
+        }
+    }
+}
+
+/// Whether the server cancelled a statement for waiting on a lock past `lock_timeout`
+/// (55P03) or running past `statement_timeout` (57014): it wrote nothing.
+pub(crate) fn is_timeout(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| code == "55P03" || code == "57014"))
 }
 
 /// Whether `error` is the database going away rather than a bug: a broken wire

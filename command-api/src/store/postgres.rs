@@ -12,8 +12,8 @@ use sqlx::{Connection, PgConnection, Postgres, Row};
 use super::group_commit::{Batchable, GroupCommit};
 use super::sql;
 use super::{
-    last_position, BatchCounts, Commit, EventLog, IdempotencyClaim, LoadedStream, RecordedEvent,
-    Snapshot, StoreError, StoredResponse,
+    last_position, too_late, BatchCounts, Commit, CommitBounds, EventLog, IdempotencyClaim,
+    LoadedStream, RecordedEvent, Snapshot, StoreError, StoredResponse,
 };
 
 /// The schema: event store, snapshots, guards (and, later, views and checkpoints).
@@ -38,15 +38,23 @@ pub struct PostgresEventLog {
     status: PgPool,
     /// Writes the commits that need no transaction of their own, together.
     group: GroupCommit,
+    bounds: CommitBounds,
+    /// Opens a commit's own transaction with its bounds on lock waits and statements.
+    begin_bounded: String,
 }
 
 impl PostgresEventLog {
     /// Connects with a bounded pool; a database that is down fails fast after
     /// `acquire_timeout` instead of queueing requests without bound.
+    ///
+    /// A commit waits at most `bounds` on what other transactions hold; the group
+    /// commit's writers have [`COMMIT_WRITERS`](super::COMMIT_WRITERS) connections of
+    /// their own on top of `max_connections`.
     pub async fn connect(
         url: &str,
         max_connections: u32,
         acquire_timeout: Duration,
+        bounds: CommitBounds,
     ) -> Result<Self, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
         let timeout = STATUS_STATEMENT_TIMEOUT.as_millis().to_string();
@@ -55,14 +63,27 @@ impl PostgresEventLog {
                 .clone()
                 .options([("statement_timeout", timeout.as_str())]),
         );
+        let (lock_ms, statement_ms) = (
+            bounds.lock_timeout.as_millis(),
+            bounds.statement_timeout().as_millis(),
+        );
+        let writers = pool_options(super::COMMIT_WRITERS as u32, acquire_timeout)
+            .connect_lazy_with(options.clone().options([
+                ("lock_timeout", lock_ms.to_string().as_str()),
+                ("statement_timeout", statement_ms.to_string().as_str()),
+            ]));
         let pool = pool_options(max_connections, acquire_timeout)
             .connect_with(options)
             .await?;
-        let group = GroupCommit::start(pool.clone());
         Ok(Self {
             pool,
             status,
-            group,
+            group: GroupCommit::start(writers, bounds),
+            bounds,
+            begin_bounded: format!(
+                "BEGIN; SET LOCAL lock_timeout = {lock_ms}; \
+                 SET LOCAL statement_timeout = {statement_ms}"
+            ),
         })
     }
 
@@ -132,27 +153,43 @@ impl EventLog for PostgresEventLog {
     }
 
     async fn append(&self, commit: Commit) -> Result<i64, StoreError> {
+        let start_by = self.bounds.start_by(commit.deadline);
         if commit.guards.is_empty() && commit.snapshots.is_empty() {
             // Events and their idempotency key are one statement, which can carry the
             // commits of concurrent commands too.
             let batchable = Batchable {
                 events: commit.events,
                 claim: commit.idempotency,
+                start_by,
             };
             return self.group.commit(batchable).await;
         }
-        let mut tx = self.pool.begin().await.map_err(StoreError::from_sqlx)?;
+        let mut tx = self
+            .pool
+            .begin_with(self.begin_bounded.clone())
+            .await
+            .map_err(StoreError::from_sqlx)?;
         for guard in &commit.guards {
             guard.on_postgres(&mut tx).await?;
         }
-        let position = insert_events(&mut tx, &commit.events).await?;
+        let last = insert_events(&mut tx, &commit.events)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        let position = last_position(last)?;
         for snapshot in &commit.snapshots {
             store_snapshot(&mut tx, snapshot).await?;
         }
         if let Some(claim) = &commit.idempotency {
             claim_idempotency_key(&mut tx, claim, position).await?;
         }
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        // Dropped, the transaction rolls back: nothing is written after its request is
+        // answered.
+        if too_late(start_by) {
+            return Err(StoreError::TimedOut);
+        }
+        tx.commit()
+            .await
+            .map_err(|error| StoreError::of_commit(&error))?;
         Ok(position)
     }
 
@@ -186,7 +223,11 @@ impl EventLog for PostgresEventLog {
         sql::expire_in_batches!(EXPIRE_IDEMPOTENCY_KEYS, ttl, &self.pool)
     }
 
+    /// Also false while the commit writers are stuck (see [`BatchCounts::stalled`]).
     async fn is_ready(&self) -> bool {
+        if self.group.stalled() {
+            return false;
+        }
         let applied: Result<i64, _> = sqlx::query_scalar(sql::APPLIED_MIGRATIONS)
             .fetch_one(&self.status)
             .await;
@@ -194,29 +235,36 @@ impl EventLog for PostgresEventLog {
     }
 }
 
-/// Appends the events bound as $1…$7 (one array per column): a macro, so that the
-/// statements built on it are constant text, not formatted for every commit.
+/// Appends the events bound as $1…$7 (one array per column), their streams locked in
+/// one order first (as the group commit's batches lock them), as the common table
+/// expression `appended`: a macro, so that the statements built on it are constant
+/// text, not formatted for every commit.
 macro_rules! append_events {
     () => {
-        "INSERT INTO events
-            (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                              $6::jsonb[], $7::jsonb[])
-         RETURNING global_position"
+        "WITH locked AS (
+            SELECT pg_advisory_xact_lock(stream) FROM (
+                SELECT DISTINCT hashtextextended(t || '/' || i, 0) AS stream
+                  FROM UNNEST($1::text[], $2::text[]) AS s(t, i) ORDER BY stream) streams),
+         appended AS (
+            INSERT INTO events
+                (aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
+                 metadata)
+            SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+                                 $6::jsonb[], $7::jsonb[])
+             WHERE (SELECT count(*) FROM locked) >= 0
+            RETURNING global_position)"
     };
 }
 
 const INSERT_EVENTS: &str = concat!(
-    "WITH appended AS (",
     append_events!(),
-    ") SELECT max(global_position) FROM appended"
+    " SELECT max(global_position) FROM appended"
 );
 
 /// [`INSERT_EVENTS`] and the idempotency record ($8…$13) in one statement.
 const INSERT_EVENTS_CLAIMING: &str = concat!(
-    "WITH appended AS (",
     append_events!(),
-    "),
+    ",
      claimed AS (
         INSERT INTO idempotency_keys
                (scope_key, request_digest, expires, status, location, response, position)
@@ -236,12 +284,10 @@ const EXPIRE_IDEMPOTENCY_KEYS: &str = "
 pub(super) async fn insert_events(
     connection: &mut PgConnection,
     events: &[SerializedEvent],
-) -> Result<i64, StoreError> {
-    let last: Option<i64> = bind_events(sqlx::query_scalar(INSERT_EVENTS), events)
+) -> Result<Option<i64>, sqlx::Error> {
+    bind_events(sqlx::query_scalar(INSERT_EVENTS), events)
         .fetch_one(&mut *connection)
         .await
-        .map_err(StoreError::from_sqlx)?;
-    last_position(last)
 }
 
 /// Appends the events and records the response under the idempotency key in one
@@ -251,8 +297,8 @@ pub(super) async fn insert_events_claiming(
     connection: &mut PgConnection,
     events: &[SerializedEvent],
     claim: &IdempotencyClaim,
-) -> Result<i64, StoreError> {
-    let last: Option<i64> = bind_events(sqlx::query_scalar(INSERT_EVENTS_CLAIMING), events)
+) -> Result<Option<i64>, sqlx::Error> {
+    bind_events(sqlx::query_scalar(INSERT_EVENTS_CLAIMING), events)
         .bind(&claim.scope_key)
         .bind(&claim.request_digest)
         .bind(claim.expires)
@@ -261,13 +307,18 @@ pub(super) async fn insert_events_claiming(
         .bind(&claim.response)
         .fetch_one(&mut *connection)
         .await
-        .map_err(|error| match &error {
-            sqlx::Error::Database(db) if db.constraint() == Some(IDEMPOTENCY_KEY) => {
-                StoreError::DuplicateRequest
-            }
-            _ => StoreError::from_sqlx(error),
-        })?;
-    last_position(last)
+}
+
+/// The outcome of a statement of [`insert_events`] or [`insert_events_claiming`] that
+/// is its own transaction.
+pub(super) fn committed(written: Result<Option<i64>, sqlx::Error>) -> Result<i64, StoreError> {
+    match written {
+        Ok(last) => last_position(last),
+        Err(sqlx::Error::Database(db)) if db.constraint() == Some(IDEMPOTENCY_KEY) => {
+            Err(StoreError::DuplicateRequest)
+        }
+        Err(error) => Err(StoreError::of_commit(&error)),
+    }
 }
 
 /// Binds the events of a commit as [`append_events`] numbers them, one array per column.

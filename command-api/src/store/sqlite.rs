@@ -15,12 +15,15 @@ use sqlx::Row;
 
 use super::sql;
 use super::{
-    last_position, Commit, EventLog, IdempotencyClaim, LoadedStream, RecordedEvent, Snapshot,
-    StoreError, StoredResponse,
+    last_position, start_by, too_late, Commit, EventLog, IdempotencyClaim, LoadedStream,
+    RecordedEvent, Snapshot, StoreError, StoredResponse,
 };
 
 /// The schema for the embedded store.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// The longest a `COMMIT` (a flush of the write-ahead log) is expected to take.
+const COMMIT_TIME: Duration = Duration::from_millis(250);
 
 /// The file under the data directory that holds events, guards and (later) views.
 const DATABASE_FILE: &str = "strata.db";
@@ -130,7 +133,14 @@ impl EventLog for SqliteEventLog {
         if let Some(claim) = &commit.idempotency {
             claim_idempotency_key(&mut tx, claim, position).await?;
         }
-        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        // Dropped, the transaction rolls back: nothing is written after its request is
+        // answered (it may have waited that long for the writer).
+        if too_late(start_by(commit.deadline, COMMIT_TIME)) {
+            return Err(StoreError::TimedOut);
+        }
+        tx.commit()
+            .await
+            .map_err(|error| StoreError::of_commit(&error))?;
         Ok(position)
     }
 

@@ -21,7 +21,8 @@ pub struct ProjectionStatus {
     pub checkpoint: i64,
     /// The position of the last event in the log.
     pub head: i64,
-    /// Events in the log not yet applied.
+    /// Events in the log not yet applied: the positions between the checkpoint and the
+    /// head (a position a rolled-back commit used up counts too).
     pub lag_events: i64,
     /// Age of the oldest event not yet applied, in milliseconds (0 when caught up).
     pub lag_ms: i64,
@@ -48,28 +49,38 @@ pub struct OpenTransaction {
     pub age_ms: i64,
 }
 
-/// Unapplied events are those after the checkpoint in the store's reading order.
+/// Lag from indexes alone, so that it costs the same however far behind a subscription
+/// is: `lag_events` is the positions between the checkpoint and the head (the events
+/// not applied, plus any positions a rolled-back commit used up), `lag_ms` the age of
+/// the first event after the checkpoint in the store's reading order; whether the
+/// read watermark holds the subscription back, from the last event.
 const PG_STATUS: &str = "
     SELECT c.name, c.kind, c.position, c.state, c.failed_position, c.last_error,
-           (SELECT coalesce(max(global_position), 0) FROM events) AS head,
-           pending.events AS lag_events,
-           coalesce((extract(epoch FROM now() - pending.oldest) * 1000)::bigint, 0) AS lag_ms,
-           EXISTS (SELECT 1 FROM events e
-                    WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.position)
-                      AND e.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())) AS blocked
+           head.position AS head,
+           greatest(head.position - c.position, 0) AS lag_events,
+           coalesce((extract(epoch FROM now() - (
+               SELECT e.recorded_at FROM events e
+                WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.position)
+                ORDER BY e.transaction_id, e.global_position LIMIT 1)) * 1000)::bigint, 0) AS lag_ms,
+           coalesce(last.transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+                    AND (last.transaction_id, last.global_position)
+                        > (c.transaction_id::text::xid8, c.position), false) AS blocked
       FROM projection_checkpoints c
-      CROSS JOIN LATERAL (
-            SELECT count(*) AS events, min(recorded_at) AS oldest FROM events e
-             WHERE (e.transaction_id, e.global_position) > (c.transaction_id::text::xid8, c.position)
-      ) pending
+      CROSS JOIN (SELECT coalesce(max(global_position), 0) AS position FROM events) head
+      -- The last event in reading order: if any event after the checkpoint is at or past
+      -- the read watermark, this one is.
+      LEFT JOIN (SELECT transaction_id, global_position FROM events
+                  ORDER BY transaction_id DESC, global_position DESC LIMIT 1) last ON true
      ORDER BY c.kind DESC, c.name";
 const SQLITE_STATUS: &str = "
     SELECT c.name, c.kind, c.position, c.state, c.failed_position, c.last_error,
-           (SELECT coalesce(max(global_position), 0) FROM events) AS head,
-           (SELECT count(*) FROM events e WHERE e.global_position > c.position) AS lag_events,
-           coalesce((SELECT CAST((julianday('now') - julianday(min(e.recorded_at))) * 86400000 AS INTEGER)
-                       FROM events e WHERE e.global_position > c.position), 0) AS lag_ms
+           head.position AS head,
+           max(head.position - c.position, 0) AS lag_events,
+           coalesce((SELECT CAST((julianday('now') - julianday(e.recorded_at)) * 86400000 AS INTEGER)
+                       FROM events e WHERE e.global_position > c.position
+                      ORDER BY e.global_position LIMIT 1), 0) AS lag_ms
       FROM projection_checkpoints c
+      CROSS JOIN (SELECT coalesce(max(global_position), 0) AS position FROM events) head
      ORDER BY c.kind DESC, c.name";
 
 macro_rules! status {

@@ -56,14 +56,8 @@ on_both_stores! {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn commands_and_probes_go_on_while_scrapers_loop_over_metrics() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::Arc;
-
-    let app = crate::support::TestApp::spawn(crate::support::Store::Postgres).await;
-    // Every view and policy lags behind 200,000 events: a scrape that counted them
-    // each time would be expensive.
+/// Registers every view and policy, then appends `events` events none of them applies.
+async fn every_subscription_lags_behind(app: &crate::support::TestApp, events: i64) {
     app.settle().await;
     let url = app.database_url().expect("a PostgreSQL database");
     let mut database = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
@@ -72,11 +66,61 @@ async fn commands_and_probes_go_on_while_scrapers_loop_over_metrics() {
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
          SELECT 'Order', 'lagging-' || n, 1, 'OrderPlaced', '1.0', '{}', '{}'
-           FROM generate_series(1, 200000) n",
+           FROM generate_series(1, $1) n",
     )
+    .bind(events)
     .execute(&mut database)
     .await
     .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lag_of_hundreds_of_thousands_of_events_shows_as_it_is() {
+    let app = crate::support::TestApp::spawn(crate::support::Store::Postgres).await;
+    let head = app
+        .scalar(
+            "SELECT coalesce(max(global_position), 0) FROM events WHERE $1 = $1",
+            "",
+        )
+        .await;
+    every_subscription_lags_behind(&app, 300_000).await;
+    let text = reqwest::get(format!("{}/metrics", app.address))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let order_list = r#"{name="orderList",kind="view"}"#;
+    let lag = sample(
+        &text,
+        &format!("strata_subscription_lag_events{order_list}"),
+    );
+    let checkpoint = sample(
+        &text,
+        &format!("strata_subscription_checkpoint{order_list}"),
+    );
+    assert_eq!(checkpoint, Some(head as f64), "{text}");
+    assert_eq!(lag, Some(300_000.0), "{text}");
+    let age = sample(
+        &text,
+        &format!("strata_subscription_lag_seconds{order_list}"),
+    );
+    assert!(age.is_some_and(|seconds| seconds >= 0.0), "{text}");
+    assert_eq!(
+        sample(&text, "strata_subscription_metrics_stale"),
+        Some(0.0),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_and_probes_go_on_while_scrapers_loop_over_metrics() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let app = crate::support::TestApp::spawn(crate::support::Store::Postgres).await;
+    // A scrape that counted the lag each time would be expensive.
+    every_subscription_lags_behind(&app, 200_000).await;
     let stop = Arc::new(AtomicBool::new(false));
     let anonymous = reqwest::Client::new();
     let scrapers: Vec<_> = (0..64)

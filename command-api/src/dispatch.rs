@@ -27,7 +27,8 @@ use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::store::{
-    Commit, EventLog, Guard, IdempotencyClaim, RecordedEvent, Snapshot, StoreError, SNAPSHOT_EVERY,
+    Commit, EventLog, Guard, IdempotencyClaim, RecordedEvent, Snapshot, StoreError, StreamAt,
+    SNAPSHOT_EVERY,
 };
 
 /// How many streams' turns are kept before those no command holds are let go.
@@ -457,6 +458,24 @@ where
     /// The aggregate's state after the decided events.
     pub fn aggregate(&self) -> &A {
         &self.aggregate
+    }
+
+    /// The stream as this decision read it, to commit beside other decisions when a
+    /// command decided on it without appending to it: the commit is refused with
+    /// `Conflict` (and decided again) should the stream have moved meanwhile.
+    pub fn as_read(&self) -> StreamAt {
+        StreamAt {
+            aggregate_type: A::TYPE,
+            aggregate_id: self.aggregate_id.clone(),
+            sequence: self.loaded_sequence,
+        }
+    }
+}
+
+impl Decided for StreamAt {
+    fn add_to(&self, commit: &mut Commit, _: &CommandContext) -> Result<(), StoreError> {
+        commit.guards.push(Box::new(self.clone()));
+        Ok(())
     }
 }
 

@@ -414,3 +414,48 @@ async fn two_processes_writing_the_same_streams_in_opposite_orders_never_deadloc
     );
     assert_eq!(deadlocks(&mut database).await, deadlocks_before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_refused_for_want_of_stock_is_decided_again_on_a_restock_that_committed_first() {
+    let app = TestApp::spawn(Store::Postgres).await;
+    let registered = app
+        .post(
+            "/books",
+            json!({"title": "데미안", "author": "Hesse", "price": 100, "stock": 1}),
+        )
+        .await;
+    let book = registered.id("bookId");
+    app.post("/members", json!({"memberId": "kim", "name": "Kim"}))
+        .await;
+    // Another process restocks the book: its commit holds the stream while it lands.
+    let url = app.database_url().expect("a PostgreSQL database");
+    let mut restock = PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut restock).await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('Book' || '/' || $1, 0))")
+        .bind(book.to_string())
+        .execute(&mut restock)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO events
+            (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('Book', $1, 2, 'StockAdded', '1.0', $2, '{}')",
+    )
+    .bind(book.to_string())
+    .bind(json!({"StockAdded": {"qty": 5, "addedAt": "2026-12-05T00:00:00Z"}}))
+    .execute(&mut restock)
+    .await
+    .unwrap();
+    let commit_restock = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sqlx::query("COMMIT").execute(&mut restock).await.unwrap();
+    };
+    // Read before the restock commits, the stock is 1: too few for 2.
+    let order = app.post(
+        "/bookOrders",
+        json!({"memberId": "kim", "bookId": book, "qty": 2}),
+    );
+    let (ordered, ()) = tokio::join!(order, commit_restock);
+    assert_eq!(ordered.status, StatusCode::CREATED, "{:?}", ordered.body);
+    assert_eq!(ordered.body["orderStatus"], "ORDERED");
+}

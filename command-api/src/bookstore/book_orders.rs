@@ -135,6 +135,7 @@ async fn order_book<L: EventLog>(
                         return Err(CommandError::rejected(&BookOrderError::BookNotFound));
                     };
                     let title = title.to_string();
+                    let read = book.as_read();
                     let taken = match book.decide(BookCommand::TakeStock { order_id, qty }).await {
                         Ok(taken) => Some(taken),
                         Err(CommandError::Rejected {
@@ -177,7 +178,8 @@ async fn order_book<L: EventLog>(
                     context.idempotency = key.claim(&accepted);
                     let appended = match &taken {
                         Some(taken) => service.commit_all(&[&ordered, taken], context).await?,
-                        None => service.commit_all(&[&ordered], context).await?,
+                        // Refused on the stock as read: only if it is still so.
+                        None => service.commit_all(&[&ordered, &read], context).await?,
                     };
                     Ok((accepted, appended.position))
                 })

@@ -38,6 +38,7 @@ use sqlx::{PgConnection, Row};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot, Mutex, Semaphore};
 
+use super::sql::stream_lock_key;
 use super::{postgres, too_late, CommitBounds, IdempotencyClaim, StoreError};
 
 /// How many batches may be in flight at once, each on a connection of its own: one
@@ -369,7 +370,8 @@ impl Writers {
 
 /// Every commit's events, in commit order, then the idempotency records of those that
 /// have one, each under its commit's last position: one statement, so one transaction.
-const INSERT_BATCH: &str = "
+const INSERT_BATCH: &str = concat!(
+    "
     WITH input AS (
         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
                              $6::jsonb[], $7::jsonb[], $8::int[])
@@ -377,7 +379,9 @@ const INSERT_BATCH: &str = "
                                     event_version, payload, metadata, commit_no, n)),
     locked AS (
         SELECT pg_advisory_xact_lock(stream) FROM (
-            SELECT DISTINCT hashtextextended(aggregate_type || '/' || aggregate_id, 0) AS stream
+            SELECT DISTINCT ",
+    stream_lock_key!("aggregate_type", "aggregate_id"),
+    " AS stream
               FROM input ORDER BY stream) streams),
     appended AS (
         INSERT INTO events
@@ -404,7 +408,8 @@ const INSERT_BATCH: &str = "
          -- Keys in one order in every batch: two batches never wait on each other's.
          ORDER BY c.scope_key
         RETURNING scope_key)
-    SELECT commit_no, position FROM positions";
+    SELECT commit_no, position FROM positions"
+);
 
 /// Writes the batch in one statement and answers each commit's last position, in
 /// batch order (none for a commit without events).

@@ -12,6 +12,7 @@ mod group_commit;
 mod postgres;
 mod sql;
 mod sqlite;
+mod stream_at;
 
 pub use group_commit::{
     BatchCounts, MAX_WRITERS as COMMIT_WRITERS, QUEUE_CAPACITY as COMMIT_QUEUE_CAPACITY,
@@ -19,6 +20,7 @@ pub use group_commit::{
 
 pub use postgres::PostgresEventLog;
 pub use sqlite::SqliteEventLog;
+pub use stream_at::StreamAt;
 
 use std::fmt;
 use std::future::Future;

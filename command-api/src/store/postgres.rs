@@ -241,11 +241,14 @@ impl EventLog for PostgresEventLog {
 /// text, not formatted for every commit.
 macro_rules! append_events {
     () => {
-        "WITH locked AS (
-            SELECT pg_advisory_xact_lock(stream) FROM (
-                SELECT DISTINCT hashtextextended(t || '/' || i, 0) AS stream
-                  FROM UNNEST($1::text[], $2::text[]) AS s(t, i) ORDER BY stream) streams),
-         appended AS (
+        concat!(
+            "WITH locked AS (
+                SELECT pg_advisory_xact_lock(stream) FROM (
+                    SELECT DISTINCT ",
+            sql::stream_lock_key!("t", "i"),
+            " AS stream
+                      FROM UNNEST($1::text[], $2::text[]) AS s(t, i) ORDER BY stream) streams),
+             appended AS (
             INSERT INTO events
                 (aggregate_type, aggregate_id, sequence, event_type, event_version, payload,
                  metadata)
@@ -253,6 +256,7 @@ macro_rules! append_events {
                                  $6::jsonb[], $7::jsonb[])
              WHERE (SELECT count(*) FROM locked) >= 0
             RETURNING global_position)"
+        )
     };
 }
 

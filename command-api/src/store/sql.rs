@@ -1,6 +1,27 @@
 //! SQL text both stores run as it is (`$1, $2, …` placeholders, standard upserts), and
 //! the mapping of their rows, so the two adapters differ only where the stores do.
 
+/// The key of a stream's advisory lock (PostgreSQL), from the SQL expressions of its
+/// type and id: every statement that appends takes it for each stream it writes, in
+/// ascending order, before its first row (see `group_commit`), and so does a guard that
+/// needs a stream to stand still.
+macro_rules! stream_lock_key {
+    ($aggregate_type:literal, $aggregate_id:literal) => {
+        concat!(
+            "hashtextextended(",
+            $aggregate_type,
+            " || '/' || ",
+            $aggregate_id,
+            ", 0)"
+        )
+    };
+}
+pub(super) use stream_lock_key;
+
+/// The last sequence of a stream (0 for an empty one).
+pub(super) const LAST_SEQUENCE: &str = "
+    SELECT COALESCE(MAX(sequence), 0) FROM events WHERE aggregate_type = $1 AND aggregate_id = $2";
+
 /// The stored response of an idempotent command.
 pub(super) const SELECT_IDEMPOTENT_RESPONSE: &str = "
     SELECT request_digest, status, location, response, position

@@ -302,3 +302,33 @@ async fn told_everyone(app: &TestApp) -> Vec<(String, i64)> {
     }
     counts.into_iter().collect()
 }
+
+/// "Before" is the order the policy reads the log in: a member whose join began before
+/// a book's registration, and committed after it at a higher position, is read first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_join_is_read_before_a_new_book_is_told_of_it_whatever_its_position() {
+    use sqlx::Connection;
+
+    let app = TestApp::spawn(crate::support::Store::Postgres).await;
+    let url = app.database_url().expect("a PostgreSQL database");
+    let mut joining = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut joining).await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut joining)
+        .await
+        .unwrap();
+    register(&app, "싯다르타", 9_000, 1).await;
+    let joined = json!({"MemberJoined": {"memberId": "late", "name": "Late", "joinedAt": "2026-12-05T00:00:00Z"}});
+    sqlx::query(
+        "INSERT INTO events
+            (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('Member', $1, 1, 'MemberJoined', '1.0', $2, '{}')",
+    )
+    .bind(member_stream("late").to_string())
+    .bind(joined)
+    .execute(&mut joining)
+    .await
+    .unwrap();
+    sqlx::query("COMMIT").execute(&mut joining).await.unwrap();
+    assert_eq!(told(&app, "new book: 싯다르타").await, ["late"]);
+}

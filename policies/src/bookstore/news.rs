@@ -6,7 +6,8 @@
 //!
 //! It follows all its events in one sequence (one key), so a member who joined, or an
 //! order refused, before a book's event is always recorded when that event is reacted
-//! to. What it remembers (members with the position they joined at, books' titles,
+//! to; "before" is the order it reads the log in (transaction, then position), never
+//! the position alone, which concurrent commits may take out of that order. What it remembers (members with the position they joined at, books' titles,
 //! refused orders, restocks) sits in its own tables, each row written once, so the
 //! recipients of an event are the same however often it is delivered.
 
@@ -26,28 +27,33 @@ use crate::issue::{derived_id, PolicyError, Reaction};
 use crate::policy::{Issue, Policy};
 
 const REMEMBER_MEMBER: &str = "
-    INSERT INTO policy_bookstore_members (member_id, joined_position) VALUES ($1, $2)
-    ON CONFLICT (member_id) DO NOTHING";
+    INSERT INTO policy_bookstore_members (member_id, joined_transaction_id, joined_position)
+    VALUES ($1, $2, $3) ON CONFLICT (member_id) DO NOTHING";
 const REMEMBER_BOOK: &str = "
     INSERT INTO policy_bookstore_books (book_id, title) VALUES ($1, $2)
     ON CONFLICT (book_id) DO NOTHING";
 const REMEMBER_REFUSAL: &str = "
-    INSERT INTO policy_bookstore_refusals (order_id, book_id, member_id, position)
-    VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING";
+    INSERT INTO policy_bookstore_refusals (order_id, book_id, member_id, transaction_id, position)
+    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING";
 const REMEMBER_RESTOCK: &str = "
-    INSERT INTO policy_bookstore_restocks (book_id, position) VALUES ($1, $2)
+    INSERT INTO policy_bookstore_restocks (book_id, transaction_id, position) VALUES ($1, $2, $3)
     ON CONFLICT (book_id, position) DO NOTHING";
+/// Members who joined before the event at ($1, $2) in the order the policy reads the
+/// log (transaction, then position).
 const MEMBERS_BEFORE: &str = "
-    SELECT member_id FROM policy_bookstore_members WHERE joined_position < $1
+    SELECT member_id FROM policy_bookstore_members
+     WHERE (joined_transaction_id, joined_position) < ($1, $2)
      ORDER BY member_id";
 const TITLE_OF: &str = "SELECT title FROM policy_bookstore_books WHERE book_id = $1";
-/// Members refused the book `$1` after its restock before `$2` (or ever, before the
-/// first), and before `$2`.
+/// Members refused the book `$1` before its restock at ($2, $3), and after the restock
+/// before that one (if any), in the order the policy reads the log.
 const REFUSED_SINCE_RESTOCK: &str = "
-    SELECT DISTINCT member_id FROM policy_bookstore_refusals
-     WHERE book_id = $1 AND position < $2
-       AND position > (SELECT coalesce(max(position), 0) FROM policy_bookstore_restocks
-                        WHERE book_id = $1 AND position < $2)
+    SELECT DISTINCT member_id FROM policy_bookstore_refusals f
+     WHERE f.book_id = $1 AND (f.transaction_id, f.position) < ($2, $3)
+       AND NOT EXISTS (
+           SELECT 1 FROM policy_bookstore_restocks r
+            WHERE r.book_id = $1 AND (r.transaction_id, r.position) < ($2, $3)
+              AND (r.transaction_id, r.position) > (f.transaction_id, f.position))
      ORDER BY member_id";
 
 /// The key every event of the policy shares: one sequence.
@@ -100,11 +106,15 @@ impl<L: EventLog> Policy<L> for NewsPolicy {
             let Some(event) = reaction.decode::<BookstoreEvent>()? else {
                 return Ok(Vec::new());
             };
-            let position = reaction.event.position;
+            let (transaction, position) = (reaction.event.transaction_id, reaction.event.position);
             let store = reaction.store();
             match event {
                 BookstoreEvent::Member(MemberEvent::MemberJoined { member_id, .. }) => {
-                    let args = [Arg::Text(&member_id), Arg::Int(position)];
+                    let args = [
+                        Arg::Text(&member_id),
+                        Arg::Int(transaction),
+                        Arg::Int(position),
+                    ];
                     store.execute(REMEMBER_MEMBER, &args).await?;
                     Ok(Vec::new())
                 }
@@ -118,6 +128,7 @@ impl<L: EventLog> Policy<L> for NewsPolicy {
                         Arg::Text(order),
                         Arg::Text(&book),
                         Arg::Text(&member_id),
+                        Arg::Int(transaction),
                         Arg::Int(position),
                     ];
                     store.execute(REMEMBER_REFUSAL, &args).await?;
@@ -129,12 +140,11 @@ impl<L: EventLog> Policy<L> for NewsPolicy {
                         BookEvent::BookRegistered { title, .. } => {
                             let args = [Arg::Text(book), Arg::Text(title)];
                             store.execute(REMEMBER_BOOK, &args).await?;
-                            store
-                                .fetch_texts(MEMBERS_BEFORE, &[Arg::Int(position)])
-                                .await?
+                            let at = [Arg::Int(transaction), Arg::Int(position)];
+                            store.fetch_texts(MEMBERS_BEFORE, &at).await?
                         }
                         BookEvent::StockAdded { .. } => {
-                            let args = [Arg::Text(book), Arg::Int(position)];
+                            let args = [Arg::Text(book), Arg::Int(transaction), Arg::Int(position)];
                             store.execute(REMEMBER_RESTOCK, &args).await?;
                             store.fetch_texts(REFUSED_SINCE_RESTOCK, &args).await?
                         }

@@ -27,8 +27,8 @@ use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::store::{
-    Commit, EventLog, Guard, IdempotencyClaim, RecordedEvent, Snapshot, StoreError, StreamAt,
-    SNAPSHOT_EVERY,
+    Commit, Deadline, EventLog, Guard, IdempotencyClaim, RecordedEvent, Snapshot, StoreError,
+    StreamAt, SNAPSHOT_EVERY,
 };
 
 /// How many streams' turns are kept before those no command holds are let go.
@@ -71,9 +71,9 @@ pub struct CommandContext {
     pub actor: String,
     /// The response to record with the events when the client sent an `Idempotency-Key`.
     pub idempotency: Option<IdempotencyClaim>,
-    /// When the request is answered whatever happens (its time limit); none for a
-    /// policy. A commit that cannot finish by then is not written.
-    pub deadline: Option<Instant>,
+    /// The request's time limit; none for a policy. A commit whose outcome could not be
+    /// known by then is not written.
+    pub deadline: Option<Deadline>,
 }
 
 /// Why a command did not take effect.

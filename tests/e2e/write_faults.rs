@@ -20,8 +20,9 @@ use crate::processes::{admin_client, free_port, start, Processes};
 use crate::support::{Reply, Store, TestApp};
 
 /// Another connection's open transaction that has written, and not committed, the
-/// event at `sequence` of a stream: the row lock an instance cut off from the network
-/// mid-commit leaves behind until TCP notices.
+/// event at `sequence` of a stream, holding the stream's lock as every append does:
+/// what an instance cut off from the network mid-commit leaves behind until TCP
+/// notices.
 async fn hold_event_row(
     app: &TestApp,
     aggregate_type: &str,
@@ -31,6 +32,12 @@ async fn hold_event_row(
     let url = app.database_url().expect("a PostgreSQL database");
     let mut holder = PgConnection::connect(&url).await.unwrap();
     sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))")
+        .bind(aggregate_type)
+        .bind(id.to_string())
+        .execute(&mut holder)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO events
             (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
@@ -64,8 +71,6 @@ async fn a_commit_blocked_on_a_held_row_fails_alone_while_commands_on_other_stre
         (reply, asked.elapsed())
     };
     let others = async {
-        // The cancel waits on the lock before the others arrive.
-        tokio::time::sleep(Duration::from_millis(200)).await;
         let ready = app.get("/health/ready").await;
         let timed = stream::iter(0..200)
             .map(|n| async move {
@@ -87,7 +92,8 @@ async fn a_commit_blocked_on_a_held_row_fails_alone_while_commands_on_other_stre
     );
     for (reply, took) in &orders {
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-        // The lock timeout is 1 s: none of them waited for the lock.
+        // The lock timeout is 1 s: none of them waited for the lock, not even those
+        // that were batched with the cancel.
         assert!(*took < Duration::from_secs(1), "an order took {took:?}");
     }
     assert_eq!(

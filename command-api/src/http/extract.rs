@@ -187,8 +187,8 @@ pub struct CommandHeaders {
     /// Method and path: with the caller, the scope an idempotency key is valid in.
     pub route: String,
     pub principal: Principal,
-    /// When the request is answered whatever happens, where a time limit applies.
-    pub deadline: Option<std::time::Instant>,
+    /// The request's time limit, where one applies.
+    pub deadline: Option<crate::store::Deadline>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
@@ -205,10 +205,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CommandHeaders {
             idempotency_key,
             route: format!("{} {}", parts.method, parts.uri.path()),
             principal,
-            deadline: parts
-                .extensions
-                .get::<super::overload::Deadline>()
-                .map(|deadline| deadline.0),
+            deadline: parts.extensions.get::<crate::store::Deadline>().cloned(),
         })
     }
 }

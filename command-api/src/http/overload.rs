@@ -6,9 +6,9 @@
 //! a probe must tell a busy process from a dead one, and scrapers must not crowd out
 //! requests or probes. That is why the limit is a semaphore in a middleware that looks at
 //! the path, not tower's `ConcurrencyLimit` + `LoadShed`, which shed every request of
-//! the service they wrap. A command learns its request's [`Deadline`], and its commit
-//! is written only if its outcome is known before then: a request answered `timed_out`
-//! has written nothing and never will.
+//! the service they wrap. A command's commits share its request's [`Deadline`]: a
+//! request answered `timed_out` has written nothing and never will; one whose commit
+//! is in flight when its time is up is answered `commit_outcome_unknown`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use axum::Router;
 use tokio::sync::Semaphore;
 
 use super::ApiError;
+use crate::store::Deadline;
 
 /// How much a process takes on at once.
 #[derive(Debug, Clone, Copy)]
@@ -56,10 +57,6 @@ pub fn limited(router: Router, limits: Limits) -> Router {
     router.layer(middleware::from_fn_with_state(guard, admit))
 }
 
-/// When a request is answered whatever happens: a request extension its handlers read.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline(pub Instant);
-
 async fn admit(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let share = match path {
@@ -76,10 +73,11 @@ async fn admit(State(guard): State<Guard>, mut request: Request, next: Next) -> 
     let Ok(_permit) = guard.in_flight.try_acquire() else {
         return ApiError::Overloaded.into_response();
     };
-    let deadline = Instant::now() + guard.timeout;
-    request.extensions_mut().insert(Deadline(deadline));
-    match tokio::time::timeout_at(deadline.into(), next.run(request)).await {
+    let deadline = Deadline::new(Instant::now() + guard.timeout);
+    request.extensions_mut().insert(deadline.clone());
+    match tokio::time::timeout_at(deadline.at().into(), next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::TimedOut.into_response(),
+        Err(_) if deadline.abandon() => ApiError::TimedOut.into_response(),
+        Err(_) => ApiError::OutcomeUnknown.into_response(),
     }
 }

@@ -7,22 +7,26 @@
 //! it to a writer. Nothing waits for a batch to fill: a batch of one is written as a
 //! command alone would write it, and commits queue up only while a batch is in flight,
 //! which is when writing them together pays. The next batch waits for the one in flight
-//! as long as that one moves ([`STALL`]); one that waits on a lock gets a writer beside
-//! it, up to [`MAX_WRITERS`], so a lock on one stream never holds up the others.
+//! as long as that one moves ([`STALL`]); one that waits gets a writer beside it, up to
+//! [`MAX_WRITERS`].
 //!
 //! Every answer is the truth. A command learns its outcome once the statement has
-//! returned, so nothing is acknowledged before it is durable. A commit is written only
-//! while its request can still be told the outcome ([`CommitBounds`]): one whose
-//! request has been, or is about to be, answered is dropped unwritten. A statement that
-//! waits on a lock past the bound is cancelled by the server, writing nothing, and its
-//! commits are written again each alone, so only the one that waits fails. A batch
-//! refused for one commit (an optimistic-concurrency loser, an idempotency key a
-//! concurrent request took) is written again in halves, down to single commits, so the
-//! refusal reaches only the commits it concerns. A connection lost mid-statement
-//! leaves its commits' outcome unknown, and they are answered so.
+//! returned, so nothing is acknowledged before it is durable. A commit is sent only
+//! while its request can still be told the outcome, and never after its request gave
+//! up ([`Deadline`]). A statement that waits on a lock past the bound is cancelled by
+//! the server, writing nothing, and its commits are written again each alone, so only
+//! the one that waits fails. A batch refused for one commit (an optimistic-concurrency
+//! loser, an idempotency key a concurrent request took) is written again in halves,
+//! down to single commits, so the refusal reaches only the commits it concerns. A
+//! connection lost mid-statement leaves its commits' outcome unknown, and they are
+//! answered so; nothing more is sent on it.
 //!
-//! Streams are locked in one order (their hash, ascending) before any row is written,
-//! so two processes' batches never deadlock on each other's rows.
+//! Every statement that appends locks its streams first ([`stream_lock_key`]). A batch
+//! only tries the locks: the commits whose streams another transaction holds (another
+//! process's batch, an instance cut off mid-commit) leave the batch, which goes on
+//! without them, and are written alone beside it, waiting for their locks in one order
+//! for at most the lock timeout. So a held stream delays only its own commits, and two
+//! processes never deadlock on each other's rows.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -33,40 +37,85 @@ use futures::future::BoxFuture;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use serde_json::Value;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
-use sqlx::{PgConnection, Row};
+use sqlx::{PgConnection, Postgres, Row};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot, Mutex, Semaphore};
 
+use super::deadline::{self, Deadline};
 use super::sql::stream_lock_key;
-use super::{postgres, too_late, CommitBounds, IdempotencyClaim, StoreError};
+use super::{postgres, CommitBounds, IdempotencyClaim, StoreError};
 
 /// How many batches may be in flight at once, each on a connection of its own: one
 /// while batches move (fewer, larger batches mean fewer flushes; one writer beat two,
-/// four and eight, ADR 9), more only while a batch waits on a lock.
+/// four and eight, ADR 9), more only while a batch waits.
 pub const MAX_WRITERS: usize = 4;
+/// Connections of the writers' pool: one per writer, and as many for the commits that
+/// wait for their streams' locks beside the batches.
+pub const WRITER_CONNECTIONS: u32 = 2 * MAX_WRITERS as u32;
 /// The most commits one statement carries.
 pub const MAX_BATCH: usize = 256;
 /// Commits that may wait for a writer; past them a commit is refused at once.
 pub const QUEUE_CAPACITY: usize = MAX_WRITERS * MAX_BATCH;
 /// How long the next batch waits for the one in flight before it is written beside it.
-/// Batches take a few milliseconds; one that takes longer is waiting on a lock.
+/// Batches take a few milliseconds; one that takes longer is waiting.
 const STALL: Duration = Duration::from_millis(10);
 /// How often the watchdog looks whether the writers move.
 const WATCH_EVERY: Duration = Duration::from_millis(100);
+/// How much longer than `statement_timeout` a writer waits for the server's answer
+/// before it takes the connection for lost (a partition sends no reset).
+const ANSWER_SLACK: Duration = Duration::from_secs(1);
 
 /// A commit of events, with its idempotency record, that needs no guard and no
 /// snapshot: what a batch can carry.
 pub(super) struct Batchable {
     pub events: Vec<SerializedEvent>,
     pub claim: Option<IdempotencyClaim>,
-    /// The latest moment its statement may start ([`CommitBounds`]).
-    pub start_by: Option<Instant>,
+    pub deadline: Option<Deadline>,
 }
 
+/// A commit waiting for its outcome. Dropped unanswered (a writer that failed), it is
+/// answered that its outcome is unknown.
 struct Queued {
     commit: Batchable,
-    outcome: oneshot::Sender<Result<i64, StoreError>>,
+    outcome: Option<oneshot::Sender<Result<i64, StoreError>>>,
+    progress: Arc<Progress>,
+}
+
+impl Queued {
+    fn answer(mut self, outcome: Result<i64, StoreError>) {
+        if let Some(sender) = self.outcome.take() {
+            if let Err(error) = &outcome {
+                deadline::unsent_unless_unknown(self.commit.deadline.as_ref(), error);
+            }
+            self.progress.answered();
+            let _ = sender.send(outcome);
+        }
+    }
+
+    /// Marks the commit in flight if its statement (at most `statement` long) may still
+    /// be sent.
+    fn may_send(&self, statement: Duration) -> bool {
+        deadline::may_send(self.commit.deadline.as_ref(), statement)
+    }
+
+    /// The database answered that its statement wrote nothing.
+    fn unsent(&self) {
+        if let Some(deadline) = &self.commit.deadline {
+            deadline.unsent();
+        }
+    }
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        if let Some(sender) = self.outcome.take() {
+            self.progress.answered();
+            let reason = "the commit writer failed before it answered";
+            let _ = sender.send(Err(StoreError::OutcomeUnknown(reason.into())));
+        }
+    }
 }
 
 /// How many batches were written, how many commits they carried, how many wait, and
@@ -120,23 +169,29 @@ impl Progress {
 
     fn moved(&self) {
         let now = self.since.elapsed().as_millis() as u64;
-        self.last_moved_ms.store(now, Ordering::Relaxed);
+        self.last_moved_ms.store(now, Ordering::Release);
     }
 
     fn queued(&self) {
         // Idle writers have not been stuck: their clock starts with the first commit.
-        if self.pending.fetch_add(1, Ordering::Relaxed) == 0 {
+        // Moved first, so that no one sees the commit pending with the old clock.
+        if self.pending.load(Ordering::Acquire) == 0 {
             self.moved();
         }
+        self.pending.fetch_add(1, Ordering::AcqRel);
     }
 
     fn answered(&self) {
-        self.pending.fetch_sub(1, Ordering::Relaxed);
+        self.moved();
+        self.pending.fetch_sub(1, Ordering::AcqRel);
     }
 
     fn stalled(&self) -> bool {
-        let last = Duration::from_millis(self.last_moved_ms.load(Ordering::Relaxed));
-        self.pending.load(Ordering::Relaxed) > 0 && self.since.elapsed() > last + self.bound
+        if self.pending.load(Ordering::Acquire) <= 0 {
+            return false;
+        }
+        let last = Duration::from_millis(self.last_moved_ms.load(Ordering::Acquire));
+        self.since.elapsed() > last + self.bound
     }
 }
 
@@ -154,11 +209,13 @@ impl GroupCommit {
     pub fn start(pool: PgPool, bounds: CommitBounds) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE_CAPACITY);
         let counts = BatchCounts::default();
-        let progress = Arc::new(Progress::new(bounds.statement_timeout()));
+        // A statement ends by `statement_timeout`, its answer a little later.
+        let progress = Arc::new(Progress::new(bounds.statement_timeout() + ANSWER_SLACK));
         let writers = Writers {
             pool,
             counts: counts.clone(),
-            progress: progress.clone(),
+            slots: Arc::new(Semaphore::new(MAX_WRITERS)),
+            statement: bounds.statement_timeout(),
         };
         tokio::spawn(supervise(writers, waiting));
         tokio::spawn(watch(
@@ -179,15 +236,21 @@ impl GroupCommit {
         let (outcome, answer) = oneshot::channel();
         self.counts.queued.inc();
         self.progress.queued();
-        if let Err(refused) = self.queue.try_send(Queued { commit, outcome }) {
+        let queued = Queued {
+            commit,
+            outcome: Some(outcome),
+            progress: self.progress.clone(),
+        };
+        if let Err(refused) = self.queue.try_send(queued) {
             self.counts.queued.dec();
-            self.progress.answered();
-            return Err(match refused {
-                TrySendError::Full(_) => StoreError::Overloaded,
-                TrySendError::Closed(_) => {
-                    StoreError::Unavailable("the commit writers have stopped".into())
-                }
-            });
+            let (queued, failure) = match refused {
+                TrySendError::Full(queued) => (queued, StoreError::Overloaded),
+                TrySendError::Closed(queued) => (
+                    queued,
+                    StoreError::Unavailable("the commit writers have stopped".into()),
+                ),
+            };
+            queued.answer(Err(failure));
         }
         answer.await.map_err(|_| {
             StoreError::OutcomeUnknown("the commit writer ended before it answered".into())
@@ -245,16 +308,18 @@ async fn supervise(writers: Writers, waiting: mpsc::Receiver<Queued>) {
 struct Writers {
     pool: PgPool,
     counts: BatchCounts,
-    progress: Arc<Progress>,
+    /// One per batch in flight, kept across a restart of the dispatcher.
+    slots: Arc<Semaphore>,
+    /// The longest a statement runs (`statement_timeout`).
+    statement: Duration,
 }
 
 impl Writers {
     /// Takes what is waiting and hands it to a writer, until the queue closes.
     async fn dispatch(self, waiting: Arc<Mutex<mpsc::Receiver<Queued>>>) {
         let mut waiting = waiting.lock().await;
-        let slots = Arc::new(Semaphore::new(MAX_WRITERS));
         while let Some(first) = waiting.recv().await {
-            let Ok(slot) = slots.clone().acquire_owned().await else {
+            let Ok(slot) = self.slots.clone().acquire_owned().await else {
                 return;
             };
             let mut batch = vec![first];
@@ -270,106 +335,193 @@ impl Writers {
             let (done, written) = oneshot::channel::<()>();
             let writer = self.clone();
             tokio::spawn(async move {
-                writer.write(batch).await;
+                writer.write(batch, Statement::Batch).await;
                 drop(slot);
                 let _ = done.send(());
             });
             // The next batch gathers while this one is written, and goes beside it only
-            // if it waits on a lock.
+            // if it waits.
             let _ = tokio::time::timeout(STALL, written).await;
         }
     }
 
-    async fn write(&self, batch: Vec<Queued>) {
-        let batch = self.still_due(batch);
-        if batch.is_empty() {
-            return;
-        }
-        match self.pool.acquire().await {
-            Ok(mut connection) => self.write_halving(&mut connection, batch).await,
+    /// Writes `commits` on a connection of the writers' pool.
+    async fn write(&self, commits: Vec<Queued>, how: Statement) {
+        let mut connection = match self.pool.acquire().await {
+            Ok(connection) => connection,
             Err(error) => {
                 let reason = error.to_string();
-                self.fail_all(batch, || StoreError::Unavailable(reason.clone().into()))
+                for queued in commits {
+                    queued.answer(Err(StoreError::Unavailable(reason.clone().into())));
+                }
+                return;
             }
+        };
+        let mut writing = Writing {
+            writers: self,
+            connection: &mut connection,
+            lost: false,
+        };
+        match how {
+            Statement::Batch => writing.halving(commits).await,
+            Statement::EachAlone => writing.each_alone(commits).await,
+        }
+        if writing.lost {
+            connection.close_on_drop();
         }
     }
+}
 
-    /// The commits whose statement may still start; the others are answered
-    /// [`StoreError::TimedOut`], unwritten.
-    fn still_due(&self, batch: Vec<Queued>) -> Vec<Queued> {
-        let (late, due): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .partition(|queued| too_late(queued.commit.start_by));
-        self.fail_all(late, || StoreError::TimedOut);
-        due
+/// How a writer writes its commits.
+enum Statement {
+    /// Together in one statement (see [`Writing::halving`]).
+    Batch,
+    /// Each in a statement of its own, waiting for its streams' locks.
+    EachAlone,
+}
+
+/// One writer's connection, and whether it was lost.
+struct Writing<'w> {
+    writers: &'w Writers,
+    connection: &'w mut PoolConnection<Postgres>,
+    /// The connection failed: nothing more is sent on it.
+    lost: bool,
+}
+
+impl Writing<'_> {
+    /// The commits whose statement may still be sent, marked in flight; the others are
+    /// answered [`StoreError::TimedOut`], unwritten (or [`StoreError::Unavailable`]
+    /// once the connection is lost).
+    fn sendable(&self, commits: Vec<Queued>) -> Vec<Queued> {
+        let mut sendable = Vec::with_capacity(commits.len());
+        for queued in commits {
+            if self.lost {
+                let reason = "the connection was lost before the commit was sent";
+                queued.answer(Err(StoreError::Unavailable(reason.into())));
+            } else if queued.may_send(self.writers.statement) {
+                sendable.push(queued);
+            } else {
+                queued.answer(Err(StoreError::TimedOut));
+            }
+        }
+        sendable
     }
 
-    /// Writes `batch` in one statement. A statement the server cancelled for a lock is
+    /// `answer` as it is; a failure of the connection marks it lost.
+    fn note<T>(&mut self, answer: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if answer.as_ref().is_err_and(super::is_unavailable) {
+            self.lost = true;
+        }
+        answer
+    }
+
+    /// Writes `batch` in one statement. Commits whose streams another transaction holds
+    /// are written alone beside it. A statement the server cancelled for a lock is
     /// written again commit by commit, so only the commit that waits fails. A batch the
     /// database refused is written again in halves, down to single commits: one bad
     /// commit among n costs about 2·log₂ n statements, k among n at most about 2n.
-    fn write_halving<'c>(
-        &'c self,
-        connection: &'c mut PgConnection,
-        batch: Vec<Queued>,
-    ) -> BoxFuture<'c, ()> {
+    fn halving<'s>(&'s mut self, batch: Vec<Queued>) -> BoxFuture<'s, ()> {
         Box::pin(async move {
-            let mut batch = self.still_due(batch);
+            let mut batch = self.sendable(batch);
             if batch.len() <= 1 {
-                return self.write_each(connection, batch).await;
+                return self.each_alone(batch).await;
             }
-            match write_together(connection, &batch).await {
-                Ok(positions) => {
-                    for (queued, position) in batch.into_iter().zip(positions) {
-                        let outcome = position
-                            .ok_or_else(|| StoreError::Internal("a commit without events".into()));
-                        self.answer(queued, outcome);
+            let limit = self.writers.statement + ANSWER_SLACK;
+            let statement = within(limit, write_together(self.connection, &batch)).await;
+            let written = self.note(statement);
+            match written {
+                Ok(outcomes) => {
+                    let mut busy = Vec::new();
+                    for (queued, outcome) in batch.into_iter().zip(outcomes) {
+                        match outcome {
+                            Written::At(position) => queued.answer(Ok(position)),
+                            Written::Busy => {
+                                queued.unsent();
+                                busy.push(queued);
+                            }
+                            Written::Nothing => queued.answer(Err(StoreError::Internal(
+                                "a commit without events".into(),
+                            ))),
+                        }
+                    }
+                    if !busy.is_empty() {
+                        let writers = self.writers.clone();
+                        tokio::spawn(
+                            async move { writers.write(busy, Statement::EachAlone).await },
+                        );
                     }
                 }
-                Err(error) if super::is_timeout(&error) => self.write_each(connection, batch).await,
-                Err(error @ sqlx::Error::Database(_)) if !super::is_unavailable(&error) => {
-                    let second = batch.split_off(batch.len() / 2);
-                    self.write_halving(connection, batch).await;
-                    self.write_halving(connection, second).await;
+                Err(error) if self.lost => {
+                    for queued in batch {
+                        queued.answer(Err(StoreError::of_commit(&error)));
+                    }
                 }
-                Err(error) => self.fail_all(batch, || StoreError::of_commit(&error)),
+                Err(error) => {
+                    batch.iter().for_each(Queued::unsent);
+                    if super::is_timeout(&error) {
+                        self.each_alone(batch).await
+                    } else {
+                        let second = batch.split_off(batch.len() / 2);
+                        self.halving(batch).await;
+                        self.halving(second).await;
+                    }
+                }
             }
         })
     }
 
     /// Each commit in a statement of its own, as a command alone would write it.
-    async fn write_each(&self, connection: &mut PgConnection, batch: Vec<Queued>) {
-        for queued in batch {
-            if too_late(queued.commit.start_by) {
-                self.answer(queued, Err(StoreError::TimedOut));
+    async fn each_alone(&mut self, commits: Vec<Queued>) {
+        for queued in commits {
+            let Some(queued) = self.sendable(vec![queued]).pop() else {
                 continue;
-            }
-            let commit = &queued.commit;
-            let written = match &commit.claim {
-                None => postgres::insert_events(connection, &commit.events).await,
+            };
+            let (commit, connection) = (&queued.commit, &mut **self.connection);
+            let limit = self.writers.statement + ANSWER_SLACK;
+            let statement = match &commit.claim {
+                None => within(limit, postgres::insert_events(connection, &commit.events)).await,
                 Some(claim) => {
-                    postgres::insert_events_claiming(connection, &commit.events, claim).await
+                    let statement =
+                        postgres::insert_events_claiming(connection, &commit.events, claim);
+                    within(limit, statement).await
                 }
             };
-            self.answer(queued, postgres::committed(written));
-        }
-    }
-
-    fn answer(&self, queued: Queued, outcome: Result<i64, StoreError>) {
-        self.progress.moved();
-        self.progress.answered();
-        let _ = queued.outcome.send(outcome);
-    }
-
-    fn fail_all(&self, batch: Vec<Queued>, failure: impl Fn() -> StoreError) {
-        for queued in batch {
-            self.answer(queued, Err(failure()));
+            let written = self.note(statement);
+            queued.answer(postgres::committed(written));
         }
     }
 }
+/// `statement`'s answer, if the server gives it within `limit`: a server that has not
+/// answered by then (a partition sends no reset) is out of reach, the outcome unknown.
+async fn within<T>(
+    limit: Duration,
+    statement: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    tokio::time::timeout(limit, statement)
+        .await
+        .unwrap_or_else(|_| {
+            let silence = std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the server did not answer within statement_timeout",
+            );
+            Err(sqlx::Error::Io(silence))
+        })
+}
 
-/// Every commit's events, in commit order, then the idempotency records of those that
-/// have one, each under its commit's last position: one statement, so one transaction.
+/// What a batch's statement did with one of its commits.
+enum Written {
+    /// Appended; the position of its last event.
+    At(i64),
+    /// Not appended: another transaction holds one of its streams.
+    Busy,
+    /// Nothing to append.
+    Nothing,
+}
+
+/// Every commit's events, in commit order, but those of commits whose streams another
+/// transaction holds; then the idempotency records of the commits appended, each under
+/// its commit's last position: one statement, so one transaction. Answers each commit
+/// appended with its last position, each left out with none.
 const INSERT_BATCH: &str = concat!(
     "
     WITH input AS (
@@ -377,19 +529,25 @@ const INSERT_BATCH: &str = concat!(
                              $6::jsonb[], $7::jsonb[], $8::int[])
                WITH ORDINALITY AS i(aggregate_type, aggregate_id, sequence, event_type,
                                     event_version, payload, metadata, commit_no, n)),
+    -- Each stream's lock if it is free: trying never waits, so never deadlocks.
     locked AS (
-        SELECT pg_advisory_xact_lock(stream) FROM (
+        SELECT stream, pg_try_advisory_xact_lock(stream) AS taken FROM (
             SELECT DISTINCT ",
     stream_lock_key!("aggregate_type", "aggregate_id"),
-    " AS stream
-              FROM input ORDER BY stream) streams),
+    " AS stream FROM input) streams),
+    -- The commits with a stream another transaction holds stay out of the batch.
+    busy AS (
+        SELECT DISTINCT i.commit_no FROM input i
+          JOIN locked l ON l.stream = ",
+    stream_lock_key!("i.aggregate_type", "i.aggregate_id"),
+    "
+         WHERE NOT l.taken),
     appended AS (
         INSERT INTO events
             (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
         SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata
           FROM input
-         -- Every stream of the batch locked, in one order, before the first row.
-         WHERE (SELECT count(*) FROM locked) >= 0
+         WHERE commit_no NOT IN (SELECT commit_no FROM busy)
          ORDER BY n
         RETURNING aggregate_type, aggregate_id, sequence, global_position),
     positions AS (
@@ -408,15 +566,17 @@ const INSERT_BATCH: &str = concat!(
          -- Keys in one order in every batch: two batches never wait on each other's.
          ORDER BY c.scope_key
         RETURNING scope_key)
-    SELECT commit_no, position FROM positions"
+    SELECT commit_no, position FROM positions
+    UNION ALL
+    SELECT commit_no, NULL FROM busy"
 );
 
-/// Writes the batch in one statement and answers each commit's last position, in
-/// batch order (none for a commit without events).
+/// Writes the batch in one statement and answers what became of each commit, in batch
+/// order.
 async fn write_together(
     connection: &mut PgConnection,
     batch: &[Queued],
-) -> Result<Vec<Option<i64>>, sqlx::Error> {
+) -> Result<Vec<Written>, sqlx::Error> {
     let events = batch.iter().enumerate().flat_map(|(commit_no, queued)| {
         queued
             .commit
@@ -450,15 +610,15 @@ async fn write_together(
         .bind(claims.response)
         .fetch_all(&mut *connection)
         .await?;
-    let mut positions = vec![None; batch.len()];
+    let mut written: Vec<Written> = batch.iter().map(|_| Written::Nothing).collect();
     for row in rows {
         let commit_no: i32 = row.try_get("commit_no")?;
-        let position: i64 = row.try_get("position")?;
-        if let Some(slot) = positions.get_mut(commit_no as usize) {
-            *slot = Some(position);
+        let position: Option<i64> = row.try_get("position")?;
+        if let Some(slot) = written.get_mut(commit_no as usize) {
+            *slot = position.map_or(Written::Busy, Written::At);
         }
     }
-    Ok(positions)
+    Ok(written)
 }
 
 /// A batch's events, one array per column.

@@ -8,6 +8,7 @@
 //! `docs/adr/0001-guarantees-across-aggregates.md`. On PostgreSQL, concurrent commands'
 //! commits go to the database together (`docs/adr/0009-group-commit.md`).
 
+mod deadline;
 mod group_commit;
 mod postgres;
 mod sql;
@@ -18,13 +19,14 @@ pub use group_commit::{
     BatchCounts, MAX_WRITERS as COMMIT_WRITERS, QUEUE_CAPACITY as COMMIT_QUEUE_CAPACITY,
 };
 
+pub use deadline::Deadline;
 pub use postgres::PostgresEventLog;
 pub use sqlite::SqliteEventLog;
 pub use stream_at::StreamAt;
 
 use std::fmt;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::persist::SerializedEvent;
@@ -48,9 +50,9 @@ pub struct Commit {
     pub guards: Vec<Box<dyn Guard>>,
     /// The response to remember for an `Idempotency-Key`.
     pub idempotency: Option<IdempotencyClaim>,
-    /// When the request that sent the commit is answered whatever happens (its time
-    /// limit): a commit whose outcome cannot be known by then is not written at all.
-    pub deadline: Option<Instant>,
+    /// The time limit of the request that sent the commit (none for a policy's): a
+    /// commit whose outcome could not be known by then is not written at all.
+    pub deadline: Option<Deadline>,
 }
 
 /// How long a commit may wait on what another transaction holds (PostgreSQL).
@@ -69,37 +71,12 @@ impl Default for CommitBounds {
     }
 }
 
-/// Time between the end of a commit's last statement and its answer reaching the
-/// request: a commit starts its last statement no later than this before its deadline.
-const ANSWER_MARGIN: Duration = Duration::from_millis(50);
-
 impl CommitBounds {
     /// The longest one statement of a commit runs: its wait for locks and as long again
     /// for its own work. The server cancels it past this, and nothing is written.
     pub fn statement_timeout(&self) -> Duration {
         self.lock_timeout * 2
     }
-
-    /// The latest moment a commit with this `deadline` may start its last statement.
-    fn start_by(&self, deadline: Option<Instant>) -> Option<Instant> {
-        start_by(deadline, self.statement_timeout())
-    }
-}
-
-/// The latest moment a commit with this `deadline`, whose last statement runs at most
-/// `statement`, may start that statement so that its outcome is known before its
-/// request is answered.
-fn start_by(deadline: Option<Instant>, statement: Duration) -> Option<Instant> {
-    deadline.map(|deadline| {
-        deadline
-            .checked_sub(statement + ANSWER_MARGIN)
-            .unwrap_or(deadline)
-    })
-}
-
-/// Whether a statement that must start by `start_by` may no longer start.
-fn too_late(start_by: Option<Instant>) -> bool {
-    start_by.is_some_and(|start_by| Instant::now() > start_by)
 }
 
 /// An aggregate's state at `last_sequence`.
@@ -223,9 +200,8 @@ impl StoreError {
     /// Sorts the error of a statement that commits nothing by itself (a read, a
     /// statement inside a transaction) into conflict, timed out, unavailable or internal.
     pub fn from_sqlx(error: sqlx::Error) -> Self {
-        use sqlx::error::ErrorKind;
         match &error {
-            sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => Self::Conflict,
+            _ if is_lost_race(&error) => Self::Conflict,
             _ if is_timeout(&error) => Self::TimedOut,
             _ if is_unavailable(&error) => Self::Unavailable(Box::new(error)),
             _ => Self::Internal(Box::new(error)),
@@ -235,15 +211,29 @@ impl StoreError {
     /// Sorts the error of a statement that commits (a `COMMIT`, or one that is its own
     /// transaction): a connection lost while it ran leaves its outcome unknown.
     pub(crate) fn of_commit(error: &sqlx::Error) -> Self {
-        use sqlx::error::ErrorKind;
         let reason = || error.to_string().into();
         match error {
-            sqlx::Error::Database(db) if db.kind() == ErrorKind::UniqueViolation => Self::Conflict,
+            _ if is_lost_race(error) => Self::Conflict,
             _ if is_timeout(error) => Self::TimedOut,
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Self::Unavailable(reason()),
             _ if is_unavailable(error) => Self::OutcomeUnknown(reason()),
             _ => Self::Internal(reason()),
         }
+    }
+}
+
+/// Whether a statement lost a race to another transaction and wrote nothing: a unique
+/// key it took first, a deadlock the server broke (40P01) or a serialization failure
+/// (40001). The command is decided again.
+fn is_lost_race(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.kind() == sqlx::error::ErrorKind::UniqueViolation
+                || db
+                    .code()
+                    .is_some_and(|code| code == "40P01" || code == "40001")
+        }
+        _ => false,
     }
 }
 

@@ -9,11 +9,12 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, Row};
 
-use super::group_commit::{Batchable, GroupCommit};
+use super::deadline;
+use super::group_commit::{Batchable, GroupCommit, WRITER_CONNECTIONS};
 use super::sql;
 use super::{
-    last_position, too_late, BatchCounts, Commit, CommitBounds, EventLog, IdempotencyClaim,
-    LoadedStream, RecordedEvent, Snapshot, StoreError, StoredResponse,
+    last_position, BatchCounts, Commit, CommitBounds, EventLog, IdempotencyClaim, LoadedStream,
+    RecordedEvent, Snapshot, StoreError, StoredResponse,
 };
 
 /// The schema: event store, snapshots, guards (and, later, views and checkpoints).
@@ -48,8 +49,8 @@ impl PostgresEventLog {
     /// `acquire_timeout` instead of queueing requests without bound.
     ///
     /// A commit waits at most `bounds` on what other transactions hold; the group
-    /// commit's writers have [`COMMIT_WRITERS`](super::COMMIT_WRITERS) connections of
-    /// their own on top of `max_connections`.
+    /// commit's writers have connections of their own (eight) on top of
+    /// `max_connections`.
     pub async fn connect(
         url: &str,
         max_connections: u32,
@@ -67,11 +68,12 @@ impl PostgresEventLog {
             bounds.lock_timeout.as_millis(),
             bounds.statement_timeout().as_millis(),
         );
-        let writers = pool_options(super::COMMIT_WRITERS as u32, acquire_timeout)
-            .connect_lazy_with(options.clone().options([
+        let writers = pool_options(WRITER_CONNECTIONS, acquire_timeout).connect_lazy_with(
+            options.clone().options([
                 ("lock_timeout", lock_ms.to_string().as_str()),
                 ("statement_timeout", statement_ms.to_string().as_str()),
-            ]));
+            ]),
+        );
         let pool = pool_options(max_connections, acquire_timeout)
             .connect_with(options)
             .await?;
@@ -153,14 +155,13 @@ impl EventLog for PostgresEventLog {
     }
 
     async fn append(&self, commit: Commit) -> Result<i64, StoreError> {
-        let start_by = self.bounds.start_by(commit.deadline);
         if commit.guards.is_empty() && commit.snapshots.is_empty() {
             // Events and their idempotency key are one statement, which can carry the
             // commits of concurrent commands too.
             let batchable = Batchable {
                 events: commit.events,
                 claim: commit.idempotency,
-                start_by,
+                deadline: commit.deadline,
             };
             return self.group.commit(batchable).await;
         }
@@ -184,12 +185,15 @@ impl EventLog for PostgresEventLog {
         }
         // Dropped, the transaction rolls back: nothing is written after its request is
         // answered.
-        if too_late(start_by) {
+        let deadline = commit.deadline.as_ref();
+        if !deadline::may_send(deadline, self.bounds.statement_timeout()) {
             return Err(StoreError::TimedOut);
         }
-        tx.commit()
-            .await
-            .map_err(|error| StoreError::of_commit(&error))?;
+        tx.commit().await.map_err(|error| {
+            let failure = StoreError::of_commit(&error);
+            deadline::unsent_unless_unknown(deadline, &failure);
+            failure
+        })?;
         Ok(position)
     }
 

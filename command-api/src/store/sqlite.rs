@@ -13,10 +13,11 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
+use super::deadline;
 use super::sql;
 use super::{
-    last_position, start_by, too_late, Commit, EventLog, IdempotencyClaim, LoadedStream,
-    RecordedEvent, Snapshot, StoreError, StoredResponse,
+    last_position, Commit, EventLog, IdempotencyClaim, LoadedStream, RecordedEvent, Snapshot,
+    StoreError, StoredResponse,
 };
 
 /// The schema for the embedded store.
@@ -135,12 +136,15 @@ impl EventLog for SqliteEventLog {
         }
         // Dropped, the transaction rolls back: nothing is written after its request is
         // answered (it may have waited that long for the writer).
-        if too_late(start_by(commit.deadline, COMMIT_TIME)) {
+        let deadline = commit.deadline.as_ref();
+        if !deadline::may_send(deadline, COMMIT_TIME) {
             return Err(StoreError::TimedOut);
         }
-        tx.commit()
-            .await
-            .map_err(|error| StoreError::of_commit(&error))?;
+        tx.commit().await.map_err(|error| {
+            let failure = StoreError::of_commit(&error);
+            deadline::unsent_unless_unknown(deadline, &failure);
+            failure
+        })?;
         Ok(position)
     }
 

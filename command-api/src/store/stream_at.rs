@@ -19,9 +19,11 @@ pub struct StreamAt {
 }
 
 /// Every append takes this lock for its streams first, so that while the commit holds
-/// it, the stream stands still.
-const LOCK_STREAM: &str = concat!(
-    "SELECT pg_advisory_xact_lock(",
+/// it, the stream stands still. Only tried: a stream another transaction is appending
+/// to is moving, and waiting here, out of the order appends take their locks in, could
+/// deadlock.
+const TRY_LOCK_STREAM: &str = concat!(
+    "SELECT pg_try_advisory_xact_lock(",
     stream_lock_key!("$1", "$2"),
     ")"
 );
@@ -41,12 +43,15 @@ impl Guard for StreamAt {
         connection: &'c mut PgConnection,
     ) -> BoxFuture<'c, Result<(), StoreError>> {
         Box::pin(async move {
-            sqlx::query(LOCK_STREAM)
+            let locked: bool = sqlx::query_scalar(TRY_LOCK_STREAM)
                 .bind(self.aggregate_type)
                 .bind(&self.aggregate_id)
-                .execute(&mut *connection)
+                .fetch_one(&mut *connection)
                 .await
                 .map_err(StoreError::from_sqlx)?;
+            if !locked {
+                return Err(StoreError::Conflict);
+            }
             // A statement of its own, after the lock: it sees what committed before.
             let last: i64 = sqlx::query_scalar(sql::LAST_SEQUENCE)
                 .bind(self.aggregate_type)

@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use command_api::store::EventLog;
 use command_api::CommandService;
-use futures::{stream, StreamExt};
+use futures::{stream, StreamExt, TryStreamExt};
 use projections::{wake, LogEvent, LogPoint, ProjectionStore, WorkerConnection};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::issue::{PolicyError, Reaction};
-use crate::policy::SharedPolicy;
+use crate::policy::{Issue, SharedPolicy};
 
 /// How long a worker waits before it asks again for a policy another worker holds.
 const LEASE_RETRY: Duration = Duration::from_millis(100);
@@ -27,6 +27,8 @@ const RETRY_PAUSE: Duration = Duration::from_millis(5);
 /// Reactions run side by side on PostgreSQL, for this many keys ([`crate::Policy::key_of`]) at
 /// once; on SQLite, whose store takes one writer at a time, one after another.
 const CONCURRENCY: usize = 16;
+/// Fan-out commands of one reaction issued at once.
+const FAN_OUT_AT_ONCE: usize = 64;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -305,14 +307,36 @@ impl<L: EventLog> Policies<L> {
             correlation_id = event.correlation_id().unwrap_or_default(),
         );
         async {
-            for command in policy.react(&reaction).await? {
-                reaction.issue(command).await?;
-            }
-            Ok(())
+            let commands = policy.react(&reaction).await?;
+            issue_all(&reaction, commands).await
         }
         .instrument(span)
         .await
     }
+}
+
+/// Issues a reaction's commands in order, but each run of fan-out commands (one per
+/// recipient) together: they do not depend on each other, and issued together their
+/// commits share the group commit's statements.
+async fn issue_all<L: EventLog>(
+    reaction: &Reaction<'_, L>,
+    commands: Vec<Issue<L>>,
+) -> Result<(), PolicyError> {
+    let mut commands = commands.into_iter().peekable();
+    while let Some(command) = commands.next() {
+        if command.fan_out.is_none() {
+            reaction.issue(command).await?;
+            continue;
+        }
+        let mut group = vec![command];
+        while let Some(next) = commands.next_if(|next| next.fan_out.is_some()) {
+            group.push(next);
+        }
+        stream::iter(group.into_iter().map(Ok))
+            .try_for_each_concurrent(FAN_OUT_AT_ONCE, |command| reaction.issue(command))
+            .await?;
+    }
+    Ok(())
 }
 
 /// The events that concern `policy`, grouped by the key they belong to, each group in

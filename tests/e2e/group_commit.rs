@@ -264,3 +264,32 @@ async fn a_refused_guard_and_an_idempotent_retry_beside_a_batch_fail_only_themse
 fn order_body() -> Value {
     json!({"customerId": "c", "product": "p", "qty": 1, "price": 10, "payMethod": "CARD"})
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_book_told_to_forty_members_goes_to_the_database_in_a_few_statements() {
+    let app = TestApp::spawn(Store::Postgres).await;
+    for n in 0..40 {
+        let member = format!("m-{n}");
+        let joined = app
+            .post("/members", json!({"memberId": member, "name": member}))
+            .await;
+        assert_eq!(joined.status, StatusCode::CREATED);
+    }
+    app.settle().await;
+    let before = log(&app).batch_counts().batches();
+    let book = json!({"title": "싯다르타", "author": "Hesse", "price": 1, "stock": 1});
+    assert_eq!(app.post("/books", book).await.status, StatusCode::CREATED);
+    app.settle().await;
+    let notices = app
+        .scalar(
+            "SELECT count(*) FROM events WHERE event_type = 'NotificationSent' AND $1 = $1",
+            "",
+        )
+        .await;
+    assert_eq!(notices, 40);
+    let batches = log(&app).batch_counts().batches() - before;
+    assert!(
+        batches <= 10,
+        "the book and its 40 notices took {batches} statements"
+    );
+}

@@ -1,6 +1,8 @@
-//! `GET /admin/projections` (where each view stands) and
-//! `POST /admin/projections/{name}/rebuild` (rebuild a view in the background), and
-//! their OpenAPI document, [`AdminDoc`].
+//! `GET /admin/projections` (where each view stands),
+//! `POST /admin/projections/{name}/rebuild` (rebuild a view in the background),
+//! `GET /admin/deadLetters` (what policies could not do) and
+//! `POST /admin/deadLetters/resend` (send a refused notification again), and their
+//! OpenAPI document, [`AdminDoc`].
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -9,9 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use command_api::http::extract::{required, JsonBody};
+use command_api::http::openapi::JsonBodyErrors;
 use command_api::http::{ApiError, ErrorBody};
+use policies::{DeadLetter, NotificationSink, ResendError};
 use projections::{ProjectionError, ProjectionStatus, ProjectionStore, View};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 /// How long a transaction must have been open before `/admin/projections` names it as
@@ -28,6 +33,8 @@ struct AdminState {
     views: Arc<[&'static dyn View]>,
     /// Views this process is rebuilding now: one rebuild per view at a time.
     rebuilding: Arc<Mutex<HashSet<&'static str>>>,
+    /// Where a refused notification is sent again.
+    sink: Arc<NotificationSink>,
 }
 
 /// A view this process is rebuilding, shown so until the guard drops.
@@ -61,9 +68,10 @@ impl Drop for Rebuilding {
 /// The `/admin/projections` routes.
 #[derive(OpenApi)]
 #[openapi(
-    paths(projections, rebuild),
+    paths(projections, rebuild, dead_letters, resend),
     components(schemas(ErrorBody)),
-    tags((name = "admin", description = "Projections: where each stands, rebuilds"))
+    tags((name = "admin", description = "Projections: where each stands, rebuilds; \
+        dead letters"))
 )]
 pub struct AdminDoc;
 
@@ -82,16 +90,24 @@ struct RebuildStarted {
     state: &'static str,
 }
 
-/// The routes over `store`, rebuilding any of `views`.
-pub fn router(store: ProjectionStore, views: Vec<&'static dyn View>) -> Router {
+/// The routes over `store`, rebuilding any of `views`, sending refused notifications
+/// again to `sink`.
+pub fn router(
+    store: ProjectionStore,
+    views: Vec<&'static dyn View>,
+    sink: Arc<NotificationSink>,
+) -> Router {
     let state = AdminState {
         store,
         views: views.into(),
         rebuilding: Arc::default(),
+        sink,
     };
     Router::new()
         .route("/admin/projections", get(projections))
         .route("/admin/projections/{name}/rebuild", post(rebuild))
+        .route("/admin/deadLetters", get(dead_letters))
+        .route("/admin/deadLetters/resend", post(resend))
         .with_state(state)
 }
 
@@ -199,4 +215,109 @@ async fn rebuild(
             state: "rebuilding",
         }),
     ))
+}
+
+/// What policies could not do and skipped, oldest first (at most 500).
+#[derive(Serialize, ToSchema)]
+struct DeadLetters {
+    items: Vec<DeadLetter>,
+}
+
+/// What a policy could not do for an event and skipped: a command the domain refused,
+/// a notification the webhook refused (a 3xx or 4xx).
+#[utoipa::path(
+    get,
+    path = "/admin/deadLetters",
+    operation_id = "list_dead_letters",
+    tag = "admin",
+    responses(
+        (status = 200, description = "The dead letters, oldest first", body = DeadLetters),
+        (status = 401, description = "No valid bearer token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "The token is not an admin's", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody,
+            headers(("Retry-After" = u32))),
+    )
+)]
+async fn dead_letters(State(state): State<AdminState>) -> Result<Json<DeadLetters>, ApiError> {
+    let items = policies::dead_letters::list(&state.store)
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "dead letters unavailable");
+            ApiError::Unavailable
+        })?;
+    Ok(Json(DeadLetters { items }))
+}
+
+/// The dead letter to send again.
+#[derive(Deserialize, ToSchema)]
+struct ResendBody {
+    /// A dead letter's `key`, as `GET /admin/deadLetters` lists it.
+    #[schema(value_type = String, required = true, min_length = 1, pattern = r"^[^\x00]*$")]
+    key: Option<String>,
+}
+
+/// The notification went out again; its dead letter is gone.
+#[derive(Serialize, ToSchema)]
+struct Resent {
+    key: String,
+    #[schema(example = true)]
+    delivered: bool,
+}
+
+/// Send a notification the webhook refused again (once the receiver is fixed): taken, its
+/// dead letter is forgotten; refused again, it stays, with the new refusal.
+#[utoipa::path(
+    post,
+    path = "/admin/deadLetters/resend",
+    operation_id = "resend_dead_letter",
+    tag = "admin",
+    request_body = ResendBody,
+    responses(
+        (status = 200, description = "Delivered", body = Resent),
+        (status = 401, description = "No valid bearer token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "The token is not an admin's", body = ErrorBody),
+        (status = 404, description = "No dead letter has this key (`dead_letter_not_found`)",
+            body = ErrorBody),
+        (status = 409, description = "Not a refused notification (`not_resendable`), or \
+            refused again (`webhook_refused`)", body = ErrorBody),
+        (status = 422, description = "`key` is missing or invalid", body = ErrorBody),
+        (status = 503, description = "The webhook cannot be reached (`webhook_unavailable`) \
+            or the database is unavailable", body = ErrorBody,
+            headers(("Retry-After" = u32))),
+        JsonBodyErrors,
+    )
+)]
+async fn resend(
+    State(state): State<AdminState>,
+    body: JsonBody<ResendBody>,
+) -> Result<Json<Resent>, ApiError> {
+    let key = required("key", body.parsed.key)?;
+    match state.sink.resend(&state.store, &key).await {
+        Ok(()) => Ok(Json(Resent {
+            key,
+            delivered: true,
+        })),
+        Err(error @ ResendError::NotFound) => Err(ApiError::NotFound {
+            code: "dead_letter_not_found",
+            message: error.to_string(),
+        }),
+        Err(error @ ResendError::NotResendable(_)) => Err(ApiError::Conflict {
+            code: "not_resendable",
+            message: error.to_string(),
+        }),
+        Err(error @ ResendError::Refused(_)) => Err(ApiError::Conflict {
+            code: "webhook_refused",
+            message: error.to_string(),
+        }),
+        Err(ResendError::Sink(error)) => Err(ApiError::Unreachable {
+            code: "webhook_unavailable",
+            message: error.to_string(),
+        }),
+        Err(ResendError::Store(error)) => {
+            tracing::warn!(%error, "dead letter not sent again");
+            Err(ApiError::Unavailable)
+        }
+    }
 }

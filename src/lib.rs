@@ -48,6 +48,8 @@ pub struct App<S: Store> {
     contexts: Vec<contexts::Context<S>>,
     /// Every context's views.
     views: Vec<&'static dyn View>,
+    /// Where `/admin/deadLetters/resend` sends a refused notification again.
+    sink: Arc<NotificationSink>,
 }
 
 impl<S: Store> App<S> {
@@ -65,7 +67,15 @@ impl<S: Store> App<S> {
             service,
             contexts,
             views,
+            sink: Arc::new(NotificationSink::log()),
         })
+    }
+
+    /// This process's notifications go to `sink` (the log unless set): where
+    /// `/admin/deadLetters/resend` sends a refused notification again.
+    pub fn delivering_to(mut self, sink: Arc<NotificationSink>) -> Self {
+        self.sink = sink;
+        self
     }
 
     /// The command service every route and policy goes through.
@@ -157,7 +167,8 @@ impl<S: Store> App<S> {
         }
         let commands = command_api::http::routes(self.service.clone(), routes);
         let streams = command_api::http::admin_routes(self.service.clone());
-        let admin = admin::router(self.projection_store().await?, self.views.clone());
+        let store = self.projection_store().await?;
+        let admin = admin::router(store, self.views.clone(), self.sink.clone());
         let routes = auth::require(commands, tokens.clone(), Role::ALL)
             .merge(auth::require(
                 admin.merge(streams),

@@ -73,7 +73,9 @@ async fn on_store<S: Store>(
     command: Command,
     sink: Arc<NotificationSink>,
 ) -> anyhow::Result<()> {
-    let app = App::<S>::open(&cli.store).await?;
+    let app = App::<S>::open(&cli.store)
+        .await?
+        .delivering_to(sink.clone());
     app.migrate().await?;
     let everything = || Mode::Projector(app.views().to_vec(), app.policies(sink.clone()));
     match command {

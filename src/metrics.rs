@@ -46,6 +46,11 @@ struct SubscriptionLabels {
     kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PolicyLabels {
+    policy: String,
+}
+
 type Seconds = Gauge<f64, AtomicU64>;
 
 /// What the command service counts.
@@ -64,6 +69,7 @@ pub struct Metrics {
     head: Family<SubscriptionLabels, Gauge>,
     lag_events: Family<SubscriptionLabels, Gauge>,
     lag_seconds: Family<SubscriptionLabels, Seconds>,
+    dead_letters: Family<PolicyLabels, Gauge>,
     /// 1 while the subscription gauges could not be read at the last scrape: they show
     /// older values.
     stale: Gauge,
@@ -92,6 +98,7 @@ impl Metrics {
             head: Family::default(),
             lag_events: Family::default(),
             lag_seconds: Family::default(),
+            dead_letters: Family::default(),
             stale: Gauge::default(),
             oldest_transaction: matches!(store, ProjectionStore::Postgres(_))
                 .then(Seconds::default),
@@ -163,6 +170,11 @@ impl Metrics {
             self.lag_seconds.clone(),
         );
         registry.register(
+            "dead_letters",
+            "What each policy could not do and skipped (GET /admin/deadLetters)",
+            self.dead_letters.clone(),
+        );
+        registry.register(
             "subscription_metrics_stale",
             "1 when the subscription gauges could not be read from the database at the last \
              refresh and show older values",
@@ -186,8 +198,13 @@ impl Metrics {
     }
 
     async fn refresh(&self) {
-        let statuses = match self.store.statuses(crate::admin::HELD_BACK_AFTER).await {
-            Ok(statuses) => statuses,
+        let read = async {
+            let statuses = self.store.statuses(crate::admin::HELD_BACK_AFTER).await?;
+            let dead_letters = policies::dead_letters::counts(&self.store).await?;
+            Ok::<_, sqlx::Error>((statuses, dead_letters))
+        };
+        let (statuses, dead_letters) = match read.await {
+            Ok(read) => read,
             Err(error) => {
                 tracing::warn!(%error, "subscription metrics not refreshed: they show older values");
                 self.stale.set(1);
@@ -196,6 +213,13 @@ impl Metrics {
         };
         self.stale.set(0);
         statuses.items.iter().for_each(|status| self.set(status));
+        // A policy whose dead letters were all sent again shows none.
+        self.dead_letters.clear();
+        for (policy, count) in dead_letters {
+            self.dead_letters
+                .get_or_create(&PolicyLabels { policy })
+                .set(count);
+        }
         if let Some(gauge) = &self.oldest_transaction {
             let age_ms = statuses.oldest_transaction.map_or(0, |open| open.age_ms);
             gauge.set(age_ms as f64 / 1000.0);

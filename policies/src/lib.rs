@@ -30,6 +30,8 @@
 //!   and outcomes.
 //! - [`runner`]: [`Policies`], the loops that keep every policy caught up.
 //! - [`registry`]: what policies are built with, and lookup by name.
+//! - [`dead_letters`]: what a policy could not do and skipped, for an operator to see
+//!   and, for a refused notification, send again.
 //!
 //! The contexts, each a folder with its policies: [`shop`], [`booking`],
 //! [`notifications`] (where notifications go, with retries and a circuit breaker),
@@ -38,6 +40,7 @@
 
 pub mod booking;
 pub mod bookstore;
+pub mod dead_letters;
 pub mod issue;
 pub mod notifications;
 pub mod policy;
@@ -45,8 +48,9 @@ pub mod registry;
 pub mod runner;
 pub mod shop;
 
+pub use dead_letters::DeadLetter;
 pub use issue::PolicyError;
-pub use notifications::{NotificationSink, WebhookSettings};
+pub use notifications::{NotificationSink, ResendError, WebhookSettings};
 pub use policy::{Issue, Policy, SharedPolicy};
 pub use registry::{PolicySettings, UnknownPolicy};
 pub use runner::Policies;

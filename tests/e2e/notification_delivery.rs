@@ -3,6 +3,7 @@
 //! comes back.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -240,4 +241,112 @@ fn a_webhook_that_is_not_http_or_https_stops_the_start() {
         said.contains("http:// or https://") && !said.contains("secret"),
         "{said}"
     );
+}
+
+/// A receiver that answers a redirect while `refusing`, and takes notifications
+/// otherwise, keeping the `Idempotency-Key` of each it took.
+async fn start_refusing_receiver(port: u16, refusing: Arc<AtomicBool>) -> Received {
+    let received = Received::default();
+    let state = (received.clone(), refusing);
+    let router = Router::new()
+        .route(
+            "/notifications",
+            post(
+                |State((received, refusing)): State<(Received, Arc<AtomicBool>)>,
+                 headers: HeaderMap,
+                 Json(body): Json<Value>| async move {
+                    if refusing.load(Ordering::SeqCst) {
+                        return StatusCode::FOUND;
+                    }
+                    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+                    received
+                        .lock()
+                        .unwrap()
+                        .push((key.unwrap_or_default().to_string(), body));
+                    StatusCode::NO_CONTENT
+                },
+            ),
+        )
+        .with_state(state);
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    received
+}
+
+async fn a_refused_notification_is_a_dead_letter_to_see_and_send_again(
+    store: crate::support::Store,
+) {
+    let port = free_port().await;
+    let refusing = Arc::new(AtomicBool::new(true));
+    let received = start_refusing_receiver(port, refusing.clone()).await;
+    let sink = Arc::new(NotificationSink::webhook(WebhookSettings::new(format!(
+        "http://127.0.0.1:{port}/notifications"
+    ))));
+    let app = TestApp::spawn_delivering_to(store, sink.clone()).await;
+    let delivery = app.backend.policies(&["notificationSink"], sink).await;
+    let notification = app
+        .send_notification("user-1", "booked", "2026-12-05T10:00:00Z")
+        .await;
+    app.settle_with(&delivery).await;
+
+    let listed = app.get("/admin/deadLetters").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let items = listed.body["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["policy"], "notificationSink");
+    assert_eq!(items[0]["code"], "webhook_refused");
+    assert_eq!(items[0]["resendable"], true);
+    let metrics = reqwest::get(format!("{}/metrics", app.address))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"strata_dead_letters{policy="notificationSink"} 1"#),
+        "{metrics}"
+    );
+
+    let key = items[0]["key"].clone();
+    let refused = app
+        .post("/admin/deadLetters/resend", json!({"key": key}))
+        .await;
+    assert_eq!(
+        (refused.status, refused.body["error"].as_str()),
+        (StatusCode::CONFLICT, Some("webhook_refused"))
+    );
+    refusing.store(false, Ordering::SeqCst);
+    let resent = app
+        .post("/admin/deadLetters/resend", json!({"key": key}))
+        .await;
+    assert_eq!(resent.status, StatusCode::OK, "{:?}", resent.body);
+    let taken = received.lock().unwrap().clone();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].0, notification.to_string());
+    assert_eq!(taken[0].1["contents"], "booked");
+    let listed = app.get("/admin/deadLetters").await;
+    assert_eq!(listed.body["items"], json!([]));
+    let again = app
+        .post("/admin/deadLetters/resend", json!({"key": key}))
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.body["error"], "dead_letter_not_found");
+}
+
+mod a_refused_notification_is_a_dead_letter_an_admin_sees_and_sends_again {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_refused_notification_is_a_dead_letter_to_see_and_send_again(
+            crate::support::Store::Postgres,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_refused_notification_is_a_dead_letter_to_see_and_send_again(
+            crate::support::Store::Sqlite,
+        )
+        .await;
+    }
 }

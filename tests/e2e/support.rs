@@ -205,6 +205,16 @@ impl TestApp {
     }
 
     pub async fn spawn_limited(store: Store, limits: Limits) -> Self {
+        Self::spawn_with(store, limits, Arc::new(NotificationSink::log())).await
+    }
+
+    /// A server whose `/admin/deadLetters/resend` sends notifications to `sink`.
+    pub async fn spawn_delivering_to(store: Store, sink: Arc<NotificationSink>) -> Self {
+        let limits = strata::settings::LimitSettings::default().limits();
+        Self::spawn_with(store, limits, sink).await
+    }
+
+    async fn spawn_with(store: Store, limits: Limits, sink: Arc<NotificationSink>) -> Self {
         let on_postgres = matches!(store, Store::Postgres);
         let database = TestDatabase::create(store).await;
         let settings = StoreSettings {
@@ -216,8 +226,18 @@ impl TestApp {
             commit_lock_timeout_ms: (limits.request_timeout.as_millis() as u64 / 4).min(1_000),
         };
         let backend = match on_postgres {
-            true => Backend::Postgres(App::open(&settings).await.expect("open")),
-            false => Backend::Sqlite(App::open(&settings).await.expect("open")),
+            true => Backend::Postgres(
+                App::open(&settings)
+                    .await
+                    .expect("open")
+                    .delivering_to(sink),
+            ),
+            false => Backend::Sqlite(
+                App::open(&settings)
+                    .await
+                    .expect("open")
+                    .delivering_to(sink),
+            ),
         };
         with_app!(&backend, app => app.migrate().await.expect("migrate"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

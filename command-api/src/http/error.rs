@@ -49,6 +49,9 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the event store is unavailable; retry shortly")]
     Unavailable,
+    /// A service strata calls out to cannot be reached or keeps failing.
+    #[error("{message}")]
+    Unreachable { code: &'static str, message: String },
     #[error("the server is at its limit of requests in flight; retry shortly")]
     Overloaded,
     #[error("the request took longer than the server allows; nothing was written; retry shortly")]
@@ -98,6 +101,7 @@ impl ApiError {
             Self::RouteNotFound(_) => (StatusCode::NOT_FOUND, "route_not_found"),
             Self::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Unreachable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, code),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
             Self::OutcomeUnknown => (StatusCode::SERVICE_UNAVAILABLE, "commit_outcome_unknown"),

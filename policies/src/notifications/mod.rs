@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use command_api::store::EventLog;
 
-pub use sink::{Delivery, NotificationSink, OutgoingNotification, SinkError, WebhookSettings};
+pub use sink::{
+    Delivery, NotificationSink, OutgoingNotification, ResendError, SinkError, WebhookSettings,
+};
 
 use crate::policy::SharedPolicy;
 use crate::registry::PolicySettings;

@@ -24,9 +24,11 @@ use command_api::store::EventLog;
 use domain::notifications::notification::NotificationEvent;
 use futures::future::BoxFuture;
 use projections::table::ContextEvent;
-use projections::LogEvent;
+use projections::{LogEvent, ProjectionStore};
 use serde::Serialize;
+use serde_json::Value;
 
+use crate::dead_letters;
 use crate::issue::{PolicyError, Reaction};
 use crate::policy::{Issue, Policy};
 
@@ -50,6 +52,25 @@ pub enum SinkError {
     #[error("the webhook failed: {0}")]
     Failed(String),
 }
+
+/// Why a dead letter was not sent again.
+#[derive(Debug, thiserror::Error)]
+pub enum ResendError {
+    #[error("no dead letter has this key")]
+    NotFound,
+    #[error("only a notification the webhook refused can be sent again, not a {0} dead letter")]
+    NotResendable(String),
+    #[error("the webhook refused the notification again with {0}")]
+    Refused(u16),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error("the store failed: {0}")]
+    Store(#[from] sqlx::Error),
+}
+
+/// The notification a dead letter refers to: its event's stream, payload and metadata.
+const NOTIFICATION_AT: &str =
+    "SELECT aggregate_id, payload, metadata FROM events WHERE global_position = $1";
 
 /// How a webhook is called.
 #[derive(Debug, Clone)]
@@ -131,6 +152,38 @@ impl NotificationSink {
         self.webhook
             .as_ref()
             .map_or(0, |webhook| webhook.lock().requests)
+    }
+
+    /// Sends the notification of the dead letter `key` again, and forgets the dead
+    /// letter once the receiver took it; refused again, it stays, with the new refusal.
+    pub async fn resend(&self, store: &ProjectionStore, key: &str) -> Result<(), ResendError> {
+        let dead = dead_letters::find(store, key)
+            .await?
+            .ok_or(ResendError::NotFound)?;
+        if !dead.resendable {
+            return Err(ResendError::NotResendable(dead.code));
+        }
+        let (id, payload, metadata): (String, Value, Value) = match store {
+            ProjectionStore::Postgres(pool) => {
+                let query = sqlx::query_as(NOTIFICATION_AT).bind(dead.position);
+                query.fetch_one(pool).await?
+            }
+            ProjectionStore::Sqlite(pool) => {
+                let query = sqlx::query_as(NOTIFICATION_AT).bind(dead.position);
+                query.fetch_one(pool).await?
+            }
+        };
+        let event = serde_json::from_value(payload)
+            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+        let correlation_id = metadata.get("correlationId").and_then(Value::as_str);
+        let notification = outgoing(id, event, correlation_id);
+        match self.deliver(&notification).await? {
+            Delivery::Delivered => Ok(dead_letters::forget(store, key).await?),
+            Delivery::Refused(status) => {
+                dead_letters::refused_again(store, key, &refusal(status)).await?;
+                Err(ResendError::Refused(status))
+            }
+        }
     }
 
     pub async fn deliver(
@@ -291,20 +344,11 @@ async fn deliver<L: EventLog>(
     event: NotificationEvent,
     sink: &NotificationSink,
 ) -> Result<(), PolicyError> {
-    let NotificationEvent::NotificationSent {
-        user_id,
-        contents,
-        cause,
-        send_dtm,
-    } = event;
-    let notification = OutgoingNotification {
-        notification_id: reaction.event.aggregate_id.clone(),
-        user_id,
-        contents,
-        cause,
-        send_dtm,
-        correlation_id: reaction.event.correlation_id().map(str::to_string),
-    };
+    let notification = outgoing(
+        reaction.event.aggregate_id.clone(),
+        event,
+        reaction.event.correlation_id(),
+    );
     match sink.deliver(&notification).await? {
         Delivery::Delivered => Ok(()),
         Delivery::Refused(status) => {
@@ -312,13 +356,38 @@ async fn deliver<L: EventLog>(
                 "policy {} deliver {}",
                 reaction.policy, notification.notification_id
             );
-            let message = format!("the webhook refused the notification with {status}");
-            tracing::warn!(notification_id = %notification.notification_id, status, "webhook refused a notification; skipped");
+            tracing::warn!(notification_id = %notification.notification_id, status, "webhook refused a notification; kept as a dead letter");
             reaction
-                .record_rejection(&key, "webhook_refused", &message)
+                .record_rejection(&key, dead_letters::WEBHOOK_REFUSED, &refusal(status))
                 .await
         }
     }
+}
+
+/// The notification `id` as the webhook receives it.
+fn outgoing(
+    id: String,
+    event: NotificationEvent,
+    correlation_id: Option<&str>,
+) -> OutgoingNotification {
+    let NotificationEvent::NotificationSent {
+        user_id,
+        contents,
+        cause,
+        send_dtm,
+    } = event;
+    OutgoingNotification {
+        notification_id: id,
+        user_id,
+        contents,
+        cause,
+        send_dtm,
+        correlation_id: correlation_id.map(str::to_string),
+    }
+}
+
+fn refusal(status: u16) -> String {
+    format!("the webhook refused the notification with {status}")
 }
 
 /// What went wrong, down to its first cause (`connection refused`, a TLS failure): the

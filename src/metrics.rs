@@ -143,8 +143,8 @@ impl Metrics {
             );
             registry.register(
                 "commit_writers_stalled",
-                "1 while commits wait and no commit statement has ended for longer than one \
-                 may run (the process is not ready meanwhile)",
+                "1 while commits wait and the database has decided none for longer than a \
+                 statement may run (the process is not ready meanwhile)",
                 batches.stalled,
             );
         }

@@ -117,8 +117,9 @@ async fn a_commit_blocked_on_a_held_row_fails_alone_while_commands_on_other_stre
 }
 
 /// 30 clients join members for 5 s while every insert into `events` waits on a lock for
-/// 3 s, through a server that takes 20 requests at once and answers each within 1 s.
-async fn join_members_through_a_stall(app: &TestApp) -> (Vec<String>, Vec<Reply>) {
+/// 3 s, through a server that takes 20 requests at once and answers each within 1 s;
+/// and what `/health/ready` and `/metrics` said 2.2 s into the stall.
+async fn join_members_through_a_stall(app: &TestApp) -> (Vec<String>, Vec<Reply>, Probed) {
     let url = app.database_url().expect("a PostgreSQL database");
     let mut locker = PgConnection::connect(&url).await.unwrap();
     sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
@@ -140,27 +141,53 @@ async fn join_members_through_a_stall(app: &TestApp) -> (Vec<String>, Vec<Reply>
         }
         replies
     }));
-    let ((), replies) = tokio::join!(release, clients);
+    let probe = async {
+        tokio::time::sleep(Duration::from_millis(2_200)).await;
+        let ready = app.get("/health/ready").await.status;
+        let metrics = reqwest::get(format!("{}/metrics", app.address))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        Probed {
+            ready,
+            stalled: metrics.contains("strata_commit_writers_stalled 1"),
+        }
+    };
+    let ((), replies, probed) = tokio::join!(release, clients, probe);
     let replies: Vec<(String, Reply)> = replies.into_iter().flatten().collect();
     let joined = replies
         .iter()
         .filter(|(_, reply)| reply.status == StatusCode::CREATED)
         .map(|(member, _)| member.clone())
         .collect();
-    (
-        joined,
-        replies.into_iter().map(|(_, reply)| reply).collect(),
-    )
+    let replies = replies.into_iter().map(|(_, reply)| reply).collect();
+    (joined, replies, probed)
+}
+
+/// What the probes said.
+struct Probed {
+    ready: StatusCode,
+    stalled: bool,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_answered_503_never_has_its_commit_written_later() {
+async fn a_request_answered_503_never_has_its_commit_written_later_and_stuck_writers_make_it_unready(
+) {
     let limits = Limits {
         max_in_flight: 20,
         request_timeout: Duration::from_millis(1000),
     };
     let app = TestApp::spawn_limited(Store::Postgres, limits).await;
-    let (joined, replies) = join_members_through_a_stall(&app).await;
+    let (joined, replies, during) = join_members_through_a_stall(&app).await;
+    assert_eq!(
+        during.ready,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "writers that get no decision from the database make the process unready"
+    );
+    assert!(during.stalled, "and /metrics says so");
+    assert_eq!(app.get("/health/ready").await.status, StatusCode::OK);
 
     for reply in &replies {
         let refused = reply.status == StatusCode::SERVICE_UNAVAILABLE

@@ -89,7 +89,7 @@ impl Queued {
             if let Err(error) = &outcome {
                 deadline::unsent_unless_unknown(self.commit.deadline.as_ref(), error);
             }
-            self.progress.answered();
+            self.progress.answered(database_moved(&outcome));
             let _ = sender.send(outcome);
         }
     }
@@ -111,7 +111,7 @@ impl Queued {
 impl Drop for Queued {
     fn drop(&mut self) {
         if let Some(sender) = self.outcome.take() {
-            self.progress.answered();
+            self.progress.answered(false);
             let reason = "the commit writer failed before it answered";
             let _ = sender.send(Err(StoreError::OutcomeUnknown(reason.into())));
         }
@@ -126,8 +126,8 @@ pub struct BatchCounts {
     pub batches: Counter,
     pub commits: Counter,
     pub queued: Gauge,
-    /// 1 while commits wait and none has been answered for longer than a statement may
-    /// run; 0 otherwise.
+    /// 1 while commits wait and the database has decided none for longer than a
+    /// statement may run (every commit times out on a lock, say); 0 otherwise.
     pub stalled: Gauge,
 }
 
@@ -148,7 +148,22 @@ impl BatchCounts {
     }
 }
 
-/// Whether the writers move: commits not yet answered, and when one last was.
+/// Whether `outcome` is the database's decision on a commit (written, or refused for
+/// what it holds), as opposed to no decision: a lock or a statement that timed out, a
+/// connection that failed, a commit never sent.
+fn database_moved(outcome: &Result<i64, StoreError>) -> bool {
+    matches!(
+        outcome,
+        Ok(_)
+            | Err(StoreError::Conflict
+                | StoreError::DuplicateRequest
+                | StoreError::Refused(_)
+                | StoreError::Internal(_))
+    )
+}
+
+/// Whether the writers move: commits not yet answered, and when the database last
+/// decided one.
 struct Progress {
     since: Instant,
     pending: AtomicI64,
@@ -181,8 +196,11 @@ impl Progress {
         self.pending.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn answered(&self) {
-        self.moved();
+    /// A commit was answered; `moved` when the database decided it.
+    fn answered(&self, moved: bool) {
+        if moved {
+            self.moved();
+        }
         self.pending.fetch_sub(1, Ordering::AcqRel);
     }
 
@@ -261,8 +279,8 @@ impl GroupCommit {
         &self.counts
     }
 
-    /// Whether commits wait and none has been answered for longer than a statement may
-    /// run: the process should get no commands until the writers move again.
+    /// Whether commits wait and the database has decided none for longer than a
+    /// statement may run: the process should get no commands until it does again.
     pub fn stalled(&self) -> bool {
         self.progress.stalled()
     }

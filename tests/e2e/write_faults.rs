@@ -261,6 +261,24 @@ mod every_concurrent_duplicate_of_a_key_gets_the_first_answer {
             app.event_types("Order", order).await,
             ["OrderPlaced", "OrderCancelled"]
         );
+
+        let booking = app
+            .create_booking(3, "2026-12-01T09:00:00Z", "2026-12-01T10:00:00Z")
+            .await
+            .id("bookingId");
+        let confirm = app.request_confirm(booking).await;
+        let path = format!("/confirms/{confirm}/complete");
+        let decisions = join_all(
+            (0..6).map(|_| app.post_with(&path, json!({}), &[("Idempotency-Key", "decide-once")])),
+        )
+        .await;
+        for reply in &decisions {
+            assert_eq!(
+                (reply.status, &reply.body),
+                (decisions[0].status, &decisions[0].body)
+            );
+        }
+        assert!(decisions[0].status.is_success(), "{:?}", decisions[0].body);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

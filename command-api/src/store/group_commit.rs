@@ -233,6 +233,7 @@ impl GroupCommit {
             pool,
             counts: counts.clone(),
             slots: Arc::new(Semaphore::new(MAX_WRITERS)),
+            beside: Arc::new(Semaphore::new(WRITER_CONNECTIONS as usize - MAX_WRITERS)),
             statement: bounds.statement_timeout(),
         };
         tokio::spawn(supervise(writers, waiting));
@@ -328,6 +329,9 @@ struct Writers {
     counts: BatchCounts,
     /// One per batch in flight, kept across a restart of the dispatcher.
     slots: Arc<Semaphore>,
+    /// One per set of commits written alone beside the batches: with the batches'
+    /// slots, never more than the pool's connections.
+    beside: Arc<Semaphore>,
     /// The longest a statement runs (`statement_timeout`).
     statement: Duration,
 }
@@ -464,9 +468,12 @@ impl Writing<'_> {
                     }
                     if !busy.is_empty() {
                         let writers = self.writers.clone();
-                        tokio::spawn(
-                            async move { writers.write(busy, Statement::EachAlone).await },
-                        );
+                        tokio::spawn(async move {
+                            let Ok(_beside) = writers.beside.clone().acquire_owned().await else {
+                                return;
+                            };
+                            writers.write(busy, Statement::EachAlone).await
+                        });
                     }
                 }
                 Err(error) if self.lost => {

@@ -275,9 +275,6 @@ struct Resent {
     request_body = ResendBody,
     responses(
         (status = 200, description = "Delivered", body = Resent),
-        (status = 401, description = "No valid bearer token", body = ErrorBody,
-            headers(("WWW-Authenticate" = String))),
-        (status = 403, description = "The token is not an admin's", body = ErrorBody),
         (status = 404, description = "No dead letter has this key (`dead_letter_not_found`)",
             body = ErrorBody),
         (status = 409, description = "Not a refused notification (`not_resendable`), or \

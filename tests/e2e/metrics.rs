@@ -84,12 +84,7 @@ async fn a_lag_of_hundreds_of_thousands_of_events_shows_as_it_is() {
         )
         .await;
     every_subscription_lags_behind(&app, 300_000).await;
-    let text = reqwest::get(format!("{}/metrics", app.address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     let order_list = r#"{name="orderList",kind="view"}"#;
     let lag = sample(
         &text,

@@ -296,12 +296,7 @@ async fn a_refused_notification_is_a_dead_letter_to_see_and_send_again(
     assert_eq!(items[0]["policy"], "notificationSink");
     assert_eq!(items[0]["code"], "webhook_refused");
     assert_eq!(items[0]["resendable"], true);
-    let metrics = reqwest::get(format!("{}/metrics", app.address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"strata_dead_letters{policy="notificationSink"} 1"#),
         "{metrics}"

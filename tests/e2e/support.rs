@@ -284,6 +284,16 @@ impl TestApp {
         read(request.send().await.expect("request sent")).await
     }
 
+    /// `/metrics` as a scraper reads it (no token).
+    pub async fn metrics(&self) -> String {
+        let response = reqwest::get(format!("{}/metrics", self.address)).await;
+        response
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.get_with(path, &[]).await
     }

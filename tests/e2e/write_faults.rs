@@ -144,12 +144,7 @@ async fn join_members_through_a_stall(app: &TestApp) -> (Vec<String>, Vec<Reply>
     let probe = async {
         tokio::time::sleep(Duration::from_millis(2_200)).await;
         let ready = app.get("/health/ready").await.status;
-        let metrics = reqwest::get(format!("{}/metrics", app.address))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics().await;
         Probed {
             ready,
             stalled: metrics.contains("strata_commit_writers_stalled 1"),

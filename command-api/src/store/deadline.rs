@@ -92,6 +92,23 @@ pub(crate) fn unsent_unless_unknown(deadline: Option<&Deadline>, error: &super::
     }
 }
 
+/// Commits `transaction` if its request can still be told the outcome of a `COMMIT` that
+/// takes at most `statement`; otherwise drops it, rolled back, with nothing written.
+pub(crate) async fn commit<DB: sqlx::Database>(
+    transaction: sqlx::Transaction<'_, DB>,
+    deadline: Option<&Deadline>,
+    statement: Duration,
+) -> Result<(), super::StoreError> {
+    if !may_send(deadline, statement) {
+        return Err(super::StoreError::TimedOut);
+    }
+    transaction.commit().await.map_err(|error| {
+        let failure = super::StoreError::of_commit(&error);
+        unsent_unless_unknown(deadline, &failure);
+        failure
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

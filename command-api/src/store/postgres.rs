@@ -183,17 +183,8 @@ impl EventLog for PostgresEventLog {
         if let Some(claim) = &commit.idempotency {
             claim_idempotency_key(&mut tx, claim, position).await?;
         }
-        // Dropped, the transaction rolls back: nothing is written after its request is
-        // answered.
-        let deadline = commit.deadline.as_ref();
-        if !deadline::may_send(deadline, self.bounds.statement_timeout()) {
-            return Err(StoreError::TimedOut);
-        }
-        tx.commit().await.map_err(|error| {
-            let failure = StoreError::of_commit(&error);
-            deadline::unsent_unless_unknown(deadline, &failure);
-            failure
-        })?;
+        let statement = self.bounds.statement_timeout();
+        deadline::commit(tx, commit.deadline.as_ref(), statement).await?;
         Ok(position)
     }
 

@@ -134,17 +134,9 @@ impl EventLog for SqliteEventLog {
         if let Some(claim) = &commit.idempotency {
             claim_idempotency_key(&mut tx, claim, position).await?;
         }
-        // Dropped, the transaction rolls back: nothing is written after its request is
-        // answered (it may have waited that long for the writer).
-        let deadline = commit.deadline.as_ref();
-        if !deadline::may_send(deadline, COMMIT_TIME) {
-            return Err(StoreError::TimedOut);
-        }
-        tx.commit().await.map_err(|error| {
-            let failure = StoreError::of_commit(&error);
-            deadline::unsent_unless_unknown(deadline, &failure);
-            failure
-        })?;
+        // Not past its request's time limit, which it may have spent waiting for the
+        // writer.
+        deadline::commit(tx, commit.deadline.as_ref(), COMMIT_TIME).await?;
         Ok(position)
     }
 

@@ -28,13 +28,20 @@ const TRY_LOCK_STREAM: &str = concat!(
     ")"
 );
 
-impl StreamAt {
-    fn check(&self, last: i64) -> Result<(), StoreError> {
-        match last as usize == self.sequence {
+/// Whether the stream of `$guard` still ends at its sequence, read on `$connection`.
+macro_rules! stands {
+    ($guard:expr, $connection:expr) => {{
+        let last: i64 = sqlx::query_scalar(sql::LAST_SEQUENCE)
+            .bind($guard.aggregate_type)
+            .bind(&$guard.aggregate_id)
+            .fetch_one(&mut *$connection)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        match last as usize == $guard.sequence {
             true => Ok(()),
             false => Err(StoreError::Conflict),
         }
-    }
+    }};
 }
 
 impl Guard for StreamAt {
@@ -53,13 +60,7 @@ impl Guard for StreamAt {
                 return Err(StoreError::Conflict);
             }
             // A statement of its own, after the lock: it sees what committed before.
-            let last: i64 = sqlx::query_scalar(sql::LAST_SEQUENCE)
-                .bind(self.aggregate_type)
-                .bind(&self.aggregate_id)
-                .fetch_one(&mut *connection)
-                .await
-                .map_err(StoreError::from_sqlx)?;
-            self.check(last)
+            stands!(self, connection)
         })
     }
 
@@ -69,13 +70,7 @@ impl Guard for StreamAt {
     ) -> BoxFuture<'c, Result<(), StoreError>> {
         Box::pin(async move {
             // The commit holds SQLite's one write lock already.
-            let last: i64 = sqlx::query_scalar(sql::LAST_SEQUENCE)
-                .bind(self.aggregate_type)
-                .bind(&self.aggregate_id)
-                .fetch_one(&mut *connection)
-                .await
-                .map_err(StoreError::from_sqlx)?;
-            self.check(last)
+            stands!(self, connection)
         })
     }
 }

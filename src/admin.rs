@@ -265,8 +265,10 @@ struct Resent {
     delivered: bool,
 }
 
-/// Send a notification the webhook refused again (once the receiver is fixed): taken, its
-/// dead letter is forgotten; refused again, it stays, with the new refusal.
+/// Send a notification the webhook refused again (once the receiver is fixed), in one
+/// request with its `Idempotency-Key`: taken, its dead letter is forgotten; refused
+/// again, it stays, with the new refusal. Two resends at once may both send it; the
+/// receiver tells them apart by the key.
 #[utoipa::path(
     post,
     path = "/admin/deadLetters/resend",
@@ -312,6 +314,7 @@ async fn resend(
             code: "webhook_unavailable",
             message: error.to_string(),
         }),
+        Err(error @ ResendError::Corrupt(_)) => Err(ApiError::Internal(Box::new(error))),
         Err(ResendError::Store(error)) => {
             tracing::warn!(%error, "dead letter not sent again");
             Err(ApiError::Unavailable)

@@ -213,12 +213,20 @@ impl Metrics {
         };
         self.stale.set(0);
         statuses.items.iter().for_each(|status| self.set(status));
-        // A policy whose dead letters were all sent again shows none.
-        self.dead_letters.clear();
-        for (policy, count) in dead_letters {
-            self.dead_letters
-                .get_or_create(&PolicyLabels { policy })
-                .set(count);
+        // Every policy, so that one whose dead letters were all sent again shows 0.
+        let policies = statuses
+            .items
+            .iter()
+            .filter(|status| status.kind == "policy");
+        for policy in policies {
+            let count = dead_letters
+                .iter()
+                .find(|(name, _)| *name == policy.name)
+                .map_or(0, |(_, count)| *count);
+            let labels = PolicyLabels {
+                policy: policy.name.clone(),
+            };
+            self.dead_letters.get_or_create(&labels).set(count);
         }
         if let Some(gauge) = &self.oldest_transaction {
             let age_ms = statuses.oldest_transaction.map_or(0, |open| open.age_ms);

@@ -321,6 +321,19 @@ async fn a_refused_notification_is_a_dead_letter_to_see_and_send_again(
     assert_eq!(taken[0].1["contents"], "booked");
     let listed = app.get("/admin/deadLetters").await;
     assert_eq!(listed.body["items"], json!([]));
+    // `/metrics` reads the database at most once a second.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !app
+        .metrics()
+        .await
+        .contains(r#"strata_dead_letters{policy="notificationSink"} 0"#)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the dead letter is still counted"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let again = app
         .post("/admin/deadLetters/resend", json!({"key": key}))
         .await;

@@ -61,6 +61,10 @@ pub const QUEUE_CAPACITY: usize = MAX_WRITERS * MAX_BATCH;
 /// How long the next batch waits for the one in flight before it is written beside it.
 /// Batches take a few milliseconds; one that takes longer is waiting.
 const STALL: Duration = Duration::from_millis(10);
+/// How often a commit whose streams another transaction holds is tried again, without
+/// waiting on them, before it waits; the pause before each try grows by this much.
+const BUSY_TRIES: u32 = 3;
+const BUSY_PAUSE: Duration = Duration::from_millis(5);
 /// How often the watchdog looks whether the writers move.
 const WATCH_EVERY: Duration = Duration::from_millis(100);
 /// How much longer than `statement_timeout` a writer waits for the server's answer
@@ -81,6 +85,8 @@ struct Queued {
     commit: Batchable,
     outcome: Option<oneshot::Sender<Result<i64, StoreError>>>,
     progress: Arc<Progress>,
+    /// How often its streams were found held by another transaction.
+    busy: u32,
 }
 
 impl Queued {
@@ -259,6 +265,7 @@ impl GroupCommit {
             commit,
             outcome: Some(outcome),
             progress: self.progress.clone(),
+            busy: 0,
         };
         if let Err(refused) = self.queue.try_send(queued) {
             self.counts.queued.dec();
@@ -367,6 +374,29 @@ impl Writers {
         }
     }
 
+    /// Writes `queued`, whose streams another transaction held, beside the batches: a
+    /// stream held for a moment (another process's batch) is soon free again, so it is
+    /// tried again a few times without waiting on its locks, and then written alone,
+    /// waiting on them for at most the lock timeout.
+    fn beside(&self, mut queued: Queued) {
+        queued.unsent();
+        queued.busy += 1;
+        let writers = self.clone();
+        tokio::spawn(async move {
+            let how = match queued.busy <= BUSY_TRIES {
+                true => {
+                    tokio::time::sleep(BUSY_PAUSE * queued.busy).await;
+                    Statement::Batch
+                }
+                false => Statement::EachAlone,
+            };
+            let Ok(_beside) = writers.beside.clone().acquire_owned().await else {
+                return;
+            };
+            writers.write(vec![queued], how).await
+        });
+    }
+
     /// Writes `commits` on a connection of the writers' pool.
     async fn write(&self, commits: Vec<Queued>, how: Statement) {
         let mut connection = match self.pool.acquire().await {
@@ -438,57 +468,49 @@ impl Writing<'_> {
     }
 
     /// Writes `batch` in one statement. Commits whose streams another transaction holds
-    /// are written alone beside it. A statement the server cancelled for a lock is
-    /// written again commit by commit, so only the commit that waits fails. A batch the
-    /// database refused is written again in halves, down to single commits: one bad
-    /// commit among n costs about 2·log₂ n statements, k among n at most about 2n.
+    /// leave it ([`Writers::beside`]). A statement the server cancelled for a lock (a row
+    /// taken without its stream's lock) is written again commit by commit, so only the
+    /// commit that waits fails. A batch the database refused is written again in
+    /// halves, down to single commits: one bad commit among n costs about 2·log₂ n
+    /// statements, k among n at most about 2n.
     fn halving<'s>(&'s mut self, batch: Vec<Queued>) -> BoxFuture<'s, ()> {
         Box::pin(async move {
             let mut batch = self.sendable(batch);
-            if batch.len() <= 1 {
-                return self.each_alone(batch).await;
+            if batch.is_empty() {
+                return;
             }
             let limit = self.writers.statement + ANSWER_SLACK;
             let statement = within(limit, write_together(self.connection, &batch)).await;
-            let written = self.note(statement);
-            match written {
+            match self.note(statement) {
                 Ok(outcomes) => {
-                    let mut busy = Vec::new();
                     for (queued, outcome) in batch.into_iter().zip(outcomes) {
                         match outcome {
                             Written::At(position) => queued.answer(Ok(position)),
-                            Written::Busy => {
-                                queued.unsent();
-                                busy.push(queued);
-                            }
+                            Written::Busy => self.writers.beside(queued),
                             Written::Nothing => queued.answer(Err(StoreError::Internal(
                                 "a commit without events".into(),
                             ))),
+                            Written::Unknown => queued.answer(Err(StoreError::OutcomeUnknown(
+                                "the batch's answer could not be read".into(),
+                            ))),
                         }
                     }
-                    if !busy.is_empty() {
-                        let writers = self.writers.clone();
-                        tokio::spawn(async move {
-                            let Ok(_beside) = writers.beside.clone().acquire_owned().await else {
-                                return;
-                            };
-                            writers.write(busy, Statement::EachAlone).await
-                        });
-                    }
                 }
-                Err(error) if self.lost => {
-                    for queued in batch {
-                        queued.answer(Err(StoreError::of_commit(&error)));
-                    }
-                }
-                Err(error) => {
+                Err(error @ sqlx::Error::Database(_)) if !self.lost => {
                     batch.iter().for_each(Queued::unsent);
-                    if super::is_timeout(&error) {
+                    if batch.len() == 1 {
+                        batch.remove(0).answer(postgres::committed(Err(error)));
+                    } else if super::is_timeout(&error) {
                         self.each_alone(batch).await
                     } else {
                         let second = batch.split_off(batch.len() / 2);
                         self.halving(batch).await;
                         self.halving(second).await;
+                    }
+                }
+                Err(error) => {
+                    for queued in batch {
+                        queued.answer(Err(StoreError::of_commit(&error)));
                     }
                 }
             }
@@ -534,6 +556,7 @@ async fn within<T>(
 }
 
 /// What a batch's statement did with one of its commits.
+#[derive(Debug, Clone, Copy)]
 enum Written {
     /// Appended; the position of its last event.
     At(i64),
@@ -541,6 +564,8 @@ enum Written {
     Busy,
     /// Nothing to append.
     Nothing,
+    /// The statement returned, but its answer could not be read.
+    Unknown,
 }
 
 /// Every commit's events, in commit order, but those of commits whose streams another
@@ -578,6 +603,8 @@ const INSERT_BATCH: &str = concat!(
     positions AS (
         SELECT i.commit_no, max(a.global_position) AS position
           FROM appended a JOIN input i USING (aggregate_type, aggregate_id, sequence)
+         -- A commit left out may share a stream and sequence with one appended.
+         WHERE i.commit_no NOT IN (SELECT commit_no FROM busy)
          GROUP BY i.commit_no),
     claimed AS (
         INSERT INTO idempotency_keys
@@ -635,10 +662,17 @@ async fn write_together(
         .bind(claims.response)
         .fetch_all(&mut *connection)
         .await?;
-    let mut written: Vec<Written> = batch.iter().map(|_| Written::Nothing).collect();
+    let mut written = vec![Written::Nothing; batch.len()];
     for row in rows {
-        let commit_no: i32 = row.try_get("commit_no")?;
-        let position: Option<i64> = row.try_get("position")?;
+        let read = (
+            row.try_get::<i32, _>("commit_no"),
+            row.try_get::<Option<i64>, _>("position"),
+        );
+        // Committed or not, the statement has returned: an answer that cannot be read
+        // is never written again.
+        let (Ok(commit_no), Ok(position)) = read else {
+            return Ok(vec![Written::Unknown; batch.len()]);
+        };
         if let Some(slot) = written.get_mut(commit_no as usize) {
             *slot = position.map_or(Written::Busy, Written::At);
         }

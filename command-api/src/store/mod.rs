@@ -238,9 +238,13 @@ fn is_lost_race(error: &sqlx::Error) -> bool {
 }
 
 /// Whether the server cancelled a statement for waiting on a lock past `lock_timeout`
-/// (55P03) or running past `statement_timeout` (57014): it wrote nothing.
+/// (55P03) or running past `statement_timeout` (57014), or SQLite gave up waiting for
+/// its write lock: it wrote nothing.
 pub(crate) fn is_timeout(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| code == "55P03" || code == "57014"))
+    /// PostgreSQL's lock and statement timeouts; SQLite's busy timeout (SQLITE_BUSY and
+    /// its extended codes: another connection held the write lock past it).
+    const TIMEOUTS: [&str; 6] = ["55P03", "57014", "5", "261", "517", "773"];
+    matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| TIMEOUTS.contains(&&*code)))
 }
 
 /// Whether `error` is the database going away rather than a bug: a broken wire

@@ -82,9 +82,12 @@ impl PostgresEventLog {
             status,
             group: GroupCommit::start(writers, bounds),
             bounds,
+            // An instance cut off between the statements of its transaction holds its
+            // locks no longer than a statement may run, not until TCP notices.
             begin_bounded: format!(
                 "BEGIN; SET LOCAL lock_timeout = {lock_ms}; \
-                 SET LOCAL statement_timeout = {statement_ms}"
+                 SET LOCAL statement_timeout = {statement_ms}; \
+                 SET LOCAL idle_in_transaction_session_timeout = {statement_ms}"
             ),
         })
     }

@@ -100,6 +100,12 @@ impl EventLog for SqliteEventLog {
     }
 
     async fn append(&self, commit: Commit) -> Result<i64, StoreError> {
+        // A request that ran out of time waiting for the one writer is not written.
+        if let Some(deadline) = &commit.deadline {
+            if !deadline.leaves_time_for(COMMIT_TIME) {
+                return Err(StoreError::TimedOut);
+            }
+        }
         let mut tx = self
             .writer
             .begin_with("BEGIN IMMEDIATE")

@@ -180,7 +180,9 @@ fn notification<L: EventLog>(event_id: &str, cause: &str, notify: Notify) -> Iss
         cause: cause.to_string(),
         sent_at: Utc::now(),
     };
-    Issue::command::<Notification>(id, command).one_of_many(notify.member_id)
+    // A new stream (its id follows from the event): decided without a load, so the
+    // notices of one event reach the group commit together.
+    Issue::on_new_stream::<Notification>(id, command).one_of_many(notify.member_id)
 }
 
 #[cfg(test)]

@@ -64,6 +64,9 @@ pub enum ResendError {
     Refused(u16),
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// The dead letter's event is missing or unreadable: a bug or corrupt data.
+    #[error("the dead letter's notification cannot be read: {0}")]
+    Corrupt(String),
     #[error("the store failed: {0}")]
     Store(#[from] sqlx::Error),
 }
@@ -166,18 +169,24 @@ impl NotificationSink {
         let (id, payload, metadata): (String, Value, Value) = match store {
             ProjectionStore::Postgres(pool) => {
                 let query = sqlx::query_as(NOTIFICATION_AT).bind(dead.position);
-                query.fetch_one(pool).await?
+                query.fetch_optional(pool).await?
             }
             ProjectionStore::Sqlite(pool) => {
                 let query = sqlx::query_as(NOTIFICATION_AT).bind(dead.position);
-                query.fetch_one(pool).await?
+                query.fetch_optional(pool).await?
             }
-        };
+        }
+        .ok_or_else(|| ResendError::Corrupt(format!("no event at {}", dead.position)))?;
         let event = serde_json::from_value(payload)
-            .map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+            .map_err(|error| ResendError::Corrupt(error.to_string()))?;
         let correlation_id = metadata.get("correlationId").and_then(Value::as_str);
         let notification = outgoing(id, event, correlation_id);
-        match self.deliver(&notification).await? {
+        // Tried once: an operator waits for the answer.
+        let delivered = match &self.webhook {
+            None => self.deliver(&notification).await?,
+            Some(webhook) => webhook.deliver(&notification, 1).await?,
+        };
+        match delivered {
             Delivery::Delivered => Ok(dead_letters::forget(store, key).await?),
             Delivery::Refused(status) => {
                 dead_letters::refused_again(store, key, &refusal(status)).await?;
@@ -202,7 +211,11 @@ impl NotificationSink {
                 );
                 Ok(Delivery::Delivered)
             }
-            Some(webhook) => webhook.deliver(notification).await,
+            Some(webhook) => {
+                webhook
+                    .deliver(notification, webhook.settings.attempts)
+                    .await
+            }
         }
     }
 }
@@ -214,10 +227,15 @@ impl Webhook {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    async fn deliver(&self, notification: &OutgoingNotification) -> Result<Delivery, SinkError> {
+    /// Up to `attempts` requests, with a pause that doubles between them.
+    async fn deliver(
+        &self,
+        notification: &OutgoingNotification,
+        attempts: u32,
+    ) -> Result<Delivery, SinkError> {
         let mut pause = Duration::from_millis(100);
         let mut last_error = String::new();
-        for attempt in 1..=self.settings.attempts {
+        for attempt in 1..=attempts {
             self.lock().admit(Instant::now()).map_err(SinkError::Open)?;
             match self.post(notification).await {
                 Ok(delivery) => {
@@ -229,7 +247,7 @@ impl Webhook {
                     self.lock().failed(Instant::now(), &self.settings);
                 }
             }
-            if attempt < self.settings.attempts {
+            if attempt < attempts {
                 tokio::time::sleep(pause).await;
                 pause *= 2;
             }

@@ -27,16 +27,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     let mut cli = Cli::parse();
     init_logging(cli.log_format);
-    let (lock_timeout, request_timeout) = (
-        cli.store.commit_bounds().lock_timeout,
+    let (bounds, request_timeout) = (
+        cli.store.commit_bounds(),
         cli.limits.limits().request_timeout,
     );
-    if lock_timeout * 4 > request_timeout {
+    if !bounds.fit(request_timeout) {
         bail!(
             "STRATA_COMMIT_LOCK_TIMEOUT_MS ({} ms) must be at most a quarter of \
              STRATA_REQUEST_TIMEOUT_MS ({} ms): a commit must be able to finish, or fail \
              unwritten, before its request is answered",
-            lock_timeout.as_millis(),
+            bounds.lock_timeout.as_millis(),
             request_timeout.as_millis()
         );
     }

@@ -99,7 +99,7 @@ pub struct StoreSettings {
     #[arg(
         long,
         env = "STRATA_COMMIT_LOCK_TIMEOUT_MS",
-        default_value_t = 1000,
+        default_value_t = CommitBounds::default().lock_timeout.as_millis() as u64,
         value_parser = clap::value_parser!(u64).range(1..),
         global = true
     )]

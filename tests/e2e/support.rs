@@ -7,7 +7,7 @@ use std::time::Duration;
 use auth::{Role, Tokens};
 use axum::Router;
 use command_api::http::overload::Limits;
-use command_api::store::{PostgresEventLog, SqliteEventLog};
+use command_api::store::{CommitBounds, PostgresEventLog, SqliteEventLog};
 use command_api::CommandContext;
 use domain::booking::confirm::{Confirm, ConfirmCommand};
 use domain::shop::delivery::{Delivery, DeliveryCommand};
@@ -222,8 +222,10 @@ impl TestApp {
             data_dir: database.data_dir(),
             db_pool_size: 16,
             db_acquire_timeout_ms: 5_000,
-            // At most a quarter of the request timeout, as `strata` requires.
-            commit_lock_timeout_ms: (limits.request_timeout.as_millis() as u64 / 4).min(1_000),
+            // The default, or less where the request timeout needs it, as `strata` does.
+            commit_lock_timeout_ms: (limits.request_timeout / CommitBounds::SHARE_OF_REQUEST)
+                .min(CommitBounds::default().lock_timeout)
+                .as_millis() as u64,
         };
         let backend = match on_postgres {
             true => Backend::Postgres(

@@ -234,13 +234,15 @@ impl GroupCommit {
         let (queue, waiting) = mpsc::channel(QUEUE_CAPACITY);
         let counts = BatchCounts::default();
         // A statement ends by `statement_timeout`, its answer a little later.
-        let progress = Arc::new(Progress::new(bounds.statement_timeout() + ANSWER_SLACK));
+        let answer_within = bounds.statement_timeout() + ANSWER_SLACK;
+        let progress = Arc::new(Progress::new(answer_within));
         let writers = Writers {
             pool,
             counts: counts.clone(),
             slots: Arc::new(Semaphore::new(MAX_WRITERS)),
             beside: Arc::new(Semaphore::new(WRITER_CONNECTIONS as usize - MAX_WRITERS)),
             statement: bounds.statement_timeout(),
+            answer_within,
         };
         tokio::spawn(supervise(writers, waiting));
         tokio::spawn(watch(
@@ -341,6 +343,8 @@ struct Writers {
     beside: Arc<Semaphore>,
     /// The longest a statement runs (`statement_timeout`).
     statement: Duration,
+    /// How long a writer waits for the server's answer to a statement.
+    answer_within: Duration,
 }
 
 impl Writers {
@@ -479,7 +483,7 @@ impl Writing<'_> {
             if batch.is_empty() {
                 return;
             }
-            let limit = self.writers.statement + ANSWER_SLACK;
+            let limit = self.writers.answer_within;
             let statement = within(limit, write_together(self.connection, &batch)).await;
             match self.note(statement) {
                 Ok(outcomes) => {
@@ -524,7 +528,7 @@ impl Writing<'_> {
                 continue;
             };
             let (commit, connection) = (&queued.commit, &mut **self.connection);
-            let limit = self.writers.statement + ANSWER_SLACK;
+            let limit = self.writers.answer_within;
             let statement = match &commit.claim {
                 None => within(limit, postgres::insert_events(connection, &commit.events)).await,
                 Some(claim) => {
@@ -538,6 +542,7 @@ impl Writing<'_> {
         }
     }
 }
+
 /// `statement`'s answer, if the server gives it within `limit`: a server that has not
 /// answered by then (a partition sends no reset) is out of reach, the outcome unknown.
 async fn within<T>(

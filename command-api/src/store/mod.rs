@@ -15,9 +15,7 @@ mod sql;
 mod sqlite;
 mod stream_at;
 
-pub use group_commit::{
-    BatchCounts, MAX_WRITERS as COMMIT_WRITERS, QUEUE_CAPACITY as COMMIT_QUEUE_CAPACITY,
-};
+pub use group_commit::{BatchCounts, MAX_WRITERS as COMMIT_WRITERS};
 
 pub use deadline::Deadline;
 pub use postgres::PostgresEventLog;
@@ -72,10 +70,19 @@ impl Default for CommitBounds {
 }
 
 impl CommitBounds {
+    /// The lock timeout is at most this share of the request timeout: a commit that
+    /// waits on locks can still end, or fail unwritten, before its request is answered.
+    pub const SHARE_OF_REQUEST: u32 = 4;
+
     /// The longest one statement of a commit runs: its wait for locks and as long again
     /// for its own work. The server cancels it past this, and nothing is written.
     pub fn statement_timeout(&self) -> Duration {
         self.lock_timeout * 2
+    }
+
+    /// Whether these bounds leave a request of `request_timeout` time to be answered.
+    pub fn fit(&self, request_timeout: Duration) -> bool {
+        self.lock_timeout * Self::SHARE_OF_REQUEST <= request_timeout
     }
 }
 

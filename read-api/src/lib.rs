@@ -10,6 +10,8 @@
 //!   [`http::ApiError`].
 //! - [`mypage`]: the sections a mypage is composed of.
 //! - [`registry`]: [`Reads`], what a context hands the read API.
+//! - [`time_slots`]: free resources and taken ranges, the read side of the time-slot
+//!   guard.
 //!
 //! The contexts, each a folder with its read routes and mypage sections: [`shop`],
 //! [`booking`], [`notifications`], [`bookstore`].
@@ -24,6 +26,7 @@ pub mod page;
 pub mod registry;
 pub mod shop;
 pub mod store;
+pub mod time_slots;
 
 pub use http::{routes, Freshness};
 pub use registry::Reads;

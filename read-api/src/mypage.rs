@@ -111,6 +111,7 @@ impl<R: ViewRow + PartialSchema> MypageSection for RowsSection<R> {
             let query = RowQuery {
                 table: self.view.tables()[0],
                 filters: vec![("user_id", Arg::Text(user_id.to_string()))],
+                conditions: Vec::new(),
                 after: None,
                 order_by: self.order_by,
                 limit: Some(if self.more.is_some() {

@@ -7,6 +7,8 @@ use projections::applied;
 use projections::table::ViewRow;
 use sqlx::{FromRow, PgPool, SqlitePool};
 
+use crate::time_slots::TakenRanges;
+
 /// Where the views live: the event store's own database.
 #[derive(Clone)]
 pub enum ViewStore {
@@ -21,10 +23,26 @@ pub enum Arg {
     Int(i64),
 }
 
-/// Which rows of a table a read wants: equal to each filter, after a key, at most so many.
+/// What a list read asks of a row beyond equal columns.
+#[derive(Clone)]
+pub enum Condition {
+    /// The column is at most the value (a price ceiling).
+    AtMost(&'static str, Arg),
+    /// The row's resource (its key) has no active holder in `taken` overlapping
+    /// `[from, to)`, both in the stored form of `taken`'s bounds.
+    FreeOver {
+        taken: &'static TakenRanges,
+        from: String,
+        to: String,
+    },
+}
+
+/// Which rows of a table a read wants: equal to each filter, meeting each condition,
+/// after a key, at most so many.
 pub struct RowQuery<'a> {
     pub table: &'static str,
     pub filters: Vec<(&'static str, Arg)>,
+    pub conditions: Vec<Condition>,
     pub after: Option<String>,
     pub order_by: &'a str,
     pub limit: Option<i64>,
@@ -39,6 +57,20 @@ impl RowQuery<'_> {
         for (column, value) in &self.filters {
             args.push(value.clone());
             conditions.push(format!("{column} = ${}", args.len()));
+        }
+        for condition in &self.conditions {
+            match condition {
+                Condition::AtMost(column, value) => {
+                    args.push(value.clone());
+                    conditions.push(format!("{column} <= ${}", args.len()));
+                }
+                Condition::FreeOver { taken, from, to } => {
+                    args.push(Arg::Text(to.clone()));
+                    args.push(Arg::Text(from.clone()));
+                    let resource = format!("{}.{}", self.table, key::<R>());
+                    conditions.push(taken.none_overlapping(&resource, args.len() - 1));
+                }
+            }
         }
         if let Some(after) = &self.after {
             args.push(Arg::Text(after.clone()));
@@ -113,6 +145,7 @@ impl ViewStore {
         let query = RowQuery {
             table,
             filters: vec![(self::key::<R>(), Arg::Text(key.to_string()))],
+            conditions: Vec::new(),
             after: None,
             order_by: self::key::<R>(),
             limit: None,
@@ -200,6 +233,7 @@ mod tests {
                 ("customer_id", Arg::Text("kim".into())),
                 ("order_status", Arg::Text("PLACED".into())),
             ],
+            conditions: Vec::new(),
             after: Some("k".into()),
             order_by: key::<OrderRow>(),
             limit: Some(51),

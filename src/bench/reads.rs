@@ -87,6 +87,7 @@ impl Read {
         RowQuery {
             table: "order_list",
             filters: vec![(column, Arg::Text(key))],
+            conditions: Vec::new(),
             after: None,
             order_by: read_api::store::key::<OrderRow>(),
             limit,

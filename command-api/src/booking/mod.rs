@@ -4,7 +4,6 @@
 
 mod bookings;
 mod confirms;
-mod room_guard;
 
 use cqrs_es::Aggregate;
 use domain::booking::booking::{Booking, BookingCommand, BookingEvent};
@@ -14,8 +13,14 @@ use uuid::Uuid;
 
 use crate::dispatch::CommandTarget;
 use crate::registry::Commands;
-use crate::store::{EventLog, Guard};
-use room_guard::RoomReservation;
+use crate::store::{EventLog, Guard, TimeSlots};
+
+/// A room's bookings: no two active ones overlap.
+static ROOM_SLOTS: TimeSlots = TimeSlots::new(
+    "room_reservations",
+    "room_unavailable",
+    "the room is already booked for an overlapping period",
+);
 
 /// The booking context's aggregates, routes and their OpenAPI.
 pub fn commands<L: EventLog>() -> Commands<L> {
@@ -49,27 +54,18 @@ impl CommandTarget for Booking {
         }
     }
 
-    /// A created booking reserves its room's interval; a cancelled one releases it.
+    /// A created booking claims its room's interval; a cancelled one releases it.
     fn guards(booking_id: Uuid, events: &[BookingEvent]) -> Vec<Box<dyn Guard>> {
         events
             .iter()
-            .map(|event| -> Box<dyn Guard> {
-                match event {
-                    BookingEvent::BookingCreated {
-                        room_id,
-                        use_start_dtm,
-                        use_end_dtm,
-                        ..
-                    } => Box::new(RoomReservation::Reserve {
-                        booking_id,
-                        room_id: *room_id,
-                        start: *use_start_dtm,
-                        end: *use_end_dtm,
-                    }),
-                    BookingEvent::BookingCancelled { .. } => {
-                        Box::new(RoomReservation::Release { booking_id })
-                    }
-                }
+            .map(|event| match event {
+                BookingEvent::BookingCreated {
+                    room_id,
+                    use_start_dtm,
+                    use_end_dtm,
+                    ..
+                } => ROOM_SLOTS.claim(booking_id, *room_id, *use_start_dtm, *use_end_dtm),
+                BookingEvent::BookingCancelled { .. } => ROOM_SLOTS.release(booking_id),
             })
             .collect()
     }

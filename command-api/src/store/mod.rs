@@ -14,6 +14,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 mod stream_at;
+mod time_slots;
 
 pub use group_commit::{BatchCounts, MAX_WRITERS as COMMIT_WRITERS};
 
@@ -21,6 +22,7 @@ pub use deadline::Deadline;
 pub use postgres::PostgresEventLog;
 pub use sqlite::SqliteEventLog;
 pub use stream_at::StreamAt;
+pub use time_slots::TimeSlots;
 
 use std::fmt;
 use std::future::Future;

@@ -29,7 +29,7 @@ use serde::Serialize;
 use crate::mypage::MypageSection;
 use crate::page::Page;
 use crate::registry::Reads;
-use crate::store::{Arg, ViewStore};
+use crate::store::{Arg, Condition, ViewStore};
 use params::Paging;
 
 /// The header naming the view position a read reflects.
@@ -61,21 +61,45 @@ impl ViewTable {
 
 impl ReadState {
     /// A page of `table`'s rows matching `filters`, once its view has applied `min`;
-    /// only the reader's own rows when the reader is a customer, whatever the filters.
+    /// only the reader's own rows when the reader is confined to them, whatever the
+    /// filters.
     pub async fn page<R: ViewRow>(
         &self,
         reader: &Principal,
         table: &ViewTable,
         min: Option<i64>,
         paging: &Paging,
-        mut filters: Vec<(&'static str, Arg)>,
+        filters: Vec<(&'static str, Arg)>,
     ) -> Result<Response, ApiError> {
-        if let (Some(owner), Some(column)) = (reader.confined_to(), R::OWNER) {
-            filters.push((column, Arg::Text(owner.to_string())));
+        let owner = R::OWNER.zip(reader.confined_to());
+        self.page_where::<R>(owner, table, min, paging, filters, Vec::new())
+            .await
+    }
+
+    /// A page of `table`'s rows matching `filters` and `conditions`, once its view has
+    /// applied `min`; with `owner` (a column and the reader's `sub`), only the rows
+    /// whose column names the reader.
+    pub async fn page_where<R: ViewRow>(
+        &self,
+        owner: Option<(&'static str, &str)>,
+        table: &ViewTable,
+        min: Option<i64>,
+        paging: &Paging,
+        mut filters: Vec<(&'static str, Arg)>,
+        conditions: Vec<Condition>,
+    ) -> Result<Response, ApiError> {
+        if let Some((column, reader)) = owner {
+            filters.push((column, Arg::Text(reader.to_string())));
         }
         let view = table.view.name();
-        self.freshness.wait(&self.store, &[view], min).await?;
-        let query = paging.query::<R>(table.table(), filters);
+        let mut views = vec![view];
+        for condition in &conditions {
+            if let Condition::FreeOver { taken, .. } = condition {
+                views.push(taken.view.name());
+            }
+        }
+        self.fresh(&views, min).await?;
+        let query = paging.query::<R>(table.table(), filters, conditions);
         let (rows, position) = self.store.rows::<R>(view, &query).await?;
         let page = Page::from_rows(rows, paging.limit, R::key);
         Ok(page_response(position, page))
@@ -92,25 +116,48 @@ impl ReadState {
         id: &str,
         request: &HeaderMap,
     ) -> Result<Response, ApiError> {
-        let view = table.view.name();
-        self.freshness.wait(&self.store, &[view], min).await?;
-        let (row, position) = self.store.row::<R>(view, table.table(), id).await?;
         let readable = |row: &R| {
             reader
                 .confined_to()
                 .is_none_or(|owner| row.owner().is_none_or(|row_owner| row_owner == owner))
         };
-        let row = row.filter(readable).ok_or_else(|| ApiError::NotFound {
-            code: table.missing,
-            message: format!("no {} {id} in {view}", table.noun),
-            position,
-        })?;
+        let (row, position) = self.find(table, min, id, readable).await?;
         Ok(resource_response(
             request,
             position,
             &row.position().to_string(),
             &row,
         ))
+    }
+
+    /// The row of `table` keyed `id` and the view's position, once the view has applied
+    /// `min`; 404 when there is none or the reader may not read it (`readable`).
+    pub async fn find<R: ViewRow>(
+        &self,
+        table: &ViewTable,
+        min: Option<i64>,
+        id: &str,
+        readable: impl Fn(&R) -> bool,
+    ) -> Result<(R, i64), ApiError> {
+        let view = table.view.name();
+        self.freshness.wait(&self.store, &[view], min).await?;
+        let (row, position) = self.store.row::<R>(view, table.table(), id).await?;
+        let row = row.filter(readable).ok_or_else(|| ApiError::NotFound {
+            code: table.missing,
+            message: format!("no {} {id} in {view}", table.noun),
+            position,
+        })?;
+        Ok((row, position))
+    }
+
+    /// Waits until every one of `views` has applied `min` (read-your-writes).
+    pub async fn fresh(&self, views: &[&'static str], min: Option<i64>) -> Result<(), ApiError> {
+        self.freshness.wait(&self.store, views, min).await
+    }
+
+    /// The views' store, for reads beyond rows of one table.
+    pub fn store(&self) -> &ViewStore {
+        &self.store
     }
 }
 
@@ -137,7 +184,7 @@ fn page_response<T: Serialize>(view_position: i64, page: Page<T>) -> Response {
 
 /// One resource, or 304 when the client's `If-None-Match` names its current ETag
 /// (`version`, quoted).
-fn resource_response<T: Serialize>(
+pub fn resource_response<T: Serialize>(
     request: &HeaderMap,
     view_position: i64,
     version: &str,

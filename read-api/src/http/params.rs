@@ -1,6 +1,8 @@
 //! Path and query parameters, parsed at the edge into what the store is asked for; a
 //! value this API does not take is a 422 naming its field.
 
+use std::str::FromStr;
+
 use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use serde::Deserialize;
@@ -10,7 +12,7 @@ use super::error::ApiError;
 use crate::page::{decode_cursor, DEFAULT_LIMIT, MAX_LIMIT};
 use projections::table::ViewRow;
 
-use crate::store::{Arg, RowQuery};
+use crate::store::{Arg, Condition, RowQuery};
 
 /// The longest user id (customerId, bookingUserId) the domain accepts.
 const MAX_USER_ID_CHARS: usize = 64;
@@ -79,6 +81,35 @@ pub fn one_of(field: &'static str, value: String, allowed: &[&str]) -> Result<St
     }
 }
 
+/// An interval `[from, to)` from two query parameters (`freeFrom`, `freeTo`), each a
+/// `(field, value)`: both or neither, each in `T`'s text form, `to` after `from`.
+pub fn interval<T: FromStr + PartialOrd>(
+    from: (&'static str, Option<String>),
+    to: (&'static str, Option<String>),
+    form: &str,
+) -> Result<Option<(T, T)>, ApiError> {
+    let parse = |(field, value): (&'static str, String)| {
+        value
+            .parse::<T>()
+            .map_err(|_| ApiError::invalid_field(field, format!("{field} '{value}' is not {form}")))
+    };
+    match (from, to) {
+        ((_, None), (_, None)) => Ok(None),
+        ((from_field, Some(from)), (to_field, Some(to))) => {
+            let (from, to) = (parse((from_field, from))?, parse((to_field, to))?);
+            if to <= from {
+                let message = format!("{to_field} must be after {from_field}");
+                return Err(ApiError::invalid_field(to_field, message));
+            }
+            Ok(Some((from, to)))
+        }
+        ((present, Some(_)), (missing, None)) | ((missing, None), (present, Some(_))) => {
+            let message = format!("{missing} is needed with {present}");
+            Err(ApiError::invalid_field(missing, message))
+        }
+    }
+}
+
 /// A positive integer (roomId).
 pub fn positive(field: &'static str, value: &str) -> Result<i64, ApiError> {
     value
@@ -135,16 +166,18 @@ impl Paging {
         Ok(Self { limit, after })
     }
 
-    /// The rows of `table` matching `filters` on this page, and one more to tell
-    /// whether another page follows.
+    /// The rows of `table` matching `filters` and `conditions` on this page, and one
+    /// more to tell whether another page follows.
     pub fn query<R: ViewRow>(
         &self,
         table: &'static str,
         filters: Vec<(&'static str, Arg)>,
+        conditions: Vec<Condition>,
     ) -> RowQuery<'static> {
         RowQuery {
             table,
             filters,
+            conditions,
             after: self.after.clone(),
             order_by: crate::store::key::<R>(),
             limit: Some(self.limit + 1),

@@ -39,5 +39,7 @@ pub fn all<L: EventLog>() -> Vec<Context<L>> {
         context!(booking),
         context!(notifications),
         context!(bookstore),
+        context!(hotel),
+        context!(sharecar),
     ]
 }

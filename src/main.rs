@@ -224,6 +224,7 @@ fn serve_tokens(settings: &AuthSettings) -> anyhow::Result<Arc<Tokens>> {
     for (role, subject) in [
         (Role::Customer, "customer-1"),
         (Role::Manager, "manager-1"),
+        (Role::Host, "host-1"),
         (Role::Admin, "admin"),
     ] {
         let token = tokens.issue(subject, role, valid_for);

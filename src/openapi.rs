@@ -48,8 +48,8 @@ fn secured(mut doc: OpenApi) -> OpenApi {
         .scheme(HttpAuthScheme::Bearer)
         .bearer_format("JWT")
         .description(Some(
-            "HS256, signed with STRATA_JWT_SECRET; claims sub, role (customer, manager or \
-             admin) and exp",
+            "HS256, signed with STRATA_JWT_SECRET; claims sub, role (customer, manager, \
+             host or admin) and exp",
         ))
         .build();
     doc.components

@@ -257,7 +257,7 @@ const MAX_TOKEN_SECONDS: u64 = 10 * 365 * 24 * 3600;
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenSettings {
-    /// The token's role: customer, manager or admin.
+    /// The token's role: customer, manager, host or admin.
     #[arg(long)]
     pub role: Role,
     /// The token's subject: a customer's customerId / bookingUserId / userId, a
@@ -386,6 +386,14 @@ pub enum BenchScenario {
         /// Books to spread the first run over.
         #[arg(long, default_value_t = 100)]
         books: usize,
+    },
+    /// POST /hotelBookings: free nights over many rooms at 16 clients, then rounds in
+    /// which every client asks for the same night of one room, at each `--concurrency`
+    /// level: requests/s, latency, answers by status, rounds with exactly one winner.
+    Hotel {
+        /// Rooms to spread the first run over.
+        #[arg(long, default_value_t = 100)]
+        rooms: usize,
     },
     /// Bulk-load events, catch orderList up, then rebuild it: events/s and peak RSS.
     Rebuild {

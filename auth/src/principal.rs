@@ -13,17 +13,21 @@ pub enum Role {
     Customer,
     /// Decides confirms, cancels deliveries, reads every list.
     Manager,
+    /// Registers hotel rooms and looks after their stays. Outside the hotel a host is a
+    /// customer with nothing of their own: confined to their `sub`, acting for no one.
+    Host,
     /// Everything, `/admin` included.
     Admin,
 }
 
 impl Role {
-    pub const ALL: &'static [Role] = &[Role::Customer, Role::Manager, Role::Admin];
+    pub const ALL: &'static [Role] = &[Role::Customer, Role::Manager, Role::Host, Role::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Customer => "customer",
             Self::Manager => "manager",
+            Self::Host => "host",
             Self::Admin => "admin",
         }
     }
@@ -43,7 +47,7 @@ impl FromStr for Role {
             .iter()
             .copied()
             .find(|role| role.as_str() == name)
-            .ok_or_else(|| format!("'{name}' is not a role (customer, manager or admin)"))
+            .ok_or_else(|| format!("'{name}' is not a role (customer, manager, host or admin)"))
     }
 }
 
@@ -69,14 +73,16 @@ pub struct Forbidden(String);
 
 impl Principal {
     /// The one owner whose resources this caller may see and act on: itself for a
-    /// customer; `None` for staff, who may see everyone's.
+    /// customer or a host; `None` for staff, who may see everyone's.
     pub fn confined_to(&self) -> Option<&str> {
-        (self.role == Role::Customer).then_some(self.subject.as_str())
+        matches!(self.role, Role::Customer | Role::Host).then_some(self.subject.as_str())
     }
 
-    /// Goes on only for the `allowed` roles.
+    /// Goes on only for the `allowed` roles. A host goes on where a customer may, as a
+    /// customer with nothing of their own.
     pub fn require(&self, allowed: &[Role]) -> Result<(), Forbidden> {
-        if allowed.contains(&self.role) {
+        let as_customer = self.role == Role::Host && allowed.contains(&Role::Customer);
+        if allowed.contains(&self.role) || as_customer {
             return Ok(());
         }
         let names: Vec<_> = allowed.iter().map(|role| role.as_str()).collect();
@@ -99,6 +105,9 @@ impl Principal {
             ))),
             Role::Manager => Err(Forbidden(format!(
                 "a manager does not act in a customer's name ({field})"
+            ))),
+            Role::Host => Err(Forbidden(format!(
+                "a host acts only on their own rooms, not in a customer's name ({field})"
             ))),
         }
     }
@@ -129,6 +138,7 @@ mod tests {
     #[test]
     fn only_a_customer_is_confined_to_their_own_resources() {
         assert_eq!(principal(Role::Customer).confined_to(), Some("alice"));
+        assert_eq!(principal(Role::Host).confined_to(), Some("alice"));
         assert_eq!(principal(Role::Manager).confined_to(), None);
         assert_eq!(principal(Role::Admin).confined_to(), None);
     }
@@ -156,6 +166,15 @@ mod tests {
         assert!(principal(Role::Manager)
             .act_for("customerId", "alice")
             .is_err());
+    }
+
+    #[test]
+    fn a_host_passes_where_a_customer_may_but_acts_for_no_one() {
+        let host = principal(Role::Host);
+        assert!(host.require(&[Role::Customer, Role::Admin]).is_ok());
+        assert!(host.require(&[Role::Host, Role::Admin]).is_ok());
+        assert!(host.require(&[Role::Manager, Role::Admin]).is_err());
+        assert!(host.act_for("customerId", "alice").is_err());
     }
 
     #[test]

@@ -104,7 +104,9 @@ fn rejection(kind: &ErrorKind) -> AuthError {
         ErrorKind::InvalidSignature => "its signature does not match",
         ErrorKind::InvalidAlgorithm => "it must be signed with HS256",
         ErrorKind::MissingRequiredClaim(_) => "it must carry the claims sub, role and exp",
-        ErrorKind::Json(_) => "its claims must be sub, role (customer, manager or admin) and exp",
+        ErrorKind::Json(_) => {
+            "its claims must be sub, role (customer, manager, host or admin) and exp"
+        }
         _ => "it is not a well-formed JWT",
     })
 }

@@ -20,9 +20,11 @@
 pub mod booking;
 pub mod bookstore;
 pub mod dispatch;
+pub mod hotel;
 pub mod http;
 pub mod notifications;
 pub mod registry;
+pub mod sharecar;
 pub mod shop;
 pub mod store;
 

@@ -26,6 +26,13 @@
 //! | [`bookstore::member`] | `Member` — join; mileage and grade |
 //! | [`bookstore::book_order`] | `BookOrder` — order (or be refused for want of stock), cancel |
 //! | [`bookstore::shipment`] | `Shipment` — start, cancel |
+//! | [`hotel::hotel_room`] | `HotelRoom` — a host registers and deletes a room |
+//! | [`hotel::hotel_booking`] | `HotelBooking` — a guest's nights in a room; cancel |
+//! | [`hotel::hotel_payment`] | `HotelPayment` — approved with the stay, refunded on cancel |
+//! | [`sharecar::car`] | `Car` — register |
+//! | [`sharecar::car_order`] | `CarOrder` — a user's interval with a car; cancel |
+//! | [`sharecar::car_payment`] | `CarPayment` — approved with the order, cancelled after it |
+//! | [`sharecar::car_reservation`] | `CarReservation` — confirmed or cancelled by policy |
 //!
 //! Shared here: [`Rejection`] / [`RejectionKind`], which every
 //! aggregate error implements so the HTTP layer can map a refusal to a status code and a
@@ -43,8 +50,10 @@
 
 pub mod booking;
 pub mod bookstore;
+pub mod hotel;
 pub mod notifications;
 mod rules;
+pub mod sharecar;
 pub mod shop;
 #[cfg(test)]
 mod testing;
@@ -60,6 +69,9 @@ pub enum RejectionKind {
     Conflict,
     /// The payment was refused (402).
     PaymentRefused,
+    /// The caller may not do this to this aggregate, though it may see it (403): a host
+    /// deleting another host's room.
+    Forbidden,
 }
 
 /// Implemented by every aggregate error.

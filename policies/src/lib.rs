@@ -16,6 +16,13 @@
 //! | | | `BookOrderCancelled` | `CancelShipment` if started, `RevokeMileage` |
 //! | | `bookNews` | `BookRegistered` | `SendNotification` to every member who joined before it |
 //! | | | `StockAdded` | `SendNotification` to every member refused the book since its previous restock |
+//! | [`hotel`] | `hotel` | `RoomDeleted` | `CancelRoomBooking{ROOM_DELETED}` for each active stay from that day on, also one that raced it |
+//! | | | `RoomBookingCancelled` | `CancelHotelPayment` |
+//! | | `hotelNotify` | `RoomBooked`, `RoomBookingCancelled` | `SendNotification` to the guest and the host |
+//! | | | `PaymentCancelled` | `SendNotification` to the guest |
+//! | [`sharecar`] | `sharecar` | `PayApproved` | `ConfirmReservation` |
+//! | | | `CarOrderCancelled` | `CancelReservation` |
+//! | | | `ReservationCancelled` | `CancelPay` |
 //!
 //! Each policy follows the log from its own checkpoint, in log order (so it sees every
 //! event of one order or booking in order), one worker at a time. Every command carries
@@ -35,17 +42,19 @@
 //!
 //! The contexts, each a folder with its policies: [`shop`], [`booking`],
 //! [`notifications`] (where notifications go, with retries and a circuit breaker),
-//! [`bookstore`].
+//! [`bookstore`], [`hotel`], [`sharecar`].
 #![forbid(unsafe_code)]
 
 pub mod booking;
 pub mod bookstore;
 pub mod dead_letters;
+pub mod hotel;
 pub mod issue;
 pub mod notifications;
 pub mod policy;
 pub mod registry;
 pub mod runner;
+pub mod sharecar;
 pub mod shop;
 
 pub use dead_letters::DeadLetter;

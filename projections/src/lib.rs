@@ -17,7 +17,7 @@
 //! - [`wake`]: `LISTEN/NOTIFY` between processes, one debounced notify per burst.
 //!
 //! The contexts, each a folder with its views, row types and the events they read:
-//! [`shop`], [`booking`], [`notifications`], [`bookstore`].
+//! [`shop`], [`booking`], [`notifications`], [`bookstore`], [`hotel`], [`sharecar`].
 #![forbid(unsafe_code)]
 
 pub mod applied;
@@ -25,8 +25,10 @@ pub mod booking;
 pub mod bookstore;
 pub mod event;
 pub mod feed;
+pub mod hotel;
 pub mod notifications;
 pub mod replay;
+pub mod sharecar;
 pub mod shop;
 pub mod sql;
 pub mod status;

@@ -19,11 +19,13 @@
 
 pub mod booking;
 pub mod bookstore;
+pub mod hotel;
 pub mod http;
 pub mod mypage;
 pub mod notifications;
 pub mod page;
 pub mod registry;
+pub mod sharecar;
 pub mod shop;
 pub mod store;
 pub mod time_slots;

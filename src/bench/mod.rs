@@ -2,7 +2,9 @@
 //!
 //! `commands` (the default): commands over HTTP beside the database's ceiling and
 //! cqrs-es (see [`side_by_side`]); `rebuild` and `lag`: the projectors (see
-//! [`projection`]); `reads`: the read API against its store (see [`reads`]).
+//! [`projection`]); `reads`: the read API against its store (see [`reads`]);
+//! `bookstore` and `hotel`: a context's commands, spread and contended (see
+//! [`bookstore`], [`hotel`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,6 +24,7 @@ use crate::App;
 type Bench = App<PostgresEventLog>;
 
 mod bookstore;
+mod hotel;
 mod projection;
 mod reads;
 mod side_by_side;
@@ -70,6 +73,10 @@ pub async fn run(
         BenchScenario::Bookstore { books } => {
             let (levels, seconds) = (&settings.concurrency, settings.seconds);
             bookstore::bookstore(&backend, views, books, levels, seconds).await
+        }
+        BenchScenario::Hotel { rooms } => {
+            let (levels, seconds) = (&settings.concurrency, settings.seconds);
+            hotel::hotel(&backend, views, rooms, levels, seconds).await
         }
         BenchScenario::Reads {
             orders,

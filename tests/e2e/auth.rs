@@ -21,21 +21,26 @@ enum Caller {
     /// Bob, another customer.
     OtherCustomer,
     Manager,
+    /// Hana, a host, whose room Alice stays in: outside the hotel, a customer with
+    /// nothing of her own.
+    Host,
     Admin,
 }
 
-const CALLERS: [Caller; 7] = [
+const CALLERS: [Caller; 8] = [
     Caller::NoToken,
     Caller::Expired,
     Caller::WrongSignature,
     Caller::Owner,
     Caller::OtherCustomer,
     Caller::Manager,
+    Caller::Host,
     Caller::Admin,
 ];
 
 const OWNER: &str = "alice";
 const OTHER: &str = "bob";
+const HOST: &str = "hana";
 
 impl Caller {
     fn token(self, app: &TestApp) -> Option<String> {
@@ -50,6 +55,7 @@ impl Caller {
             Self::Owner => Some(app.token(Role::Customer, OWNER)),
             Self::OtherCustomer => Some(app.token(Role::Customer, OTHER)),
             Self::Manager => Some(app.token(Role::Manager, "manager-1")),
+            Self::Host => Some(app.token(Role::Host, HOST)),
             Self::Admin => Some(app.token(Role::Admin, "admin")),
         }
     }
@@ -64,6 +70,10 @@ struct Fixture {
     room: i64,
     book: Uuid,
     book_order: Uuid,
+    hotel_room: Uuid,
+    stay: Uuid,
+    car: Uuid,
+    car_order: Uuid,
 }
 
 async fn fixture(app: &TestApp, room: i64) -> Fixture {
@@ -91,6 +101,25 @@ async fn fixture(app: &TestApp, room: i64) -> Fixture {
         .post("/bookOrders", book_order_body(book))
         .await
         .id("orderId");
+    let hotel_room = app
+        .post(
+            "/hotelRooms",
+            json!({"name": "Ocean", "price": 100, "hostId": HOST}),
+        )
+        .await
+        .id("roomId");
+    let stay = app
+        .post("/hotelBookings", stay_body(hotel_room, 10))
+        .await
+        .id("bookingId");
+    let car = app
+        .post("/cars", json!({"name": "Ioniq", "pricePerHour": 100}))
+        .await
+        .id("carId");
+    let car_order = app
+        .post("/carOrders", car_order_body(car, 10))
+        .await
+        .id("orderId");
     Fixture {
         order,
         delivery,
@@ -99,7 +128,25 @@ async fn fixture(app: &TestApp, room: i64) -> Fixture {
         room,
         book,
         book_order,
+        hotel_room,
+        stay,
+        car,
+        car_order,
     }
+}
+
+/// Alice's stay in `room` of the two nights from `days_ahead` days ahead.
+fn stay_body(room: Uuid, days_ahead: u64) -> Value {
+    let first_night = chrono::Utc::now().date_naive() + chrono::Days::new(days_ahead);
+    let check_out = first_night + chrono::Days::new(2);
+    json!({"roomId": room, "guestId": OWNER, "startDate": first_night, "endDate": check_out, "payMethod": "CARD"})
+}
+
+/// Alice's use of `car` for two hours, `days_ahead` days ahead.
+fn car_order_body(car: Uuid, days_ahead: i64) -> Value {
+    let start = chrono::Utc::now() + chrono::TimeDelta::days(days_ahead);
+    let end = start + chrono::TimeDelta::hours(2);
+    json!({"carId": car, "userId": OWNER, "startDtm": start, "endDtm": end, "payMethod": "CARD"})
 }
 
 fn book_order_body(book: Uuid) -> Value {
@@ -115,7 +162,7 @@ struct Endpoint {
     method: Method,
     path: fn(&Fixture) -> String,
     body: fn(&Fixture) -> Value,
-    expected: [u16; 7],
+    expected: [u16; 8],
 }
 
 fn no_body(_: &Fixture) -> Value {
@@ -123,8 +170,14 @@ fn no_body(_: &Fixture) -> Value {
 }
 
 /// The statuses of callers without a valid token (401) before the others'.
-const fn after_401s(owner: u16, other: u16, manager: u16, admin: u16) -> [u16; 7] {
-    [401, 401, 401, owner, other, manager, admin]
+const fn after_401s(owner: u16, other: u16, manager: u16, host: u16, admin: u16) -> [u16; 8] {
+    [401, 401, 401, owner, other, manager, host, admin]
+}
+
+/// Outside the hotel a host is a customer with nothing of their own: answered as the
+/// other customer is.
+const fn as_customers(owner: u16, other: u16, manager: u16, admin: u16) -> [u16; 8] {
+    after_401s(owner, other, manager, other, admin)
 }
 
 fn endpoints() -> Vec<Endpoint> {
@@ -140,118 +193,187 @@ fn endpoints() -> Vec<Endpoint> {
         body,
         expected,
     };
-    let open = [200; 7];
+    let open = [200; 8];
     vec![
         post(
             |_| "/orders".into(),
             |_| json!({"customerId": OWNER, "product": "pen", "qty": 1, "price": 5, "payMethod": "CARD"}),
-            after_401s(201, 403, 403, 201),
+            as_customers(201, 403, 403, 201),
         ),
         post(
             |f| format!("/orders/{}/cancel", f.order),
             no_body,
-            after_401s(200, 404, 403, 200),
+            as_customers(200, 404, 403, 200),
         ),
         post(
             |f| format!("/deliveries/{}/cancel", f.delivery),
             no_body,
-            after_401s(403, 403, 200, 200),
+            as_customers(403, 403, 200, 200),
         ),
         post(
             |_| "/bookings".into(),
             |f| booking_body(f.room, "2026-12-02T09:00:00Z", "2026-12-02T10:00:00Z"),
-            after_401s(201, 403, 403, 201),
+            as_customers(201, 403, 403, 201),
         ),
         post(
             |f| format!("/bookings/{}/cancel", f.booking),
             no_body,
-            after_401s(200, 404, 403, 200),
+            as_customers(200, 404, 403, 200),
         ),
         post(
             |f| format!("/confirms/{}/complete", f.confirm),
             no_body,
-            after_401s(403, 403, 200, 200),
+            as_customers(403, 403, 200, 200),
         ),
         post(
             |f| format!("/confirms/{}/deny", f.confirm),
             no_body,
-            after_401s(403, 403, 200, 200),
+            as_customers(403, 403, 200, 200),
         ),
-        get(|_| "/orderLists".into(), after_401s(200, 200, 200, 200)),
+        get(|_| "/orderLists".into(), as_customers(200, 200, 200, 200)),
         get(
             |f| format!("/orderLists/{}", f.order),
-            after_401s(200, 404, 200, 200),
+            as_customers(200, 404, 200, 200),
         ),
-        get(|_| "/bookingLists".into(), after_401s(200, 200, 200, 200)),
+        get(|_| "/bookingLists".into(), as_customers(200, 200, 200, 200)),
         get(
             |f| format!("/bookingLists/{}", f.booking),
-            after_401s(200, 404, 200, 200),
+            as_customers(200, 404, 200, 200),
         ),
         get(
             |_| format!("/mypages/{OWNER}"),
-            after_401s(200, 404, 200, 200),
+            as_customers(200, 404, 200, 200),
         ),
         get(
             |_| format!("/notifications?userId={OWNER}"),
-            after_401s(200, 200, 200, 200),
+            as_customers(200, 200, 200, 200),
         ),
         post(
             |_| "/books".into(),
             |_| json!({"title": "t", "author": "a", "price": 10, "stock": 1}),
-            after_401s(403, 403, 201, 201),
+            as_customers(403, 403, 201, 201),
         ),
         post(
             |f| format!("/books/{}/stock", f.book),
             |_| json!({"qty": 1}),
-            after_401s(403, 403, 200, 200),
+            as_customers(403, 403, 200, 200),
         ),
         // Alice is a member already: she and an admin are told so; Bob may not join as her.
         post(
             |_| "/members".into(),
             |_| json!({"memberId": OWNER, "name": "Alice"}),
-            after_401s(409, 403, 403, 409),
+            as_customers(409, 403, 403, 409),
         ),
         post(
             |_| "/bookOrders".into(),
             |f| book_order_body(f.book),
-            after_401s(201, 403, 403, 201),
+            as_customers(201, 403, 403, 201),
         ),
         post(
             |f| format!("/bookOrders/{}/cancel", f.book_order),
             no_body,
-            after_401s(200, 404, 403, 200),
+            as_customers(200, 404, 403, 200),
         ),
-        get(|_| "/books".into(), after_401s(200, 200, 200, 200)),
+        get(|_| "/books".into(), as_customers(200, 200, 200, 200)),
         get(
             |f| format!("/books/{}", f.book),
-            after_401s(200, 200, 200, 200),
+            as_customers(200, 200, 200, 200),
         ),
-        get(|_| "/bookOrders".into(), after_401s(200, 200, 200, 200)),
+        get(|_| "/bookOrders".into(), as_customers(200, 200, 200, 200)),
         get(
             |f| format!("/bookOrders/{}", f.book_order),
-            after_401s(200, 404, 200, 200),
+            as_customers(200, 404, 200, 200),
         ),
-        get(|_| "/members".into(), after_401s(200, 200, 200, 200)),
+        get(|_| "/members".into(), as_customers(200, 200, 200, 200)),
         get(
             |_| format!("/members/{OWNER}"),
-            after_401s(200, 404, 200, 200),
+            as_customers(200, 404, 200, 200),
         ),
         get(
             |f| format!("/admin/streams/Book/{}", f.book),
-            after_401s(403, 403, 403, 200),
+            as_customers(403, 403, 403, 200),
         ),
         get(
             |_| "/admin/projections".into(),
-            after_401s(403, 403, 403, 200),
+            as_customers(403, 403, 403, 200),
         ),
         post(
             |_| "/admin/projections/orderList/rebuild".into(),
             no_body,
-            after_401s(403, 403, 403, 202),
+            as_customers(403, 403, 403, 202),
         ),
         get(
             |f| format!("/admin/streams/Order/{}", f.order),
-            after_401s(403, 403, 403, 200),
+            as_customers(403, 403, 403, 200),
+        ),
+        post(
+            |_| "/hotelRooms".into(),
+            |_| json!({"name": "Garden", "price": 100, "hostId": HOST}),
+            after_401s(403, 403, 403, 201, 201),
+        ),
+        post(
+            |f| format!("/hotelRooms/{}/delete", f.hotel_room),
+            no_body,
+            after_401s(403, 403, 403, 200, 200),
+        ),
+        post(
+            |_| "/hotelBookings".into(),
+            |f| stay_body(f.hotel_room, 20),
+            after_401s(201, 403, 403, 403, 201),
+        ),
+        post(
+            |f| format!("/hotelBookings/{}/cancel", f.stay),
+            no_body,
+            after_401s(200, 404, 403, 200, 200),
+        ),
+        get(
+            |_| "/hotelRooms".into(),
+            after_401s(200, 200, 200, 200, 200),
+        ),
+        get(
+            |f| format!("/hotelRooms/{}", f.hotel_room),
+            after_401s(200, 200, 200, 200, 200),
+        ),
+        get(
+            |_| "/hotelBookings".into(),
+            after_401s(200, 200, 200, 200, 200),
+        ),
+        get(
+            |f| format!("/hotelBookings/{}", f.stay),
+            after_401s(200, 404, 200, 200, 200),
+        ),
+        get(
+            |_| format!("/mypages/{HOST}"),
+            after_401s(404, 404, 200, 200, 200),
+        ),
+        post(
+            |_| "/cars".into(),
+            |_| json!({"name": "Kona", "pricePerHour": 100}),
+            as_customers(403, 403, 201, 201),
+        ),
+        post(
+            |_| "/carOrders".into(),
+            |f| car_order_body(f.car, 20),
+            as_customers(201, 403, 403, 201),
+        ),
+        post(
+            |f| format!("/carOrders/{}/cancel", f.car_order),
+            no_body,
+            as_customers(200, 404, 403, 200),
+        ),
+        get(|_| "/cars".into(), as_customers(200, 200, 200, 200)),
+        get(
+            |f| format!("/cars/{}", f.car),
+            as_customers(200, 200, 200, 200),
+        ),
+        get(|_| "/carOrders".into(), as_customers(200, 200, 200, 200)),
+        get(
+            |f| format!("/carOrders/{}", f.car_order),
+            as_customers(200, 404, 200, 200),
+        ),
+        get(
+            |f| format!("/admin/streams/HotelRoom/{}", f.hotel_room),
+            as_customers(403, 403, 403, 200),
         ),
         get(|_| "/health/live".into(), open),
         get(|_| "/health/ready".into(), open),
@@ -408,10 +530,10 @@ async fn serve_without_a_secret_prints_a_working_token_per_role_and_is_never_ope
             let token = token.split_once("): ")?.1;
             Some((role.trim().to_string(), token.to_string()))
         })
-        .take(3)
+        .take(4)
         .collect();
     let roles: Vec<_> = tokens.iter().map(|(role, _)| role.as_str()).collect();
-    assert_eq!(roles, ["customer", "manager", "admin"]);
+    assert_eq!(roles, ["customer", "manager", "host", "admin"]);
     let base = format!("http://127.0.0.1:{port}");
     let anonymous = reqwest::Client::new();
     eventually(&anonymous, &format!("{base}/health/ready"), |s, _| {
@@ -439,8 +561,9 @@ async fn serve_without_a_secret_prints_a_working_token_per_role_and_is_never_ope
         status(as_role(1), "/admin/projections").await,
         StatusCode::FORBIDDEN
     );
+    assert_eq!(status(as_role(2), "/mypages/host-1").await, StatusCode::OK);
     assert_eq!(
-        status(as_role(2), "/admin/projections").await,
+        status(as_role(3), "/admin/projections").await,
         StatusCode::OK
     );
 }

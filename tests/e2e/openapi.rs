@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::support::{with_app, Store, TestApp};
 
 /// SPEC §4's commands, reads and operations, with the path templates the routes declare.
-const SPEC_ROUTES: [(&str, &str); 29] = [
+const SPEC_ROUTES: [(&str, &str); 44] = [
     ("post", "/orders"),
     ("post", "/orders/{id}/cancel"),
     ("post", "/deliveries/{id}/cancel"),
@@ -36,6 +36,21 @@ const SPEC_ROUTES: [(&str, &str); 29] = [
     ("get", "/bookOrders/{id}"),
     ("get", "/members"),
     ("get", "/members/{id}"),
+    ("post", "/hotelRooms"),
+    ("post", "/hotelRooms/{id}/delete"),
+    ("post", "/hotelBookings"),
+    ("post", "/hotelBookings/{id}/cancel"),
+    ("get", "/hotelRooms"),
+    ("get", "/hotelRooms/{id}"),
+    ("get", "/hotelBookings"),
+    ("get", "/hotelBookings/{id}"),
+    ("post", "/cars"),
+    ("post", "/carOrders"),
+    ("post", "/carOrders/{id}/cancel"),
+    ("get", "/cars"),
+    ("get", "/cars/{id}"),
+    ("get", "/carOrders"),
+    ("get", "/carOrders/{id}"),
     ("get", "/health/live"),
     ("get", "/health/ready"),
     ("get", "/admin/projections"),

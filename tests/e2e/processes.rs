@@ -99,3 +99,23 @@ pub async fn eventually(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `count` command APIs on the database, ready; and their base URLs.
+pub async fn command_apis(database_url: &str, count: usize) -> (Processes, Vec<String>) {
+    let mut processes = Processes(Vec::new());
+    let mut bases = Vec::new();
+    for _ in 0..count {
+        let port = free_port().await;
+        processes.0.push(start(database_url, "command-api", port));
+        bases.push(format!("http://127.0.0.1:{port}"));
+    }
+    for base in &bases {
+        eventually(
+            &admin_client(),
+            &format!("{base}/health/ready"),
+            |status, _| status == StatusCode::OK,
+        )
+        .await;
+    }
+    (processes, bases)
+}

@@ -286,6 +286,16 @@ impl TestApp {
         read(request.send().await.expect("request sent")).await
     }
 
+    /// A client of this app that sends `subject`'s token in `role`.
+    pub fn as_user(&self, role: Role, subject: &str) -> UserClient {
+        UserClient {
+            address: self.address.clone(),
+            client: with_token(reqwest::Client::builder(), &self.token(role, subject))
+                .build()
+                .expect("client"),
+        }
+    }
+
     /// `/metrics` as a scraper reads it (no token).
     pub async fn metrics(&self) -> String {
         let response = reqwest::get(format!("{}/metrics", self.address)).await;
@@ -559,6 +569,27 @@ fn context() -> CommandContext {
         actor: "test".to_string(),
         idempotency: None,
         deadline: None,
+    }
+}
+
+/// A client of a [`TestApp`] in one caller's name.
+pub struct UserClient {
+    address: String,
+    client: reqwest::Client,
+}
+
+impl UserClient {
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        let mut request = self.client.post(format!("{}{path}", self.address));
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let request = self.client.get(format!("{}{path}", self.address));
+        read(request.send().await.expect("request sent")).await
     }
 }
 

@@ -35,6 +35,9 @@ pub enum ApiError {
     /// The caller's role or identity does not allow the command.
     #[error(transparent)]
     Forbidden(#[from] auth::Forbidden),
+    /// The aggregate refuses this caller, though the caller may see it.
+    #[error("{message}")]
+    NotPermitted { code: &'static str, message: String },
     #[error("this Idempotency-Key was first used with a different request body")]
     IdempotencyKeyReused,
     #[error("{message}")]
@@ -92,6 +95,7 @@ impl ApiError {
             Self::InvalidField { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             Self::InvalidHeader { .. } => (StatusCode::BAD_REQUEST, "invalid_header"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::NotPermitted { code, .. } => (StatusCode::FORBIDDEN, code),
             Self::IdempotencyKeyReused => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
             }
@@ -136,6 +140,7 @@ impl From<CommandError> for ApiError {
                 RejectionKind::NotFound => Self::NotFound { code, message },
                 RejectionKind::Conflict => Self::Conflict { code, message },
                 RejectionKind::PaymentRefused => Self::PaymentRefused(message),
+                RejectionKind::Forbidden => Self::NotPermitted { code, message },
             },
             CommandError::Store(store) => store.into(),
         }

@@ -110,7 +110,7 @@ pub fn interval<T: FromStr + PartialOrd>(
     }
 }
 
-/// A positive integer (roomId).
+/// A positive integer (roomId, maxPrice).
 pub fn positive(field: &'static str, value: &str) -> Result<i64, ApiError> {
     value
         .parse::<i64>()

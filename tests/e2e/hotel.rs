@@ -107,6 +107,18 @@ on_both_stores! {
         app.assert_views_equal_a_rebuild().await;
     }
 
+    async fn a_host_staying_in_their_own_room_hears_as_guest_and_as_host(app: TestApp) {
+        let room = register_room(&app, 1_000).await;
+        let body = json!({"roomId": room, "guestId": HOST, "startDate": day(3), "endDate": day(4), "payMethod": "BANK"});
+        assert_eq!(app.post("/hotelBookings", body).await.status, StatusCode::CREATED);
+        app.settle().await;
+        let nights = format!("{}~{}", day(3), day(4));
+        assert_eq!(notices(&app, HOST).await, [
+            format!("new booking of room Ocean {nights}"),
+            format!("room Ocean booked {nights}, 1000 paid"),
+        ]);
+    }
+
     async fn of_twenty_concurrent_overlapping_stays_of_one_room_exactly_one_is_booked(app: TestApp) {
         let room = register_room(&app, 1_000).await;
         let app = &app;
@@ -282,6 +294,7 @@ on_both_stores! {
             (format!("freeTo={}", day(12)), "freeFrom"),
             ("freeFrom=tomorrow&freeTo=2027-01-01".to_string(), "freeFrom"),
             ("maxPrice=cheap".to_string(), "maxPrice"),
+            (format!("freeFrom={}&freeTo=%2B10000-01-01", day(1)), "freeTo"),
         ] {
             let reply = customer.get(&format!("/hotelRooms?{query}")).await;
             assert_eq!((reply.status, reply.body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{query}");

@@ -19,7 +19,7 @@ use utoipa::openapi::Ref;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::dispatch::{Appended, CommandError, CommandService, Decision};
+use crate::dispatch::{CommandError, CommandService, Decision};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{required, CommandHeaders, JsonBody, ResourceId};
 use crate::http::idempotency::{self, Accepted, Committed};
@@ -78,6 +78,7 @@ struct StayCancelledResponse {
 }
 
 /// The stay as the guest asked for it.
+#[derive(Clone)]
 struct Stay {
     room_id: Uuid,
     guest_id: String,
@@ -124,25 +125,33 @@ async fn book_room<L: EventLog>(
     };
     headers.principal.act_for("guestId", &stay.guest_id)?;
     let (booking_id, payment_id) = (Uuid::now_v7(), Uuid::now_v7());
-    let service = &service;
+    let (stay, service) = (&stay, &service);
     idempotency::run_deciding(
         service.log(),
         headers,
         body.raw,
-        |mut context, key| async move {
-            let (booked, paid) = decide_stay(service, booking_id, payment_id, stay).await?;
-            let accepted = Accepted::created(
-                format!("/hotelBookings/{booking_id}"),
-                RoomBookedResponse {
-                    booking_id,
-                    payment_id,
-                    amount: booked.aggregate().amount().unwrap_or_default(),
-                },
-            );
-            context.idempotency = key.claim(&accepted);
-            let outcome = service.commit_all(&[&booked, &paid], context).await;
-            let Appended { position } = service.counted("BookRoom", outcome)?;
-            Ok((accepted, position))
+        |context, key| async move {
+            // A claim that loses a race to an overlapping one is decided again: the
+            // next try finds the nights taken and says so.
+            let outcome = service
+                .deciding_again(|| async {
+                    let mut context = context.clone();
+                    let (booked, paid) =
+                        decide_stay(service, booking_id, payment_id, stay.clone()).await?;
+                    let accepted = Accepted::created(
+                        format!("/hotelBookings/{booking_id}"),
+                        RoomBookedResponse {
+                            booking_id,
+                            payment_id,
+                            amount: booked.aggregate().amount().unwrap_or_default(),
+                        },
+                    );
+                    context.idempotency = key.claim(&accepted);
+                    let appended = service.commit_all(&[&booked, &paid], context).await?;
+                    Ok((accepted, appended.position))
+                })
+                .await;
+            service.counted("BookRoom", outcome)
         },
     )
     .await

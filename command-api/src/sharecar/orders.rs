@@ -19,7 +19,7 @@ use utoipa::openapi::Ref;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::dispatch::{Appended, CommandError, CommandService, Decision};
+use crate::dispatch::{CommandError, CommandService, Decision};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{required, CommandHeaders, JsonBody, ResourceId};
 use crate::http::idempotency::{self, Accepted, Committed};
@@ -78,6 +78,7 @@ struct CarOrderCancelledResponse {
 }
 
 /// The order as the user asked for it.
+#[derive(Clone)]
 struct Order {
     car_id: Uuid,
     user_id: String,
@@ -124,25 +125,33 @@ async fn order_car<L: EventLog>(
     };
     headers.principal.act_for("userId", &order.user_id)?;
     let (order_id, payment_id) = (Uuid::now_v7(), Uuid::now_v7());
-    let service = &service;
+    let (order, service) = (&order, &service);
     idempotency::run_deciding(
         service.log(),
         headers,
         body.raw,
-        |mut context, key| async move {
-            let (ordered, paid) = decide_order(service, order_id, payment_id, order).await?;
-            let accepted = Accepted::created(
-                format!("/carOrders/{order_id}"),
-                CarOrderedResponse {
-                    order_id,
-                    payment_id,
-                    amount: ordered.aggregate().amount().unwrap_or_default(),
-                },
-            );
-            context.idempotency = key.claim(&accepted);
-            let outcome = service.commit_all(&[&ordered, &paid], context).await;
-            let Appended { position } = service.counted("OrderCar", outcome)?;
-            Ok((accepted, position))
+        |context, key| async move {
+            // A claim that loses a race to an overlapping one is decided again: the
+            // next try finds the hours taken and says so.
+            let outcome = service
+                .deciding_again(|| async {
+                    let mut context = context.clone();
+                    let (ordered, paid) =
+                        decide_order(service, order_id, payment_id, order.clone()).await?;
+                    let accepted = Accepted::created(
+                        format!("/carOrders/{order_id}"),
+                        CarOrderedResponse {
+                            order_id,
+                            payment_id,
+                            amount: ordered.aggregate().amount().unwrap_or_default(),
+                        },
+                    );
+                    context.idempotency = key.claim(&accepted);
+                    let appended = service.commit_all(&[&ordered, &paid], context).await?;
+                    Ok((accepted, appended.position))
+                })
+                .await;
+            service.counted("OrderCar", outcome)
         },
     )
     .await

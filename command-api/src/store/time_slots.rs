@@ -10,9 +10,14 @@
 //!   tstzrange`, with `EXCLUDE USING gist (resource_id WITH =, period WITH &&)`
 //!   (`btree_gist`): the database refuses the overlap (23P01), whichever commit comes
 //!   second, and a commit waiting on the first's uncommitted claim wins if it aborts.
+//!   Claims on one resource take turns on a transaction-scoped advisory lock first: two
+//!   overlapping inserts that each wait for the other's would otherwise deadlock
+//!   (40P01) instead of one being refused as taken.
 //! - SQLite: `holder_id TEXT PRIMARY KEY, resource_id INTEGER|TEXT, start_us INTEGER,
 //!   end_us INTEGER` (microseconds since the epoch) with an index on
 //!   `(resource_id, start_us)`: the single writer serialises the check and the insert.
+
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use domain::{Rejection, RejectionKind};
@@ -40,6 +45,15 @@ pub struct TimeSlots {
 pub enum Resource {
     Number(i64),
     Id(Uuid),
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(number) => number.fmt(f),
+            Self::Id(id) => id.fmt(f),
+        }
+    }
 }
 
 impl From<i64> for Resource {
@@ -145,6 +159,16 @@ impl Guard for SlotChange {
                     start,
                     end,
                 } => {
+                    let turn = sqlx::query(
+                        "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))",
+                    )
+                    .bind(slots.table)
+                    .bind(resource.to_string())
+                    .execute(&mut *connection)
+                    .await;
+                    if let Err(error) = turn {
+                        return Err(StoreError::from_sqlx(error));
+                    }
                     let sql = format!(
                         "INSERT INTO {} (holder_id, resource_id, period)
                          VALUES ($1, $2, tstzrange($3, $4, '[)'))",
@@ -201,7 +225,7 @@ impl Guard for SlotChange {
                     let query = sqlx::query_scalar(&overlapping);
                     let query = match resource {
                         Resource::Number(number) => query.bind(*number),
-                        Resource::Id(id) => query.bind(id.to_string()),
+                        Resource::Id(_) => query.bind(resource.to_string()),
                     };
                     let overlapping: bool = query
                         .bind(end_us)
@@ -220,7 +244,7 @@ impl Guard for SlotChange {
                     let query = sqlx::query(&insert).bind(holder.to_string());
                     let query = match resource {
                         Resource::Number(number) => query.bind(*number),
-                        Resource::Id(id) => query.bind(id.to_string()),
+                        Resource::Id(_) => query.bind(resource.to_string()),
                     };
                     query
                         .bind(start_us)

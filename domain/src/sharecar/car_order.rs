@@ -10,7 +10,7 @@
 //! not decided here: the command API enforces it in the store, inside the transaction
 //! that appends `CarOrdered`.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,8 @@ pub const MAX_ORDER_DURATION: TimeDelta = TimeDelta::days(7);
 pub const MAX_DAYS_AHEAD: i64 = 365;
 /// Most characters in a user id.
 pub const MAX_USER_ID_CHARS: usize = 64;
+/// The fraction of a second an order's times keep: microseconds.
+const MICROSECOND_DIGITS: u16 = 6;
 
 /// What an order needs to know of the car it names, as the command API read it from the
 /// [`Car`](super::car::Car) (see [`Car::facts`](super::car::Car::facts)).
@@ -234,10 +236,16 @@ impl CarOrder {
                     return Err(CarOrderError::CarNotFound);
                 };
                 identifier("userId", &order.user_id, MAX_USER_ID_CHARS)?;
-                if order.end_dtm <= order.start_dtm {
+                // Times are kept to the microsecond, as the stores keep them: the
+                // interval decided on is the one the store claims.
+                let (start_dtm, end_dtm) = (
+                    order.start_dtm.trunc_subsecs(MICROSECOND_DIGITS),
+                    order.end_dtm.trunc_subsecs(MICROSECOND_DIGITS),
+                );
+                if end_dtm <= start_dtm {
                     return Err(InvalidField::new("endDtm", "endDtm must be after startDtm").into());
                 }
-                let duration = order.end_dtm - order.start_dtm;
+                let duration = end_dtm - start_dtm;
                 if duration > MAX_ORDER_DURATION {
                     return Err(InvalidField::new(
                         "endDtm",
@@ -245,7 +253,7 @@ impl CarOrder {
                     )
                     .into());
                 }
-                if order.start_dtm < order.now {
+                if start_dtm < order.now {
                     return Err(
                         InvalidField::new("startDtm", "startDtm must not be in the past").into(),
                     );
@@ -254,7 +262,7 @@ impl CarOrder {
                 let latest = order
                     .now
                     .checked_add_signed(TimeDelta::days(MAX_DAYS_AHEAD));
-                if latest.is_some_and(|latest| order.start_dtm > latest) {
+                if latest.is_some_and(|latest| start_dtm > latest) {
                     return Err(InvalidField::new(
                         "startDtm",
                         format!("startDtm must be at most {MAX_DAYS_AHEAD} days ahead"),
@@ -266,8 +274,8 @@ impl CarOrder {
                     car_id: car.car_id,
                     car_name: car.name,
                     user_id: order.user_id,
-                    start_dtm: order.start_dtm,
-                    end_dtm: order.end_dtm,
+                    start_dtm,
+                    end_dtm,
                     hours,
                     amount: car.price_per_hour.saturating_mul(hours),
                     payment_id: order.payment_id,
@@ -449,6 +457,48 @@ mod tests {
     #[tokio::test]
     async fn one_second_is_paid_as_a_whole_hour() {
         accepts(lasting(TimeDelta::seconds(1)), 1, 10_000).await;
+    }
+
+    #[tokio::test]
+    async fn times_are_kept_to_the_microsecond_the_store_claims() {
+        let start = at("2026-12-24T10:00:00.000001999Z");
+        let end = start + TimeDelta::hours(1);
+        let fine = OrderCar {
+            start_dtm: start,
+            end_dtm: end,
+            ..order()
+        };
+        let events = CarOrderTest::with(())
+            .given_no_previous_events()
+            .when_async(CarOrderCommand::OrderCar(fine))
+            .await
+            .inspect_result()
+            .expect("ordered");
+        let CarOrderEvent::CarOrdered {
+            start_dtm, end_dtm, ..
+        } = &events[0]
+        else {
+            panic!("{events:?}");
+        };
+        assert_eq!(*start_dtm, at("2026-12-24T10:00:00.000001Z"));
+        assert_eq!(*end_dtm, at("2026-12-24T11:00:00.000001Z"));
+    }
+
+    #[tokio::test]
+    async fn an_interval_within_one_microsecond_is_no_interval() {
+        let start = at("2026-12-24T10:00:00.000000100Z");
+        let within = OrderCar {
+            start_dtm: start,
+            end_dtm: start + TimeDelta::nanoseconds(100),
+            ..order()
+        };
+        assert_invalid(
+            CarOrderTest::with(())
+                .given_no_previous_events()
+                .when_async(CarOrderCommand::OrderCar(within))
+                .await,
+            "endDtm",
+        );
     }
 
     #[test]

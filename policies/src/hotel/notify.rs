@@ -1,6 +1,7 @@
 //! The hotelNotify policy: the guest and the room's host hear of every stay booked and
 //! cancelled, and the guest of every refund, through the shared notifications context.
-//! Each notification's id follows from the event and its recipient.
+//! Each notification's id follows from the event, the party told (guest or host) and
+//! its recipient: a host who books their own room hears as both.
 
 use chrono::{NaiveDate, Utc};
 use command_api::store::EventLog;
@@ -20,6 +21,8 @@ pub(super) struct NotifyPolicy;
 /// A notification the policy sends.
 #[derive(Debug, Clone, PartialEq)]
 struct Notify {
+    /// `guest` or `host`.
+    party: &'static str,
     user_id: String,
     contents: String,
 }
@@ -35,10 +38,12 @@ fn booked(
     let (start, end) = nights;
     vec![
         Notify {
+            party: "guest",
             user_id: guest.to_string(),
             contents: format!("room {room} booked {start}~{end}, {amount} paid"),
         },
         Notify {
+            party: "host",
             user_id: host.to_string(),
             contents: format!("new booking of room {room} {start}~{end}"),
         },
@@ -49,9 +54,10 @@ fn booked(
 fn cancelled(guest: &str, host: &str, room: &str, nights: (NaiveDate, NaiveDate)) -> Vec<Notify> {
     let (start, end) = nights;
     let contents = format!("booking of room {room} {start}~{end} cancelled");
-    [guest, host]
+    [("guest", guest), ("host", host)]
         .into_iter()
-        .map(|user_id| Notify {
+        .map(|(party, user_id)| Notify {
+            party,
             user_id: user_id.to_string(),
             contents: contents.clone(),
         })
@@ -61,6 +67,7 @@ fn cancelled(guest: &str, host: &str, room: &str, nights: (NaiveDate, NaiveDate)
 /// What the guest is told of a refund.
 fn refunded(guest: &str, amount: i64) -> Vec<Notify> {
     vec![Notify {
+        party: "guest",
         user_id: guest.to_string(),
         contents: format!("payment of {amount} refunded"),
     }]
@@ -139,13 +146,10 @@ impl<L: EventLog> Policy<L> for NotifyPolicy {
     }
 }
 
-/// The notification of `notice`, one per event and recipient.
+/// The notification of `notice`, one per event, party and recipient.
 fn send<L: EventLog>(event_id: &str, cause: &str, notice: Notify) -> Issue<L> {
-    let id = derived_id(
-        "hotel notification",
-        format!("{event_id} {}", notice.user_id),
-    );
-    let recipient = notice.user_id.clone();
+    let recipient = format!("{} {}", notice.party, notice.user_id);
+    let id = derived_id("hotel notification", format!("{event_id} {recipient}"));
     let command = NotificationCommand::SendNotification {
         user_id: notice.user_id,
         contents: notice.contents,
@@ -170,10 +174,12 @@ mod tests {
             booked("kim", "hana", "Ocean", nights(), 240_000),
             [
                 Notify {
+                    party: "guest",
                     user_id: "kim".into(),
                     contents: "room Ocean booked 2027-01-10~2027-01-12, 240000 paid".into(),
                 },
                 Notify {
+                    party: "host",
                     user_id: "hana".into(),
                     contents: "new booking of room Ocean 2027-01-10~2027-01-12".into(),
                 },
@@ -191,6 +197,7 @@ mod tests {
         assert_eq!(
             refunded("kim", 240_000),
             [Notify {
+                party: "guest",
                 user_id: "kim".into(),
                 contents: "payment of 240000 refunded".into(),
             }]

@@ -1,6 +1,8 @@
 //! `GET /hotelRooms` (a page; with `freeFrom` and `freeTo`, only rooms free over those
 //! nights) and `GET /hotelRooms/{roomId}` with its booked nights: every role reads them.
 
+use std::ops::RangeInclusive;
+
 use auth::Principal;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -109,6 +111,7 @@ async fn list(
         ("freeFrom", query.free_from),
         ("freeTo", query.free_to),
         "a date (YYYY-MM-DD)",
+        stored_dates(),
     )?;
     if let Some((from, to)) = nights {
         filters.push(("room_status", Arg::Text("ACTIVE".to_string())));
@@ -165,4 +168,11 @@ async fn one(
         booked_ranges,
     };
     Ok(resource_response(&headers, position, &version, &body))
+}
+
+/// The dates whose stored text (`YYYY-MM-DD`, four-digit years) sorts as they do.
+fn stored_dates() -> RangeInclusive<NaiveDate> {
+    let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN);
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+    first..=last
 }

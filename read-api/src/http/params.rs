@@ -1,6 +1,7 @@
 //! Path and query parameters, parsed at the edge into what the store is asked for; a
 //! value this API does not take is a 422 naming its field.
 
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use axum::extract::{FromRequestParts, Path, Query};
@@ -82,16 +83,24 @@ pub fn one_of(field: &'static str, value: String, allowed: &[&str]) -> Result<St
 }
 
 /// An interval `[from, to)` from two query parameters (`freeFrom`, `freeTo`), each a
-/// `(field, value)`: both or neither, each in `T`'s text form, `to` after `from`.
-pub fn interval<T: FromStr + PartialOrd>(
+/// `(field, value)`: both or neither, each in `T`'s text form (`form` names it) and
+/// `within` the values the views store, `to` after `from`.
+pub fn interval<T: FromStr + PartialOrd + std::fmt::Display>(
     from: (&'static str, Option<String>),
     to: (&'static str, Option<String>),
     form: &str,
+    within: RangeInclusive<T>,
 ) -> Result<Option<(T, T)>, ApiError> {
     let parse = |(field, value): (&'static str, String)| {
-        value
-            .parse::<T>()
-            .map_err(|_| ApiError::invalid_field(field, format!("{field} '{value}' is not {form}")))
+        let parsed = value.parse::<T>().map_err(|_| {
+            ApiError::invalid_field(field, format!("{field} '{value}' is not {form}"))
+        })?;
+        if !within.contains(&parsed) {
+            let (first, last) = (within.start(), within.end());
+            let message = format!("{field} must be between {first} and {last}");
+            return Err(ApiError::invalid_field(field, message));
+        }
+        Ok(parsed)
     };
     match (from, to) {
         ((_, None), (_, None)) => Ok(None),

@@ -1,6 +1,8 @@
 //! `GET /cars` (a page; with `freeFrom` and `freeTo`, only cars free over that interval)
 //! and `GET /cars/{carId}` with its booked intervals: every role reads them.
 
+use std::ops::RangeInclusive;
+
 use auth::Principal;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -95,6 +97,7 @@ async fn list(
         ("freeFrom", query.free_from),
         ("freeTo", query.free_to),
         "an RFC 3339 time",
+        stored_times(),
     )?;
     let conditions = free
         .map(|(from, to)| TAKEN_TIMES.free_over(timestamp(&from), timestamp(&to)))
@@ -146,4 +149,10 @@ async fn one(
         .collect();
     let body = CarWithTimes { car, booked_ranges };
     Ok(resource_response(&headers, position, &version, &body))
+}
+
+/// The times whose stored text (RFC 3339, four-digit years) sorts as they do.
+fn stored_times() -> RangeInclusive<DateTime<Utc>> {
+    let at = |text: &str| text.parse().unwrap_or_default();
+    at("0001-01-01T00:00:00Z")..=at("9999-12-31T23:59:59.999999Z")
 }

@@ -66,7 +66,8 @@ pub enum Command {
     Migrate,
     /// Rebuild a view from the start of the log, compare it with the live one, swap it in.
     Replay(ReplaySettings),
-    /// Print performance figures against the configured PostgreSQL (commands, rebuild, lag, reads).
+    /// Print performance figures against the configured PostgreSQL (commands, bookstore,
+    /// hotel, rebuild, reads, lag).
     Bench(BenchSettings),
     /// Print a bearer token signed with STRATA_JWT_SECRET.
     Token(TokenSettings),

@@ -7,14 +7,16 @@
 //! # Layout
 //! The platform:
 //! - [`store`]: the event-store backends (PostgreSQL, SQLite) behind [`store::EventLog`],
-//!   and the [`store::Guard`]s contexts attach to commits.
+//!   and the [`store::Guard`]s contexts attach to commits ([`store::TimeSlots`] among
+//!   them).
 //! - [`dispatch`]: [`dispatch::CommandService`], one path for every aggregate: load,
 //!   decide, commit, decide again after a lost race.
 //! - [`http`]: extractors, idempotency, the one [`http::ApiError`], health and audit.
 //! - [`registry`]: [`registry::Commands`], what a context hands the command API.
 //!
 //! The contexts, each a folder with its routes and the [`dispatch::CommandTarget`] of its
-//! aggregates: [`shop`], [`booking`], [`notifications`], [`bookstore`].
+//! aggregates: [`shop`], [`booking`], [`notifications`], [`bookstore`], [`hotel`],
+//! [`sharecar`].
 #![forbid(unsafe_code)]
 
 pub mod booking;

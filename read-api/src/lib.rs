@@ -14,7 +14,7 @@
 //!   guard.
 //!
 //! The contexts, each a folder with its read routes and mypage sections: [`shop`],
-//! [`booking`], [`notifications`], [`bookstore`].
+//! [`booking`], [`notifications`], [`bookstore`], [`hotel`], [`sharecar`].
 #![forbid(unsafe_code)]
 
 pub mod booking;

@@ -6,7 +6,9 @@
 //! together with what a single stream cannot enforce (a context's [`Guard`], an
 //! idempotency key), all in one transaction — see
 //! `docs/adr/0001-guarantees-across-aggregates.md`. On PostgreSQL, concurrent commands'
-//! commits go to the database together (`docs/adr/0009-group-commit.md`).
+//! commits go to the database together (`docs/adr/0009-group-commit.md`). The guard
+//! contexts share for a resource's time is [`TimeSlots`]
+//! (`docs/adr/0010-time-slot-guard.md`).
 
 mod deadline;
 mod group_commit;

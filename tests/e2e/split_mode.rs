@@ -120,6 +120,51 @@ async fn the_whole_chain_runs_across_command_api_read_api_and_two_projectors() {
     )
     .await;
 
+    // The hotel and car sharing: a stay cancelled and refunded, a car order confirmed,
+    // by the projectors' policies, shown by the read API.
+    let first_night = chrono::Utc::now().date_naive() + chrono::Days::new(7);
+    let room = json!({"name": "Ocean", "price": 50_000, "hostId": "h-9"});
+    let room = post_json(&client, &format!("{command_api}/hotelRooms"), &room).await;
+    let stay = json!({"roomId": room["roomId"], "guestId": "g-9", "startDate": first_night,
+                      "endDate": first_night + chrono::Days::new(2), "payMethod": "CARD"});
+    let stay = post_json(&client, &format!("{command_api}/hotelBookings"), &stay).await;
+    let stay_id = stay["bookingId"].as_str().unwrap();
+    let cancel = client
+        .post(format!("{command_api}/hotelBookings/{stay_id}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), StatusCode::OK);
+    eventually(
+        &client,
+        &format!("{read_api}/hotelBookings/{stay_id}"),
+        |s, body| s == StatusCode::OK && body["paymentStatus"] == "CANCELLED",
+    )
+    .await;
+    eventually(
+        &client,
+        &format!("{read_api}/notifications?userId=g-9"),
+        |_, body| {
+            body["items"]
+                .as_array()
+                .is_some_and(|items| items.len() == 3)
+        },
+    )
+    .await;
+    let car = json!({"name": "Kona", "pricePerHour": 10_000});
+    let car = post_json(&client, &format!("{command_api}/cars"), &car).await;
+    let start = chrono::Utc::now() + chrono::TimeDelta::days(3);
+    let car_order = json!({"carId": car["carId"], "userId": "u-9", "startDtm": start,
+                           "endDtm": start + chrono::TimeDelta::hours(2), "payMethod": "BANK"});
+    let car_order = post_json(&client, &format!("{command_api}/carOrders"), &car_order).await;
+    let car_order_id = car_order["orderId"].as_str().unwrap();
+    eventually(
+        &client,
+        &format!("{read_api}/carOrders/{car_order_id}"),
+        |s, body| s == StatusCode::OK && body["progress"] == "RESERVED",
+    )
+    .await;
+
     let twice = app
         .scalar(
             "SELECT count(*) FROM (SELECT 1 FROM events WHERE $1 = $1

@@ -159,16 +159,14 @@ impl Guard for SlotChange {
                     start,
                     end,
                 } => {
-                    let turn = sqlx::query(
+                    sqlx::query(
                         "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))",
                     )
                     .bind(slots.table)
                     .bind(resource.to_string())
                     .execute(&mut *connection)
-                    .await;
-                    if let Err(error) = turn {
-                        return Err(StoreError::from_sqlx(error));
-                    }
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
                     let sql = format!(
                         "INSERT INTO {} (holder_id, resource_id, period)
                          VALUES ($1, $2, tstzrange($3, $4, '[)'))",

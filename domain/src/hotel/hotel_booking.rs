@@ -144,7 +144,7 @@ pub enum Canceller {
     Guest(String),
     Host(String),
     Admin,
-    /// The room was deleted: the command API cancels each of its active stays.
+    /// The room was deleted: the hotel policy cancels each of its stays still to come.
     RoomDeleted,
 }
 

@@ -1,8 +1,9 @@
 //! `GET /admin/projections` (where each view stands),
 //! `POST /admin/projections/{name}/rebuild` (rebuild a view in the background),
 //! `GET /admin/deadLetters` (what policies could not do) and
-//! `POST /admin/deadLetters/resend` (send a refused notification again), and their
-//! OpenAPI document, [`AdminDoc`].
+//! `POST /admin/deadLetters/resend` (send a refused notification again),
+//! `GET /admin/outbound` (each outbound target's circuit breaker), and their OpenAPI
+//! document, [`AdminDoc`].
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,7 @@ use axum::{Json, Router};
 use command_api::http::extract::{required, JsonBody};
 use command_api::http::openapi::JsonBodyErrors;
 use command_api::http::{ApiError, ErrorBody};
+use command_api::outbound::{Outbound, TargetStatus};
 use policies::{DeadLetter, NotificationSink, ResendError};
 use projections::{ProjectionError, ProjectionStatus, ProjectionStore, View};
 use serde::{Deserialize, Serialize};
@@ -35,6 +37,8 @@ struct AdminState {
     rebuilding: Arc<Mutex<HashSet<&'static str>>>,
     /// Where a refused notification is sent again.
     sink: Arc<NotificationSink>,
+    /// The services outside strata this process calls.
+    outbound: Outbound,
 }
 
 /// A view this process is rebuilding, shown so until the guard drops.
@@ -68,7 +72,7 @@ impl Drop for Rebuilding {
 /// The `/admin/projections` routes.
 #[derive(OpenApi)]
 #[openapi(
-    paths(projections, rebuild, dead_letters, resend),
+    paths(projections, rebuild, dead_letters, resend, outbound_breakers),
     components(schemas(ErrorBody)),
     tags((name = "admin", description = "Projections: where each stands, rebuilds; \
         dead letters"))
@@ -91,24 +95,53 @@ struct RebuildStarted {
 }
 
 /// The routes over `store`, rebuilding any of `views`, sending refused notifications
-/// again to `sink`.
+/// again to `sink`, showing `outbound`'s breakers.
 pub fn router(
     store: ProjectionStore,
     views: Vec<&'static dyn View>,
     sink: Arc<NotificationSink>,
+    outbound: Outbound,
 ) -> Router {
     let state = AdminState {
         store,
         views: views.into(),
         rebuilding: Arc::default(),
         sink,
+        outbound,
     };
     Router::new()
+        .route("/admin/outbound", get(outbound_breakers))
         .route("/admin/projections", get(projections))
         .route("/admin/projections/{name}/rebuild", post(rebuild))
         .route("/admin/deadLetters", get(dead_letters))
         .route("/admin/deadLetters/resend", post(resend))
         .with_state(state)
+}
+
+/// Each outbound target's breaker.
+#[derive(Serialize, ToSchema)]
+struct OutboundBreakers {
+    items: Vec<TargetStatus>,
+}
+
+/// Each outbound target's circuit breaker: state, failures in a row, and while open,
+/// when the next probe may go.
+#[utoipa::path(
+    get,
+    path = "/admin/outbound",
+    operation_id = "list_outbound_breakers",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Every outbound target", body = OutboundBreakers),
+        (status = 401, description = "No valid bearer token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "The token is not an admin's", body = ErrorBody),
+    )
+)]
+async fn outbound_breakers(State(state): State<AdminState>) -> Json<OutboundBreakers> {
+    Json(OutboundBreakers {
+        items: state.outbound.statuses(),
+    })
 }
 
 /// Where each view and policy stands: checkpoint, head, lag and state.
@@ -313,6 +346,7 @@ async fn resend(
         Err(ResendError::Sink(error)) => Err(ApiError::Unreachable {
             code: "webhook_unavailable",
             message: error.to_string(),
+            retry_after: std::time::Duration::from_secs(1),
         }),
         Err(error @ ResendError::Corrupt(_)) => Err(ApiError::Internal(Box::new(error))),
         Err(ResendError::Store(error)) => {

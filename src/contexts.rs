@@ -41,5 +41,6 @@ pub fn all<L: EventLog>() -> Vec<Context<L>> {
         context!(bookstore),
         context!(hotel),
         context!(sharecar),
+        context!(game),
     ]
 }

@@ -17,6 +17,7 @@
 pub mod admin;
 pub mod bench;
 pub mod contexts;
+pub mod gift_service;
 pub mod metrics;
 pub mod openapi;
 pub mod settings;
@@ -27,8 +28,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth::{Role, Tokens};
-use axum::Router;
+use axum::{Extension, Router};
 use command_api::http::overload::Limits;
+use command_api::outbound::Outbound;
 use command_api::CommandService;
 use policies::{NotificationSink, Policies, PolicySettings, SharedPolicy};
 use projections::{wake, ProjectionStore, Projector, View};
@@ -50,6 +52,8 @@ pub struct App<S: Store> {
     views: Vec<&'static dyn View>,
     /// Where `/admin/deadLetters/resend` sends a refused notification again.
     sink: Arc<NotificationSink>,
+    /// The services outside strata its commands call.
+    outbound: Outbound,
 }
 
 impl<S: Store> App<S> {
@@ -68,6 +72,7 @@ impl<S: Store> App<S> {
             contexts,
             views,
             sink: Arc::new(NotificationSink::log()),
+            outbound: Outbound::default(),
         })
     }
 
@@ -75,6 +80,13 @@ impl<S: Store> App<S> {
     /// `/admin/deadLetters/resend` sends a refused notification again.
     pub fn delivering_to(mut self, sink: Arc<NotificationSink>) -> Self {
         self.sink = sink;
+        self
+    }
+
+    /// This process's commands call `outbound`'s targets (none unless set); they show
+    /// in `/admin/outbound` and `/metrics`.
+    pub fn calling(mut self, outbound: Outbound) -> Self {
+        self.outbound = outbound;
         self
     }
 
@@ -165,10 +177,16 @@ impl<S: Store> App<S> {
             routes.push(context.commands.routes.clone());
             docs.push(context.commands.openapi.clone());
         }
-        let commands = command_api::http::routes(self.service.clone(), routes);
+        let commands = command_api::http::routes(self.service.clone(), routes)
+            .layer(Extension(self.outbound.clone()));
         let streams = command_api::http::admin_routes(self.service.clone());
         let store = self.projection_store().await?;
-        let admin = admin::router(store, self.views.clone(), self.sink.clone());
+        let admin = admin::router(
+            store,
+            self.views.clone(),
+            self.sink.clone(),
+            self.outbound.clone(),
+        );
         let routes = auth::require(commands, tokens.clone(), Role::ALL)
             .merge(auth::require(
                 admin.merge(streams),
@@ -280,6 +298,7 @@ impl<S: Store> App<S> {
             by_outcome: self.service.commands(),
             events_appended: self.service.events_appended(),
             batches: self.service.log().commit_batches(),
+            outbound: self.outbound.clone(),
         };
         let store = self.service.log().status_store().await?;
         Ok(metrics::Metrics::new(store, commands))

@@ -59,6 +59,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", tokens.issue(&settings.sub, settings.role, valid_for));
             Ok(())
         }
+        Command::GiftService(settings) => {
+            let listener = TcpListener::bind((cli.host, settings.port)).await?;
+            strata::gift_service::run(listener, &settings.gift_data_dir).await
+        }
         // The one place the backend is chosen: everything after it is generic over it.
         command if cli.store.database_url.is_some() => {
             on_store::<PostgresEventLog>(&cli, command, sink).await
@@ -75,7 +79,8 @@ async fn on_store<S: Store>(
 ) -> anyhow::Result<()> {
     let app = App::<S>::open(&cli.store)
         .await?
-        .delivering_to(sink.clone());
+        .delivering_to(sink.clone())
+        .calling(cli.gift.outbound());
     app.migrate().await?;
     let everything = || Mode::Projector(app.views().to_vec(), app.policies(sink.clone()));
     match command {
@@ -115,7 +120,9 @@ async fn on_store<S: Store>(
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Bench(_) | Command::Token(_) => unreachable!("handled without a store"),
+        Command::Bench(_) | Command::Token(_) | Command::GiftService(_) => {
+            unreachable!("handled without a store")
+        }
     }
 }
 

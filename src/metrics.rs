@@ -2,8 +2,8 @@
 //! request latency by route and status, commands by name and outcome (the policies'
 //! among them), events appended, where each view and policy stands (checkpoint, head, lag in events and
 //! seconds), and on PostgreSQL the age of the oldest open transaction, which holds
-//! every subscriber's read watermark back (ADR 3), and the group commit's batches
-//! (ADR 9).
+//! every subscriber's read watermark back (ADR 3), the group commit's batches
+//! (ADR 9), and each outbound target's calls, latency and breaker (ADR 11).
 //!
 //! Each process owns its registry (no global state); the subscription gauges are read
 //! from the database at most once a second, by one scrape at a time, through a small
@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use command_api::dispatch::CommandLabels;
+use command_api::outbound::Outbound;
 use command_api::store::BatchCounts;
 use projections::{ProjectionStatus, ProjectionStore};
 use prometheus_client::encoding::text::encode;
@@ -59,6 +60,8 @@ pub struct CommandCounters {
     pub events_appended: Counter,
     /// The group commit's batches, where the store batches commits.
     pub batches: Option<BatchCounts>,
+    /// The calls to services outside strata, by target.
+    pub outbound: Outbound,
 }
 
 /// The metrics of one process.
@@ -75,6 +78,8 @@ pub struct Metrics {
     stale: Gauge,
     /// PostgreSQL only: SQLite has no transaction that holds readers back.
     oldest_transaction: Option<Seconds>,
+    /// Whose breakers' gauges are brought up to date at each scrape.
+    outbound: Outbound,
     store: ProjectionStore,
     /// When the subscription gauges were last read from the database: a scrape reads
     /// them at most once per [`REFRESH_EVERY`], and one scrape at a time; the others
@@ -102,6 +107,7 @@ impl Metrics {
             stale: Gauge::default(),
             oldest_transaction: matches!(store, ProjectionStore::Postgres(_))
                 .then(Seconds::default),
+            outbound: commands.outbound.clone(),
             store,
             refreshed: tokio::sync::Mutex::new(None),
         };
@@ -148,6 +154,7 @@ impl Metrics {
                 batches.stalled,
             );
         }
+        commands.outbound.metrics().register(registry);
         registry.register(
             "subscription_checkpoint",
             "Global position of the last event each view or policy applied",
@@ -271,6 +278,7 @@ async fn record(State(metrics): State<Arc<Metrics>>, request: Request, next: Nex
 }
 
 async fn scrape(State(metrics): State<Arc<Metrics>>) -> Response {
+    metrics.outbound.statuses();
     if let Ok(mut refreshed) = metrics.refreshed.try_lock() {
         if refreshed.is_none_or(|at| at.elapsed() >= REFRESH_EVERY) {
             metrics.refresh().await;

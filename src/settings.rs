@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use auth::{Role, Tokens};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use command_api::game::GIFT_TARGET;
 use command_api::http::overload::Limits;
+use command_api::outbound::{BreakerSettings, Outbound, TargetSettings};
 use command_api::store::CommitBounds;
 use policies::WebhookSettings;
 
@@ -19,6 +21,8 @@ pub struct Cli {
     pub reads: ReadSettings,
     #[command(flatten)]
     pub notify: NotifySettings,
+    #[command(flatten)]
+    pub gift: GiftSettings,
     #[command(flatten)]
     pub limits: LimitSettings,
     #[command(flatten)]
@@ -67,10 +71,13 @@ pub enum Command {
     /// Rebuild a view from the start of the log, compare it with the live one, swap it in.
     Replay(ReplaySettings),
     /// Print performance figures against the configured PostgreSQL (commands, bookstore,
-    /// hotel, rebuild, reads, lag).
+    /// hotel, game, rebuild, reads, lag).
     Bench(BenchSettings),
     /// Print a bearer token signed with STRATA_JWT_SECRET.
     Token(TokenSettings),
+    /// Run the reference gift service the game's exchanges call (a service of its own:
+    /// its own port and storage), to try the exchange and its circuit breaker locally.
+    GiftService(GiftServiceSettings),
 }
 
 /// Where events live.
@@ -253,6 +260,16 @@ impl std::fmt::Debug for AuthSettings {
     }
 }
 
+#[derive(Debug, Clone, Args)]
+pub struct GiftServiceSettings {
+    /// The port the gift service listens on.
+    #[arg(long, default_value_t = 8090)]
+    pub port: u16,
+    /// Where the gift service keeps its gifts (`gifts.db`, SQLite).
+    #[arg(long, default_value = "./gift-data")]
+    pub gift_data_dir: PathBuf,
+}
+
 /// The longest a token `strata token` issues is valid: ten years.
 const MAX_TOKEN_SECONDS: u64 = 10 * 365 * 24 * 3600;
 
@@ -269,6 +286,49 @@ pub struct TokenSettings {
     #[arg(long, default_value_t = 24 * 3600,
           value_parser = clap::value_parser!(u64).range(1..=MAX_TOKEN_SECONDS))]
     pub valid_for_seconds: u64,
+}
+
+/// The gift service the game's exchanges call (an outbound call): where it is, and
+/// how each call is guarded.
+#[derive(Debug, Clone, Args)]
+pub struct GiftSettings {
+    /// The gift service's base URL (`POST {url}/gifts`). Without it, exchanges answer
+    /// 503 `gift_unavailable`.
+    #[arg(long, env = "STRATA_GIFT_URL", global = true)]
+    pub gift_url: Option<String>,
+    /// How long one gift call may take.
+    #[arg(long, env = "STRATA_GIFT_TIMEOUT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000), global = true)]
+    pub gift_timeout_ms: u64,
+    /// Gift calls in flight at once; one more is answered 503 at once.
+    #[arg(long, env = "STRATA_GIFT_MAX_IN_FLIGHT", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=10_000), global = true)]
+    pub gift_max_in_flight: u64,
+    /// Failed gift calls in a row that open the circuit breaker.
+    #[arg(long, env = "STRATA_GIFT_BREAKER_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub gift_breaker_failures: u32,
+    /// How long an open breaker refuses gift calls before one probe goes through.
+    #[arg(long, env = "STRATA_GIFT_BREAKER_OPEN_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
+    pub gift_breaker_open_ms: u64,
+}
+
+impl GiftSettings {
+    /// The outbound targets these settings give: the gift service, when configured.
+    pub fn outbound(&self) -> Outbound {
+        let Some(url) = &self.gift_url else {
+            return Outbound::default();
+        };
+        Outbound::default().with(
+            GIFT_TARGET,
+            TargetSettings {
+                url: url.clone(),
+                timeout: Duration::from_millis(self.gift_timeout_ms),
+                max_in_flight: self.gift_max_in_flight as usize,
+                breaker: BreakerSettings {
+                    failures_to_open: self.gift_breaker_failures,
+                    open_for: Duration::from_millis(self.gift_breaker_open_ms),
+                },
+            },
+        )
+    }
 }
 
 /// Where the notification sink delivers.
@@ -396,6 +456,9 @@ pub enum BenchScenario {
         #[arg(long, default_value_t = 100)]
         rooms: usize,
     },
+    /// POST /rewards/{id}/exchange at 16 clients against the reference gift service run
+    /// in process, then with it stopped and the breaker open: requests/s and latency.
+    Game,
     /// Bulk-load events, catch orderList up, then rebuild it: events/s and peak RSS.
     Rebuild {
         /// Events to load (half orders, half their payments).

@@ -90,6 +90,14 @@ pub enum CommandError {
     /// The store refused or failed the commit.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A service outside strata the command needs did not take part (down, failing,
+    /// not called now); nothing was written.
+    #[error("{message}")]
+    Unreachable {
+        code: &'static str,
+        message: String,
+        retry_after: Duration,
+    },
 }
 
 impl CommandError {
@@ -173,6 +181,7 @@ impl<L: EventLog> CommandService<L> {
             Err(CommandError::Store(StoreError::Overloaded)) => "overloaded",
             Err(CommandError::Store(StoreError::OutcomeUnknown(_))) => "unknown",
             Err(CommandError::Store(StoreError::Internal(_))) => "failed",
+            Err(CommandError::Unreachable { .. }) => "unreachable",
         };
         let labels = CommandLabels {
             command,

@@ -12,6 +12,8 @@
 //! - [`dispatch`]: [`dispatch::CommandService`], one path for every aggregate: load,
 //!   decide, commit, decide again after a lost race.
 //! - [`http`]: extractors, idempotency, the one [`http::ApiError`], health and audit.
+//! - [`outbound`]: calls to services outside strata, each target behind a timeout, a
+//!   bulkhead and a circuit breaker.
 //! - [`registry`]: [`registry::Commands`], what a context hands the command API.
 //!
 //! The contexts, each a folder with its routes and the [`dispatch::CommandTarget`] of its
@@ -22,9 +24,11 @@
 pub mod booking;
 pub mod bookstore;
 pub mod dispatch;
+pub mod game;
 pub mod hotel;
 pub mod http;
 pub mod notifications;
+pub mod outbound;
 pub mod registry;
 pub mod sharecar;
 pub mod shop;

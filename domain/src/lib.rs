@@ -33,6 +33,9 @@
 //! | [`sharecar::car_order`] | `CarOrder` — a user's interval with a car; cancel |
 //! | [`sharecar::car_payment`] | `CarPayment` — approved with the order, cancelled after it |
 //! | [`sharecar::car_reservation`] | `CarReservation` — confirmed or cancelled by policy |
+//! | [`game::mission`] | `Mission` — achieved once per customer and code; linked to its reward |
+//! | [`game::reward`] | `Reward` — one per mission: allocated, redeemed once |
+//! | [`game::wallet`] | `Wallet` — a customer's rewards: issued, exchanged for a gift |
 //!
 //! Shared here: [`Rejection`] / [`RejectionKind`], which every
 //! aggregate error implements so the HTTP layer can map a refusal to a status code and a
@@ -50,6 +53,7 @@
 
 pub mod booking;
 pub mod bookstore;
+pub mod game;
 pub mod hotel;
 pub mod notifications;
 mod rules;

@@ -151,6 +151,11 @@ impl<L: EventLog> Reaction<'_, L> {
                 self.record_rejection(&scope_key, code, &message).await
             }
             Err(CommandError::Store(error)) => Err(error.into()),
+            // No command a policy issues calls out; were one to, it is retried as a
+            // store that is not there yet would be.
+            Err(error @ CommandError::Unreachable { .. }) => {
+                Err(StoreError::Unavailable(Box::new(error)).into())
+            }
         }
     }
 

@@ -20,6 +20,9 @@
 //! | | | `RoomBookingCancelled` | `CancelHotelPayment` |
 //! | | `hotelNotify` | `RoomBooked`, `RoomBookingCancelled` | `SendNotification` to the guest and the host |
 //! | | | `PaymentCancelled` | `SendNotification` to the guest |
+//! | [`game`] | `game` | `MissionAchieved` | `AllocateReward` |
+//! | | | `RewardAllocated` | `IssueReward` (wallet), `LinkReward` (mission) |
+//! | | `gameNotify` | `RewardIssued`, `RewardExchanged` | `SendNotification` to the customer |
 //! | [`sharecar`] | `sharecar` | `PayApproved` | `ConfirmReservation` |
 //! | | | `CarOrderCancelled` | `CancelReservation` |
 //! | | | `ReservationCancelled` | `CancelPay` |
@@ -42,12 +45,13 @@
 //!
 //! The contexts, each a folder with its policies: [`shop`], [`booking`],
 //! [`notifications`] (where notifications go, with retries and a circuit breaker),
-//! [`bookstore`], [`hotel`], [`sharecar`].
+//! [`bookstore`], [`hotel`], [`sharecar`], [`game`].
 #![forbid(unsafe_code)]
 
 pub mod booking;
 pub mod bookstore;
 pub mod dead_letters;
+pub mod game;
 pub mod hotel;
 pub mod issue;
 pub mod notifications;

@@ -17,7 +17,8 @@
 //! - [`wake`]: `LISTEN/NOTIFY` between processes, one debounced notify per burst.
 //!
 //! The contexts, each a folder with its views, row types and the events they read:
-//! [`shop`], [`booking`], [`notifications`], [`bookstore`], [`hotel`], [`sharecar`].
+//! [`shop`], [`booking`], [`notifications`], [`bookstore`], [`hotel`], [`sharecar`],
+//! [`game`].
 #![forbid(unsafe_code)]
 
 pub mod applied;
@@ -25,6 +26,7 @@ pub mod booking;
 pub mod bookstore;
 pub mod event;
 pub mod feed;
+pub mod game;
 pub mod hotel;
 pub mod notifications;
 pub mod replay;

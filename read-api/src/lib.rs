@@ -14,11 +14,12 @@
 //!   guard.
 //!
 //! The contexts, each a folder with its read routes and mypage sections: [`shop`],
-//! [`booking`], [`notifications`], [`bookstore`], [`hotel`], [`sharecar`].
+//! [`booking`], [`notifications`], [`bookstore`], [`hotel`], [`sharecar`], [`game`].
 #![forbid(unsafe_code)]
 
 pub mod booking;
 pub mod bookstore;
+pub mod game;
 pub mod hotel;
 pub mod http;
 pub mod mypage;

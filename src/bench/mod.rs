@@ -4,7 +4,8 @@
 //! cqrs-es (see [`side_by_side`]); `rebuild` and `lag`: the projectors (see
 //! [`projection`]); `reads`: the read API against its store (see [`reads`]);
 //! `bookstore` and `hotel`: a context's commands, spread and contended (see
-//! [`bookstore`], [`hotel`]).
+//! [`bookstore`], [`hotel`]); `game`: exchanges through a gift service and its circuit
+//! breaker (see [`game`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +25,7 @@ use crate::App;
 type Bench = App<PostgresEventLog>;
 
 mod bookstore;
+mod game;
 mod hotel;
 mod projection;
 mod reads;
@@ -74,6 +76,7 @@ pub async fn run(
             let (levels, seconds) = (&settings.concurrency, settings.seconds);
             bookstore::bookstore(&backend, views, books, levels, seconds).await
         }
+        BenchScenario::Game => game::game(store, views, settings.seconds).await,
         BenchScenario::Hotel { rooms } => {
             let (levels, seconds) = (&settings.concurrency, settings.seconds);
             hotel::hotel(&backend, views, rooms, levels, seconds).await

@@ -74,6 +74,8 @@ struct Fixture {
     stay: Uuid,
     car: Uuid,
     car_order: Uuid,
+    mission: Uuid,
+    reward: Uuid,
 }
 
 async fn fixture(app: &TestApp, room: i64) -> Fixture {
@@ -120,6 +122,13 @@ async fn fixture(app: &TestApp, room: i64) -> Fixture {
         .post("/carOrders", car_order_body(car, 10))
         .await
         .id("orderId");
+    let mission = app
+        .post(
+            "/missions",
+            json!({"customerId": OWNER, "missionCode": order.to_string()}),
+        )
+        .await
+        .id("missionId");
     Fixture {
         order,
         delivery,
@@ -132,6 +141,8 @@ async fn fixture(app: &TestApp, room: i64) -> Fixture {
         stay,
         car,
         car_order,
+        mission,
+        reward: domain::game::reward::reward_id(mission),
     }
 }
 
@@ -375,6 +386,31 @@ fn endpoints() -> Vec<Endpoint> {
             |f| format!("/admin/streams/HotelRoom/{}", f.hotel_room),
             as_customers(403, 403, 403, 200),
         ),
+        post(
+            |_| "/missions".into(),
+            |f| json!({"customerId": OWNER, "missionCode": format!("{}-again", f.order)}),
+            as_customers(201, 403, 201, 201),
+        ),
+        // No gift service is configured here: the reward's own may get as far as the call.
+        post(
+            |f| format!("/rewards/{}/exchange", f.reward),
+            |_| json!({"productCode": "COFFEE-1"}),
+            as_customers(503, 404, 403, 503),
+        ),
+        get(|_| "/missions".into(), as_customers(200, 200, 200, 200)),
+        get(
+            |f| format!("/missions/{}", f.mission),
+            as_customers(200, 404, 200, 200),
+        ),
+        get(|_| "/rewards".into(), as_customers(200, 200, 200, 200)),
+        get(
+            |f| format!("/rewards/{}", f.reward),
+            as_customers(200, 404, 200, 200),
+        ),
+        get(
+            |_| "/admin/outbound".into(),
+            as_customers(403, 403, 403, 200),
+        ),
         get(|_| "/health/live".into(), open),
         get(|_| "/health/ready".into(), open),
         get(|_| "/metrics".into(), open),
@@ -413,6 +449,9 @@ on_both_stores! {
         for room in 0..(endpoints.len() * CALLERS.len()) as i64 {
             fixtures.push(fixture(&app, 1000 + room).await);
         }
+        // Each mission's reward lands in Alice's wallet.
+        let rewards = app.backend.policies(&["game"], std::sync::Arc::new(policies::NotificationSink::log())).await;
+        rewards.catch_up_all().await.expect("rewards issued");
         app.projector().await.catch_up_all().await.expect("views caught up");
         let mut fixtures = fixtures.iter();
         let mut wrong = Vec::new();

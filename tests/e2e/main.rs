@@ -12,6 +12,8 @@ mod concurrency;
 mod confirms_and_deliveries;
 mod database_outage;
 mod errors;
+mod game;
+mod gift_server;
 mod group_commit;
 mod hostile_input;
 mod hotel;

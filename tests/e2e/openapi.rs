@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::support::{with_app, Store, TestApp};
 
 /// SPEC §4's commands, reads and operations, with the path templates the routes declare.
-const SPEC_ROUTES: [(&str, &str); 44] = [
+const SPEC_ROUTES: [(&str, &str); 51] = [
     ("post", "/orders"),
     ("post", "/orders/{id}/cancel"),
     ("post", "/deliveries/{id}/cancel"),
@@ -51,6 +51,13 @@ const SPEC_ROUTES: [(&str, &str); 44] = [
     ("get", "/cars/{id}"),
     ("get", "/carOrders"),
     ("get", "/carOrders/{id}"),
+    ("post", "/missions"),
+    ("post", "/rewards/{id}/exchange"),
+    ("get", "/missions"),
+    ("get", "/missions/{id}"),
+    ("get", "/rewards"),
+    ("get", "/rewards/{id}"),
+    ("get", "/admin/outbound"),
     ("get", "/health/live"),
     ("get", "/health/ready"),
     ("get", "/admin/projections"),

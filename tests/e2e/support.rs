@@ -7,6 +7,7 @@ use std::time::Duration;
 use auth::{Role, Tokens};
 use axum::Router;
 use command_api::http::overload::Limits;
+use command_api::outbound::Outbound;
 use command_api::store::{CommitBounds, PostgresEventLog, SqliteEventLog};
 use command_api::CommandContext;
 use domain::booking::confirm::{Confirm, ConfirmCommand};
@@ -205,16 +206,33 @@ impl TestApp {
     }
 
     pub async fn spawn_limited(store: Store, limits: Limits) -> Self {
-        Self::spawn_with(store, limits, Arc::new(NotificationSink::log())).await
+        Self::spawn_with(
+            store,
+            limits,
+            Arc::new(NotificationSink::log()),
+            Outbound::default(),
+        )
+        .await
     }
 
     /// A server whose `/admin/deadLetters/resend` sends notifications to `sink`.
     pub async fn spawn_delivering_to(store: Store, sink: Arc<NotificationSink>) -> Self {
         let limits = strata::settings::LimitSettings::default().limits();
-        Self::spawn_with(store, limits, sink).await
+        Self::spawn_with(store, limits, sink, Outbound::default()).await
     }
 
-    async fn spawn_with(store: Store, limits: Limits, sink: Arc<NotificationSink>) -> Self {
+    /// A server whose commands call `outbound`'s targets.
+    pub async fn spawn_calling(store: Store, outbound: Outbound) -> Self {
+        let limits = strata::settings::LimitSettings::default().limits();
+        Self::spawn_with(store, limits, Arc::new(NotificationSink::log()), outbound).await
+    }
+
+    async fn spawn_with(
+        store: Store,
+        limits: Limits,
+        sink: Arc<NotificationSink>,
+        outbound: Outbound,
+    ) -> Self {
         let on_postgres = matches!(store, Store::Postgres);
         let database = TestDatabase::create(store).await;
         let settings = StoreSettings {
@@ -232,13 +250,15 @@ impl TestApp {
                 App::open(&settings)
                     .await
                     .expect("open")
-                    .delivering_to(sink),
+                    .delivering_to(sink)
+                    .calling(outbound),
             ),
             false => Backend::Sqlite(
                 App::open(&settings)
                     .await
                     .expect("open")
-                    .delivering_to(sink),
+                    .delivering_to(sink)
+                    .calling(outbound),
             ),
         };
         with_app!(&backend, app => app.migrate().await.expect("migrate"));
@@ -580,9 +600,16 @@ pub struct UserClient {
 
 impl UserClient {
     pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.post_with(path, body, &[]).await
+    }
+
+    pub async fn post_with(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> Reply {
         let mut request = self.client.post(format!("{}{path}", self.address));
         if !body.is_null() {
             request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         read(request.send().await.expect("request sent")).await
     }

@@ -1,5 +1,7 @@
 //! The one error type of the HTTP layer, mapped to a status and a stable code in one place.
 
+use std::time::Duration;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -52,9 +54,14 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("the event store is unavailable; retry shortly")]
     Unavailable,
-    /// A service strata calls out to cannot be reached or keeps failing.
+    /// A service strata calls out to cannot be reached, keeps failing or is not called
+    /// now (its bulkhead full, its breaker open): retry after `retry_after`.
     #[error("{message}")]
-    Unreachable { code: &'static str, message: String },
+    Unreachable {
+        code: &'static str,
+        message: String,
+        retry_after: Duration,
+    },
     #[error("the server is at its limit of requests in flight; retry shortly")]
     Overloaded,
     #[error("the request took longer than the server allows; nothing was written; retry shortly")]
@@ -143,6 +150,15 @@ impl From<CommandError> for ApiError {
                 RejectionKind::Forbidden => Self::NotPermitted { code, message },
             },
             CommandError::Store(store) => store.into(),
+            CommandError::Unreachable {
+                code,
+                message,
+                retry_after,
+            } => Self::Unreachable {
+                code,
+                message,
+                retry_after,
+            },
         }
     }
 }
@@ -186,12 +202,19 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
             field,
         };
+        let retry_after = match &self {
+            Self::Unreachable { retry_after, .. } => {
+                Some(retry_after.as_secs_f64().ceil().max(1.0))
+            }
+            _ => None,
+        };
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECONDS),
-            );
+            let seconds = match retry_after {
+                Some(seconds) => HeaderValue::from(seconds as u64),
+                None => HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            };
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
         }
         response
     }

@@ -1,0 +1,230 @@
+//! `POST /rewards/{id}/exchange`: a reward exchanged for a product through the gift
+//! service. The reward is checked, then the gift service is called with no transaction
+//! open (exchangeId = rewardId, also its `Idempotency-Key`, so a retry never makes a
+//! second gift), and only once it answered with a giftId are the wallet's
+//! `RewardExchanged` and the reward's `RewardRedeemed` committed together. A refusal
+//! appends nothing: the reward stays as it was.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth::Role;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Extension, Router};
+use chrono::Utc;
+use domain::game::reward::{Reward, RewardCommand};
+use domain::game::wallet::{check_product_code, wallet_id, Wallet, WalletCommand};
+use domain::{Rejection, RejectionKind};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::GIFT_TARGET;
+use crate::dispatch::{CommandError, CommandService};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{required, CommandHeaders, JsonBody, ResourceId};
+use crate::http::idempotency::{self, Accepted, Committed};
+use crate::http::openapi::{CommandParams, JsonBodyErrors};
+use crate::outbound::Outbound;
+use crate::store::EventLog;
+
+/// The code of every exchange the gift service could not take part in.
+const GIFT_UNAVAILABLE: &str = "gift_unavailable";
+/// How long a client is asked to wait when there is no gift service to call, or it
+/// answered nonsense.
+const NOT_CONFIGURED_RETRY: Duration = Duration::from_secs(1);
+
+pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
+    Router::new().route("/rewards/{id}/exchange", post(exchange_reward::<L>))
+}
+
+/// What the reward is exchanged for.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ExchangeBody {
+    #[schema(value_type = String, required = true, example = "COFFEE-1", min_length = 1, max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")]
+    product_code: Option<String>,
+}
+
+/// `POST /rewards/{id}/exchange`: the gift service gave the gift; the reward is spent.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct RewardExchangedResponse {
+    reward_id: Uuid,
+    /// The gift service's id of the gift.
+    gift_id: String,
+    product_code: String,
+}
+
+/// Exchange a reward for a product (the reward's customer, or an admin).
+#[utoipa::path(
+    post,
+    path = "/rewards/{id}/exchange",
+    tag = "rewards",
+    params(("id" = Uuid, Path, description = "The reward's id"), CommandParams),
+    request_body = ExchangeBody,
+    responses(
+        (status = 200, description = "Exchanged", body = Committed<RewardExchangedResponse>),
+        (status = 404, description = "No such reward, or another customer's \
+            (`reward_not_found`)", body = ErrorBody),
+        (status = 409, description = "Not in the wallet yet (`reward_not_issued`), or \
+            exchanged already (`reward_already_exchanged`)", body = ErrorBody),
+        (status = 422, description = "The gift service refused the product \
+            (`gift_refused`, field `productCode`), a field is invalid, or the \
+            Idempotency-Key was first used with another body", body = ErrorBody),
+        (status = 503, description = "The gift service is down, slow, failing, its bulkhead \
+            full or its breaker open, or none is configured (`gift_unavailable`); retry after \
+            `Retry-After` seconds. Nothing was written", body = ErrorBody,
+            headers(("Retry-After" = u32))),
+        JsonBodyErrors,
+    )
+)]
+async fn exchange_reward<L: EventLog>(
+    State(service): State<Arc<CommandService<L>>>,
+    Extension(outbound): Extension<Outbound>,
+    ResourceId(reward_id): ResourceId,
+    headers: CommandHeaders,
+    body: JsonBody<ExchangeBody>,
+) -> Result<Response, ApiError> {
+    headers.principal.require(&[Role::Customer, Role::Admin])?;
+    let product_code = required("productCode", body.parsed.product_code)?;
+    check_product_code(&product_code).map_err(|error| CommandError::rejected(&error))?;
+    let requested_by = headers.principal.confined_to().map(str::to_owned);
+    let (service, product_code) = (&service, &product_code);
+    idempotency::run_deciding(
+        service.log(),
+        headers,
+        body.raw,
+        |context, key| async move {
+            let exchange = async {
+                let customer_id = exchangeable(service, reward_id, requested_by.as_deref()).await?;
+                let gift_id = gift(&outbound, reward_id, &customer_id, product_code).await?;
+                service
+                    .deciding_again(|| async {
+                        let mut context = context.clone();
+                        let wallet = service.decision::<Wallet>(wallet_id(&customer_id)).await?;
+                        let exchanged = wallet
+                            .decide(WalletCommand::ExchangeReward {
+                                reward_id,
+                                product_code: product_code.clone(),
+                                gift_id: gift_id.clone(),
+                                exchanged_at: Utc::now(),
+                            })
+                            .await?;
+                        let redeemed = service
+                            .decision::<Reward>(reward_id)
+                            .await?
+                            .decide(RewardCommand::RedeemReward {
+                                product_code: product_code.clone(),
+                                gift_id: gift_id.clone(),
+                            })
+                            .await?;
+                        let accepted = Accepted::ok(RewardExchangedResponse {
+                            reward_id,
+                            gift_id: gift_id.clone(),
+                            product_code: product_code.clone(),
+                        });
+                        context.idempotency = key.claim(&accepted);
+                        let appended = service
+                            .commit_all(&[&exchanged, &redeemed], context)
+                            .await?;
+                        Ok((accepted, appended.position))
+                    })
+                    .await
+            };
+            service.counted("ExchangeReward", exchange.await)
+        },
+    )
+    .await
+}
+
+/// The reward's customer, when the reward is in their wallet and not yet exchanged;
+/// `requested_by` (a customer) must be that customer.
+async fn exchangeable<L: EventLog>(
+    service: &CommandService<L>,
+    reward_id: Uuid,
+    requested_by: Option<&str>,
+) -> Result<String, CommandError> {
+    let reward = service.load::<Reward>(reward_id).await?;
+    let customer_id = match reward.customer_id() {
+        Some(customer) if requested_by.is_none_or(|asker| asker == customer) => customer,
+        _ => return Err(CommandError::rejected(&RewardNotFound)),
+    };
+    let wallet = service.load::<Wallet>(wallet_id(customer_id)).await?;
+    wallet
+        .exchangeable(reward_id)
+        .map_err(|error| CommandError::rejected(&error))?;
+    Ok(customer_id.to_string())
+}
+
+/// No reward of that id, or another customer's: told apart from none by no one.
+#[derive(Debug, thiserror::Error)]
+#[error("no reward of that id")]
+struct RewardNotFound;
+
+impl Rejection for RewardNotFound {
+    fn kind(&self) -> RejectionKind {
+        RejectionKind::NotFound
+    }
+
+    fn code(&self) -> &'static str {
+        "reward_not_found"
+    }
+}
+
+/// The gift service's giftId for the exchange of `reward_id` (its exchangeId): a 4xx is
+/// the product refused (422 naming `productCode`); no answer, a failure, a full
+/// bulkhead, an open breaker or no gift service at all is 503 `gift_unavailable`.
+async fn gift(
+    outbound: &Outbound,
+    reward_id: Uuid,
+    customer_id: &str,
+    product_code: &str,
+) -> Result<String, CommandError> {
+    let unavailable = |message: String, retry_after| CommandError::Unreachable {
+        code: GIFT_UNAVAILABLE,
+        message,
+        retry_after,
+    };
+    let Some(target) = outbound.target(GIFT_TARGET) else {
+        let message = "no gift service configured".to_string();
+        return Err(unavailable(message, NOT_CONFIGURED_RETRY));
+    };
+    let exchange_id = reward_id.to_string();
+    let body = json!({
+        "exchangeId": exchange_id,
+        "customerId": customer_id,
+        "rewardId": exchange_id,
+        "productCode": product_code,
+    });
+    let answer = match target.post_json("/gifts", &body, &exchange_id).await {
+        Ok(answer) => answer,
+        Err(error) => return Err(unavailable(error.to_string(), error.retry_after())),
+    };
+    let gift_id = answer.body.get("giftId").and_then(Value::as_str);
+    match (answer.status, gift_id) {
+        (200 | 201, Some(gift_id)) if !gift_id.is_empty() => Ok(gift_id.to_string()),
+        (400..=499, _) => {
+            let reason = answer.body.get("message").and_then(Value::as_str);
+            Err(CommandError::Rejected {
+                kind: RejectionKind::Invalid,
+                code: "gift_refused",
+                field: Some("productCode"),
+                message: format!(
+                    "the gift service refused productCode {product_code:?} ({}{})",
+                    answer.status,
+                    reason
+                        .map(|reason| format!(": {reason}"))
+                        .unwrap_or_default()
+                ),
+            })
+        }
+        (status, _) => Err(unavailable(
+            format!("the gift service answered {status} without a giftId"),
+            NOT_CONFIGURED_RETRY,
+        )),
+    }
+}

@@ -4,16 +4,17 @@
 //! calls:
 //!
 //! `POST /gifts` `{exchangeId, customerId, rewardId, productCode}` with
-//! `Idempotency-Key: <exchangeId>` → 201 `{giftId}` for a new exchange, 200 with the
-//! same `{giftId}` for one it has seen (a retry after a lost answer never makes a second
-//! gift); 422 `unknown_product` for a product code it does not carry (1 to 64 letters,
-//! digits, `-` or `_`); 400 when the key and the exchangeId differ or the body is not
-//! the contract's.
+//! `Idempotency-Key: <exchangeId>` → 201 `{giftId, exchangeId, productCode}` for a new
+//! exchange, 200 with the same answer for one it has seen (a retry after a lost answer
+//! never makes a second gift); 422 `unknown_product` for a product code it does not
+//! carry (1 to 64 letters, digits, `-` or `_`); 422 `exchange_mismatch` for a seen
+//! exchangeId with another product (its gift is for the first); 400 when the key and
+//! the exchangeId differ or the body is not the contract's (ids of 1 to 64 characters,
+//! a body of at most 64 KiB).
 
 use std::path::Path;
-use std::str::FromStr;
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -36,6 +37,10 @@ const SCHEMA: &str = "
 
 /// The most characters a product code has.
 const MAX_PRODUCT_CODE_CHARS: usize = 64;
+/// The most characters an exchangeId, customerId or rewardId has.
+const MAX_ID_CHARS: usize = 64;
+/// The largest body taken.
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// A gift asked for, as the contract has it.
 #[derive(Deserialize)]
@@ -52,7 +57,8 @@ struct GiftRequest {
 pub async fn run(listener: TcpListener, data_dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)?;
     let file = data_dir.join("gifts.db");
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", file.display()))?
+    let options = SqliteConnectOptions::new()
+        .filename(&file)
         .create_if_missing(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
@@ -68,6 +74,7 @@ fn router(pool: SqlitePool) -> Router {
     Router::new()
         .route("/gifts", post(give))
         .route("/health", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(pool)
 }
 
@@ -76,12 +83,18 @@ async fn give(
     headers: HeaderMap,
     body: Result<Json<GiftRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    let Ok(Json(gift)) = body else {
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "not the gift contract's body",
-        );
+    let gift = match body {
+        Ok(Json(gift))
+            if gift
+                .ids()
+                .all(|id| (1..=MAX_ID_CHARS).contains(&id.chars().count())) =>
+        {
+            gift
+        }
+        _ => {
+            let message = "not the gift contract's body";
+            return refusal(StatusCode::BAD_REQUEST, "bad_request", message);
+        }
     };
     let key = headers
         .get("idempotency-key")
@@ -99,10 +112,24 @@ async fn give(
         );
     }
     match record(&pool, &gift).await {
-        Ok((gift_id, true)) => {
-            (StatusCode::CREATED, Json(json!({"giftId": gift_id}))).into_response()
+        Ok(Made { product_code, .. }) if product_code != gift.product_code => {
+            let message = format!("exchange {} was for {product_code}", gift.exchange_id);
+            refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "exchange_mismatch",
+                &message,
+            )
         }
-        Ok((gift_id, false)) => (StatusCode::OK, Json(json!({"giftId": gift_id}))).into_response(),
+        Ok(Made { gift_id, new, .. }) => {
+            let status = if new {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            let answer = json!({"giftId": gift_id, "exchangeId": gift.exchange_id,
+                                "productCode": gift.product_code});
+            (status, Json(answer)).into_response()
+        }
         Err(error) => {
             tracing::error!(%error, "gift not recorded");
             let message = "the gift could not be recorded";
@@ -111,8 +138,25 @@ async fn give(
     }
 }
 
-/// The gift of the exchange: made now (`true`), or the one made before.
-async fn record(pool: &SqlitePool, gift: &GiftRequest) -> Result<(String, bool), sqlx::Error> {
+/// The gift of an exchange.
+struct Made {
+    gift_id: String,
+    /// The product it was made for (the first request's).
+    product_code: String,
+    /// Made by this request.
+    new: bool,
+}
+
+impl GiftRequest {
+    fn ids(&self) -> impl Iterator<Item = &str> {
+        [&self.exchange_id, &self.customer_id, &self.reward_id]
+            .into_iter()
+            .map(String::as_str)
+    }
+}
+
+/// The gift of the exchange: made now, or the one made before.
+async fn record(pool: &SqlitePool, gift: &GiftRequest) -> Result<Made, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO gifts (exchange_id, gift_id, customer_id, reward_id, product_code)
          VALUES (?, ?, ?, ?, ?) ON CONFLICT (exchange_id) DO NOTHING",
@@ -124,11 +168,16 @@ async fn record(pool: &SqlitePool, gift: &GiftRequest) -> Result<(String, bool),
     .bind(&gift.product_code)
     .execute(pool)
     .await?;
-    let gift_id: String = sqlx::query_scalar("SELECT gift_id FROM gifts WHERE exchange_id = ?")
-        .bind(&gift.exchange_id)
-        .fetch_one(pool)
-        .await?;
-    Ok((gift_id, inserted.rows_affected() == 1))
+    let (gift_id, product_code): (String, String) =
+        sqlx::query_as("SELECT gift_id, product_code FROM gifts WHERE exchange_id = ?")
+            .bind(&gift.exchange_id)
+            .fetch_one(pool)
+            .await?;
+    Ok(Made {
+        gift_id,
+        product_code,
+        new: inserted.rows_affected() == 1,
+    })
 }
 
 /// Whether the service carries `product_code`: 1 to 64 letters, digits, `-` or `_`.

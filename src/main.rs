@@ -80,7 +80,7 @@ async fn on_store<S: Store>(
     let app = App::<S>::open(&cli.store)
         .await?
         .delivering_to(sink.clone())
-        .calling(cli.gift.outbound());
+        .calling(cli.gift.outbound(cli.limits.limits().request_timeout)?);
     app.migrate().await?;
     let everything = || Mode::Projector(app.views().to_vec(), app.policies(sink.clone()));
     match command {

@@ -294,7 +294,7 @@ pub struct TokenSettings {
 pub struct GiftSettings {
     /// The gift service's base URL (`POST {url}/gifts`). Without it, exchanges answer
     /// 503 `gift_unavailable`.
-    #[arg(long, env = "STRATA_GIFT_URL", global = true)]
+    #[arg(long, env = "STRATA_GIFT_URL", global = true, hide_env_values = true)]
     pub gift_url: Option<String>,
     /// How long one gift call may take.
     #[arg(long, env = "STRATA_GIFT_TIMEOUT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000), global = true)]
@@ -311,12 +311,27 @@ pub struct GiftSettings {
 }
 
 impl GiftSettings {
-    /// The outbound targets these settings give: the gift service, when configured.
-    pub fn outbound(&self) -> Outbound {
+    /// The outbound targets these settings give: the gift service, when configured. Its
+    /// URL must be http:// or https:// with a host, and a call must be able to end
+    /// before the request that makes it is answered (`request_timeout`).
+    pub fn outbound(&self, request_timeout: Duration) -> anyhow::Result<Outbound> {
         let Some(url) = &self.gift_url else {
-            return Outbound::default();
+            return Ok(Outbound::default());
         };
-        Outbound::default().with(
+        let valid = reqwest::Url::parse(url)
+            .is_ok_and(|parsed| ["http", "https"].contains(&parsed.scheme()) && parsed.has_host());
+        if !valid {
+            anyhow::bail!("STRATA_GIFT_URL must be an http:// or https:// URL with a host");
+        }
+        if Duration::from_millis(self.gift_timeout_ms) >= request_timeout {
+            anyhow::bail!(
+                "STRATA_GIFT_TIMEOUT_MS ({} ms) must be less than STRATA_REQUEST_TIMEOUT_MS \
+                 ({} ms): an exchange must be answered after its gift call ends",
+                self.gift_timeout_ms,
+                request_timeout.as_millis()
+            );
+        }
+        Ok(Outbound::default().with(
             GIFT_TARGET,
             TargetSettings {
                 url: url.clone(),
@@ -327,7 +342,7 @@ impl GiftSettings {
                     open_for: Duration::from_millis(self.gift_breaker_open_ms),
                 },
             },
-        )
+        ))
     }
 }
 

@@ -330,6 +330,13 @@ async fn a_gift_service_too_slow_is_a_503_and_the_retry_gets_the_gift_it_made() 
             .gift_of(&reward.to_string())
             .expect("the slow service made the gift");
         gifts.set(Mode::Accept);
+        let other_product = exchange(&app, "kim", reward, "TEA-2").await;
+        assert_eq!(
+            (other_product.status, other_product.body["error"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("gift_refused")),
+            "the gift made is for COFFEE-1"
+        );
+        assert_eq!(app.event_types("Reward", reward).await, ["RewardAllocated"]);
         let retried = exchange(&app, "kim", reward, "COFFEE-1").await;
         assert_eq!(
             (retried.status, retried.body["giftId"].as_str()),
@@ -586,4 +593,72 @@ async fn the_reference_gift_service_keeps_the_contract_and_serves_an_exchange() 
     let exchanged = exchange(&app, "kim", reward, "COFFEE-1").await;
     assert_eq!(exchanged.status, StatusCode::OK, "{:?}", exchanged.body);
     let _ = std::fs::remove_dir_all(data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_is_not_a_gift_is_a_failure_and_a_probe_given_up_leaves_no_breaker_stuck() {
+    use axum::routing::post;
+    use axum::{Json, Router};
+
+    // A "gift service" that answers 200 without a giftId: a proxy's page, say.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let nonsense = Router::new().route("/gifts", post(|| async { Json(json!({"ok": true})) }));
+    let server = tokio::spawn(async move { axum::serve(listener, nonsense).await });
+    let app = TestApp::spawn_calling(Store::Sqlite, gift_at(&url, 16)).await;
+    let mut rewards = Vec::new();
+    for n in 0..6 {
+        rewards.push(issued_reward(&app, "kim", &format!("N-{n}")).await);
+    }
+    for reward in &rewards[..5] {
+        let reply = exchange(&app, "kim", *reward, "COFFEE-1").await;
+        assert_eq!(reply.body["error"], "gift_unavailable");
+    }
+    assert_eq!(
+        breaker(&app).await["state"],
+        "OPEN",
+        "five non-answers open the breaker"
+    );
+    server.abort();
+
+    // A probe whose client goes away mid-call (its request dropped before the gift
+    // service answers): the next call may probe, and is not refused as "probe out".
+    let gifts = GiftServer::start(Mode::Fail).await;
+    let patient = Outbound::default().with(
+        GIFT_TARGET,
+        TargetSettings {
+            url: gifts.url.clone(),
+            timeout: Duration::from_secs(5),
+            max_in_flight: 16,
+            breaker: BreakerSettings {
+                failures_to_open: 5,
+                open_for: OPEN_FOR,
+            },
+        },
+    );
+    let app = TestApp::spawn_calling(Store::Sqlite, patient).await;
+    let reward = issued_reward(&app, "kim", "GIVEN-UP").await;
+    for _ in 0..5 {
+        exchange(&app, "kim", reward, "COFFEE-1").await;
+    }
+    assert_eq!(breaker(&app).await["state"], "OPEN");
+    tokio::time::sleep(OPEN_FOR).await;
+    gifts.set(Mode::Delay(Duration::from_secs(3)));
+    let path = format!("/rewards/{reward}/exchange");
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let given_up = impatient
+        .post(format!("{}{path}", app.address))
+        .bearer_auth(app.token(Role::Customer, "kim"))
+        .json(&json!({"productCode": "COFFEE-1"}))
+        .send()
+        .await;
+    assert!(given_up.is_err(), "the client gave up on the probe");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    gifts.set(Mode::Accept);
+    let next = exchange(&app, "kim", reward, "COFFEE-1").await;
+    assert_eq!(next.status, StatusCode::OK, "{:?}", next.body);
+    assert_eq!(breaker(&app).await["state"], "CLOSED");
 }

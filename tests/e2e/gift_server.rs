@@ -22,7 +22,8 @@ use uuid::Uuid;
 /// How the server answers the next calls.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Mode {
-    /// 201 with a new giftId (200 with the same one for an exchangeId seen before).
+    /// 201 with a new giftId (200 with the same one for an exchangeId seen before; 422
+    /// for it with another product).
     Accept,
     /// 422: the product is refused.
     Refuse,
@@ -35,7 +36,8 @@ pub enum Mode {
 #[derive(Clone)]
 struct Shared {
     mode: Arc<Mutex<Mode>>,
-    gifts: Arc<Mutex<HashMap<String, String>>>,
+    /// Each exchangeId's gift and the product it is for.
+    gifts: Arc<Mutex<HashMap<String, (String, String)>>>,
     calls: Arc<AtomicUsize>,
 }
 
@@ -101,7 +103,8 @@ impl GiftServer {
 
     /// The gift made for `exchange_id`, if any.
     pub fn gift_of(&self, exchange_id: &str) -> Option<String> {
-        self.shared.gifts.lock().unwrap().get(exchange_id).cloned()
+        let gifts = self.shared.gifts.lock().unwrap();
+        gifts.get(exchange_id).map(|(gift_id, _)| gift_id.clone())
     }
 }
 
@@ -137,17 +140,23 @@ async fn give(
         Mode::Fail => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Mode::Accept | Mode::Delay(_) => {}
     }
-    let (gift_id, new) = {
+    let product = body["productCode"].as_str().unwrap_or_default().to_string();
+    let (gift_id, gift_product, new) = {
         let mut gifts = shared.gifts.lock().unwrap();
         match gifts.get(&exchange_id) {
-            Some(gift_id) => (gift_id.clone(), false),
+            Some((gift_id, gift_product)) => (gift_id.clone(), gift_product.clone(), false),
             None => {
                 let gift_id = Uuid::now_v7().to_string();
-                gifts.insert(exchange_id, gift_id.clone());
-                (gift_id, true)
+                gifts.insert(exchange_id.clone(), (gift_id.clone(), product.clone()));
+                (gift_id, product.clone(), true)
             }
         }
     };
+    if gift_product != product {
+        let body =
+            json!({"error": "exchange_mismatch", "message": format!("was for {gift_product}")});
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+    }
     if let Mode::Delay(pause) = mode {
         tokio::time::sleep(pause).await;
     }
@@ -156,5 +165,6 @@ async fn give(
     } else {
         StatusCode::OK
     };
-    (status, Json(json!({"giftId": gift_id}))).into_response()
+    let answer = json!({"giftId": gift_id, "exchangeId": exchange_id, "productCode": product});
+    (status, Json(answer)).into_response()
 }

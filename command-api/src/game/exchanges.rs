@@ -15,7 +15,9 @@ use axum::routing::post;
 use axum::{Extension, Router};
 use chrono::Utc;
 use domain::game::reward::{Reward, RewardCommand};
-use domain::game::wallet::{check_product_code, wallet_id, Wallet, WalletCommand};
+use domain::game::wallet::{
+    check_product_code, wallet_id, Wallet, WalletCommand, MAX_GIFT_ID_CHARS,
+};
 use domain::{Rejection, RejectionKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -28,14 +30,15 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{required, CommandHeaders, JsonBody, ResourceId};
 use crate::http::idempotency::{self, Accepted, Committed};
 use crate::http::openapi::{CommandParams, JsonBodyErrors};
-use crate::outbound::Outbound;
+use crate::outbound::{Answer, Outbound};
 use crate::store::EventLog;
 
 /// The code of every exchange the gift service could not take part in.
 const GIFT_UNAVAILABLE: &str = "gift_unavailable";
-/// How long a client is asked to wait when there is no gift service to call, or it
-/// answered nonsense.
+/// How long a client is asked to wait when there is no gift service to call.
 const NOT_CONFIGURED_RETRY: Duration = Duration::from_secs(1);
+/// The most of a refusal's reason passed on to the client.
+const REASON_CHARS: usize = 200;
 
 pub fn router<L: EventLog>() -> Router<Arc<CommandService<L>>> {
     Router::new().route("/rewards/{id}/exchange", post(exchange_reward::<L>))
@@ -176,8 +179,9 @@ impl Rejection for RewardNotFound {
 }
 
 /// The gift service's giftId for the exchange of `reward_id` (its exchangeId): a 4xx is
-/// the product refused (422 naming `productCode`); no answer, a failure, a full
-/// bulkhead, an open breaker or no gift service at all is 503 `gift_unavailable`.
+/// the product refused (422 naming `productCode`); no answer, a failure, an answer that
+/// is not a gift for it, a full bulkhead, an open breaker or no gift service at all is
+/// 503 `gift_unavailable`.
 async fn gift(
     outbound: &Outbound,
     reward_id: Uuid,
@@ -200,15 +204,22 @@ async fn gift(
         "rewardId": exchange_id,
         "productCode": product_code,
     });
-    let answer = match target.post_json("/gifts", &body, &exchange_id).await {
+    let answer = target.post_json("/gifts", &body, &exchange_id, |answer| {
+        answer.status / 100 == 4 || given(answer, product_code).is_some()
+    });
+    let answer = match answer.await {
         Ok(answer) => answer,
         Err(error) => return Err(unavailable(error.to_string(), error.retry_after())),
     };
-    let gift_id = answer.body.get("giftId").and_then(Value::as_str);
-    match (answer.status, gift_id) {
-        (200 | 201, Some(gift_id)) if !gift_id.is_empty() => Ok(gift_id.to_string()),
-        (400..=499, _) => {
+    match given(&answer, product_code) {
+        Some(gift_id) => Ok(gift_id.to_string()),
+        None => {
             let reason = answer.body.get("message").and_then(Value::as_str);
+            let reason: String = reason
+                .unwrap_or_default()
+                .chars()
+                .take(REASON_CHARS)
+                .collect();
             Err(CommandError::Rejected {
                 kind: RejectionKind::Invalid,
                 code: "gift_refused",
@@ -216,15 +227,24 @@ async fn gift(
                 message: format!(
                     "the gift service refused productCode {product_code:?} ({}{})",
                     answer.status,
-                    reason
-                        .map(|reason| format!(": {reason}"))
-                        .unwrap_or_default()
+                    if reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {reason}")
+                    }
                 ),
             })
         }
-        (status, _) => Err(unavailable(
-            format!("the gift service answered {status} without a giftId"),
-            NOT_CONFIGURED_RETRY,
-        )),
     }
+}
+
+/// The giftId of a gift answer: a 200 or 201 with a giftId the wallet can keep, for
+/// the product asked for (when the answer names one).
+fn given<'a>(answer: &'a Answer, product_code: &str) -> Option<&'a str> {
+    let gift_id = answer.body.get("giftId").and_then(Value::as_str)?;
+    let product = answer.body.get("productCode").and_then(Value::as_str);
+    let keepable = (1..=MAX_GIFT_ID_CHARS).contains(&gift_id.chars().count())
+        && !gift_id.chars().any(char::is_control);
+    let for_it = product.is_none_or(|product| product == product_code);
+    (matches!(answer.status, 200 | 201) && keepable && for_it).then_some(gift_id)
 }

@@ -87,11 +87,20 @@ impl Breaker {
         match self.state(now) {
             BreakerState::Closed => Ok(Admitted::Call),
             BreakerState::Open => Err(self.open_until.map_or(Duration::ZERO, |until| until - now)),
-            BreakerState::HalfOpen if self.probing => Err(self.settings.open_for),
+            // The probe's outcome is due within its call's timeout: ask again shortly.
+            BreakerState::HalfOpen if self.probing => Err(Duration::ZERO),
             BreakerState::HalfOpen => {
                 self.probing = true;
                 Ok(Admitted::Probe)
             }
+        }
+    }
+
+    /// An admitted call given up before it came to anything (its request was dropped):
+    /// it says nothing of the target, but a probe given up lets the next call probe.
+    pub fn abandon(&mut self, call: Admitted) {
+        if call == Admitted::Probe {
+            self.probing = false;
         }
     }
 
@@ -102,8 +111,12 @@ impl Breaker {
             self.probing = false;
         }
         if succeeded {
-            self.consecutive_failures = 0;
-            self.open_until = None;
+            // A call admitted before the breaker opened says nothing of the target now:
+            // only the probe closes an open breaker.
+            if call == Admitted::Probe || self.open_until.is_none() {
+                self.consecutive_failures = 0;
+                self.open_until = None;
+            }
             return;
         }
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
@@ -169,6 +182,25 @@ mod tests {
         breaker.record(probe, true, later);
         assert_eq!(breaker.state(later), BreakerState::Closed);
         assert_eq!(breaker.admit(later), Ok(Admitted::Call));
+    }
+
+    #[test]
+    fn a_late_success_of_a_call_from_before_the_opening_does_not_close_it() {
+        let (mut breaker, now) = (breaker(), Instant::now());
+        let early = breaker.admit(now).unwrap();
+        fail(&mut breaker, 5, now);
+        breaker.record(early, true, now);
+        assert_eq!(breaker.state(now), BreakerState::Open);
+    }
+
+    #[test]
+    fn a_probe_given_up_lets_the_next_call_probe() {
+        let (mut breaker, now) = (breaker(), Instant::now());
+        fail(&mut breaker, 5, now);
+        let later = now + OPEN_FOR;
+        let probe = breaker.admit(later).unwrap();
+        breaker.abandon(probe);
+        assert_eq!(breaker.admit(later), Ok(Admitted::Probe));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
-use breaker::Breaker;
+use breaker::{Admitted, Breaker};
 pub use breaker::{BreakerSettings, BreakerState};
 
 /// How long a client is asked to wait after a call that failed with the breaker still
@@ -89,7 +89,7 @@ pub struct TargetStatus {
     /// `CLOSED`, `OPEN` or `HALF_OPEN`.
     pub state: &'static str,
     pub consecutive_failures: u32,
-    /// While open: when the next probe may go.
+    /// While open: when the probe may go.
     pub open_until: Option<DateTime<Utc>>,
 }
 
@@ -157,6 +157,28 @@ pub struct Target {
     metrics: OutboundMetrics,
 }
 
+/// An admitted call until its outcome is recorded: dropped before (its request given up
+/// mid-call, a client gone), it is abandoned, so a half-open probe never stays out.
+struct Unheard<'t> {
+    target: &'t Target,
+    call: Option<Admitted>,
+}
+
+impl Unheard<'_> {
+    /// The call, to record its outcome.
+    fn heard(mut self) -> Option<Admitted> {
+        self.call.take()
+    }
+}
+
+impl Drop for Unheard<'_> {
+    fn drop(&mut self) {
+        if let Some(call) = self.call.take() {
+            self.target.breaker().abandon(call);
+        }
+    }
+}
+
 /// Every target of a process, by name.
 #[derive(Clone, Default)]
 pub struct Outbound {
@@ -167,10 +189,12 @@ pub struct Outbound {
 impl Outbound {
     /// Adds the target `name`.
     pub fn with(mut self, name: &'static str, settings: TargetSettings) -> Self {
-        // A redirect is answered, not followed: a call goes where it was configured to.
+        // A redirect is answered, not followed, and no proxy of the environment is used:
+        // a call goes where it was configured to.
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .build()
             .expect("an HTTP client with rustls and no proxies builds");
         self.metrics
@@ -206,12 +230,15 @@ impl Outbound {
 
 impl Target {
     /// POSTs `body` as JSON to `path` with `Idempotency-Key: idempotency_key`, within the
-    /// bulkhead, the breaker and the timeout.
+    /// bulkhead, the breaker and the timeout. `understood` tells an answer (a success or
+    /// a refusal the caller can act on) from a failure: a 5xx, a redirect, a body that is
+    /// not what the caller expects all count against the breaker.
     pub async fn post_json(
         &self,
         path: &str,
         body: &Value,
         idempotency_key: &str,
+        understood: impl Fn(&Answer) -> bool,
     ) -> Result<Answer, CallError> {
         let Ok(_in_flight) = self.bulkhead.try_acquire() else {
             return Err(self.refused(
@@ -221,7 +248,10 @@ impl Target {
             ));
         };
         let admitted = match self.breaker().admit(Instant::now()) {
-            Ok(admitted) => admitted,
+            Ok(admitted) => Unheard {
+                target: self,
+                call: Some(admitted),
+            },
             Err(wait) => return Err(self.refused("breaker_open", "circuit breaker open", wait)),
         };
         let started = Instant::now();
@@ -234,18 +264,30 @@ impl Target {
             .send()
             .await;
         let answer = match sent {
-            Ok(response) if !response.status().is_server_error() => {
+            Ok(response) => {
                 let status = response.status().as_u16();
-                let body = response.json().await.unwrap_or(Value::Null);
-                Ok(Answer { status, body })
+                match response.json().await {
+                    Ok(body) => Ok(Answer { status, body }),
+                    Err(error) if error.is_timeout() => Err(self.too_slow()),
+                    // A refusal need not explain itself in JSON.
+                    Err(_) if (400..500).contains(&status) => Ok(Answer {
+                        status,
+                        body: Value::Null,
+                    }),
+                    Err(_) => Err(format!("answered {status} without a JSON body")),
+                }
             }
-            Ok(response) => Err(format!("answered {}", response.status())),
-            Err(error) if error.is_timeout() => Err(format!(
-                "no answer within {} ms",
-                self.settings.timeout.as_millis()
+            Err(error) if error.is_timeout() => Err(self.too_slow()),
+            // Without the URL: it is the operator's, not the client's, to know.
+            Err(error) => Err(format!("unreachable: {}", error.without_url())),
+        }
+        .and_then(|answer| match understood(&answer) {
+            true => Ok(answer),
+            false => Err(format!(
+                "answered {} with what was not asked for",
+                answer.status
             )),
-            Err(error) => Err(format!("unreachable: {error}")),
-        };
+        });
         let labels = TargetLabels { target: self.name };
         self.metrics
             .latency
@@ -253,7 +295,9 @@ impl Target {
             .observe(started.elapsed().as_secs_f64());
         let now = Instant::now();
         let mut breaker = self.breaker();
-        breaker.record(admitted, answer.is_ok(), now);
+        if let Some(call) = admitted.heard() {
+            breaker.record(call, answer.is_ok(), now);
+        }
         self.show_state(&breaker, now);
         let outcome = if answer.is_ok() { "answered" } else { "failed" };
         self.count(outcome);
@@ -270,16 +314,20 @@ impl Target {
         })
     }
 
+    fn too_slow(&self) -> String {
+        format!("no answer within {} ms", self.settings.timeout.as_millis())
+    }
+
     /// The breaker, as `/admin/outbound` shows it.
     pub fn status(&self) -> TargetStatus {
         let (now, breaker) = (Instant::now(), self.breaker());
         self.show_state(&breaker, now);
         let state = breaker.state(now);
         let open_until = match state {
-            BreakerState::Closed => None,
-            _ => breaker
+            BreakerState::Open => breaker
                 .open_until()
                 .map(|until| Utc::now() + until.saturating_duration_since(now)),
+            BreakerState::Closed | BreakerState::HalfOpen => None,
         };
         TargetStatus {
             name: self.name,

@@ -25,10 +25,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::GIFT_TARGET;
-use crate::dispatch::{CommandError, CommandService};
+use crate::dispatch::{CommandContext, CommandError, CommandService};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{required, CommandHeaders, JsonBody, ResourceId};
-use crate::http::idempotency::{self, Accepted, Committed};
+use crate::http::idempotency::{self, Accepted, Committed, RequestKey};
 use crate::http::openapi::{CommandParams, JsonBodyErrors};
 use crate::outbound::{Answer, Outbound};
 use crate::store::EventLog;
@@ -105,43 +105,66 @@ async fn exchange_reward<L: EventLog>(
             let exchange = async {
                 let customer_id = exchangeable(service, reward_id, requested_by.as_deref()).await?;
                 let gift_id = gift(&outbound, reward_id, &customer_id, product_code).await?;
+                let exchanged = Exchange {
+                    reward_id,
+                    customer_id,
+                    product_code: product_code.clone(),
+                    gift_id,
+                };
                 service
-                    .deciding_again(|| async {
-                        let mut context = context.clone();
-                        let wallet = service.decision::<Wallet>(wallet_id(&customer_id)).await?;
-                        let exchanged = wallet
-                            .decide(WalletCommand::ExchangeReward {
-                                reward_id,
-                                product_code: product_code.clone(),
-                                gift_id: gift_id.clone(),
-                                exchanged_at: Utc::now(),
-                            })
-                            .await?;
-                        let redeemed = service
-                            .decision::<Reward>(reward_id)
-                            .await?
-                            .decide(RewardCommand::RedeemReward {
-                                product_code: product_code.clone(),
-                                gift_id: gift_id.clone(),
-                            })
-                            .await?;
-                        let accepted = Accepted::ok(RewardExchangedResponse {
-                            reward_id,
-                            gift_id: gift_id.clone(),
-                            product_code: product_code.clone(),
-                        });
-                        context.idempotency = key.claim(&accepted);
-                        let appended = service
-                            .commit_all(&[&exchanged, &redeemed], context)
-                            .await?;
-                        Ok((accepted, appended.position))
-                    })
+                    .deciding_again(|| record(service, &exchanged, context.clone(), &key))
                     .await
             };
             service.counted("ExchangeReward", exchange.await)
         },
     )
     .await
+}
+
+/// A gift the gift service gave for a reward.
+struct Exchange {
+    reward_id: Uuid,
+    customer_id: String,
+    product_code: String,
+    gift_id: String,
+}
+
+/// Commits the exchange: the wallet's `RewardExchanged` and the reward's
+/// `RewardRedeemed`, with the request's idempotency record.
+async fn record<L: EventLog>(
+    service: &CommandService<L>,
+    exchange: &Exchange,
+    mut context: CommandContext,
+    key: &RequestKey,
+) -> Result<(Accepted, i64), CommandError> {
+    let exchanged = service
+        .decision::<Wallet>(wallet_id(&exchange.customer_id))
+        .await?
+        .decide(WalletCommand::ExchangeReward {
+            reward_id: exchange.reward_id,
+            product_code: exchange.product_code.clone(),
+            gift_id: exchange.gift_id.clone(),
+            exchanged_at: Utc::now(),
+        })
+        .await?;
+    let redeemed = service
+        .decision::<Reward>(exchange.reward_id)
+        .await?
+        .decide(RewardCommand::RedeemReward {
+            product_code: exchange.product_code.clone(),
+            gift_id: exchange.gift_id.clone(),
+        })
+        .await?;
+    let accepted = Accepted::ok(RewardExchangedResponse {
+        reward_id: exchange.reward_id,
+        gift_id: exchange.gift_id.clone(),
+        product_code: exchange.product_code.clone(),
+    });
+    context.idempotency = key.claim(&accepted);
+    let appended = service
+        .commit_all(&[&exchanged, &redeemed], context)
+        .await?;
+    Ok((accepted, appended.position))
 }
 
 /// The reward's customer, when the reward is in their wallet and not yet exchanged;

@@ -318,11 +318,7 @@ impl GiftSettings {
         let Some(url) = &self.gift_url else {
             return Ok(Outbound::default());
         };
-        let valid = reqwest::Url::parse(url)
-            .is_ok_and(|parsed| ["http", "https"].contains(&parsed.scheme()) && parsed.has_host());
-        if !valid {
-            anyhow::bail!("STRATA_GIFT_URL must be an http:// or https:// URL with a host");
-        }
+        http_url("STRATA_GIFT_URL", url)?;
         if Duration::from_millis(self.gift_timeout_ms) >= request_timeout {
             anyhow::bail!(
                 "STRATA_GIFT_TIMEOUT_MS ({} ms) must be less than STRATA_REQUEST_TIMEOUT_MS \
@@ -376,18 +372,23 @@ impl NotifySettings {
         let Some(url) = &self.notify_webhook else {
             return Ok(None);
         };
-        match reqwest::Url::parse(url) {
-            Ok(parsed) if ["http", "https"].contains(&parsed.scheme()) && parsed.has_host() => {
-                Ok(Some(WebhookSettings {
-                    timeout: Duration::from_millis(self.notify_timeout_ms),
-                    ..WebhookSettings::new(url.clone())
-                }))
-            }
-            _ => anyhow::bail!(
-                "STRATA_NOTIFY_WEBHOOK must be an http:// or https:// URL with a host"
-            ),
-        }
+        http_url("STRATA_NOTIFY_WEBHOOK", url)?;
+        Ok(Some(WebhookSettings {
+            timeout: Duration::from_millis(self.notify_timeout_ms),
+            ..WebhookSettings::new(url.clone())
+        }))
     }
+}
+
+/// Goes on when the URL `variable` names is http:// or https:// with a host: a service
+/// strata calls, checked at start-up rather than at the first call.
+fn http_url(variable: &str, url: &str) -> anyhow::Result<()> {
+    let valid = reqwest::Url::parse(url)
+        .is_ok_and(|parsed| ["http", "https"].contains(&parsed.scheme()) && parsed.has_host());
+    if !valid {
+        anyhow::bail!("{variable} must be an http:// or https:// URL with a host");
+    }
+    Ok(())
 }
 
 impl ReadSettings {

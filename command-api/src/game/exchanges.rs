@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::GIFT_TARGET;
-use crate::dispatch::{CommandContext, CommandError, CommandService};
+use crate::dispatch::{CommandContext, CommandError, CommandService, Decision};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{required, CommandHeaders, JsonBody, ResourceId};
 use crate::http::idempotency::{self, Accepted, Committed, RequestKey};
@@ -103,7 +103,8 @@ async fn exchange_reward<L: EventLog>(
         body.raw,
         |context, key| async move {
             let exchange = async {
-                let customer_id = exchangeable(service, reward_id, requested_by.as_deref()).await?;
+                let loaded = exchangeable(service, reward_id, requested_by.as_deref()).await?;
+                let customer_id = loaded.customer_id.clone();
                 let gift_id = gift(&outbound, reward_id, &customer_id, product_code).await?;
                 let exchanged = Exchange {
                     reward_id,
@@ -111,8 +112,13 @@ async fn exchange_reward<L: EventLog>(
                     product_code: product_code.clone(),
                     gift_id,
                 };
+                // The streams as read before the call: should either have moved during
+                // it, the commit is refused and the exchange decided again on them anew.
+                let mut loaded = Some(loaded);
                 service
-                    .deciding_again(|| record(service, &exchanged, context.clone(), &key))
+                    .deciding_again(|| {
+                        record(service, &exchanged, loaded.take(), context.clone(), &key)
+                    })
                     .await
             };
             service.counted("ExchangeReward", exchange.await)
@@ -130,16 +136,24 @@ struct Exchange {
 }
 
 /// Commits the exchange: the wallet's `RewardExchanged` and the reward's
-/// `RewardRedeemed`, with the request's idempotency record.
+/// `RewardRedeemed`, with the request's idempotency record; decided on `loaded`, or on
+/// the streams read anew.
 async fn record<L: EventLog>(
     service: &CommandService<L>,
     exchange: &Exchange,
+    loaded: Option<Loaded>,
     mut context: CommandContext,
     key: &RequestKey,
 ) -> Result<(Accepted, i64), CommandError> {
-    let exchanged = service
-        .decision::<Wallet>(wallet_id(&exchange.customer_id))
-        .await?
+    let Loaded { wallet, reward, .. } = match loaded {
+        Some(loaded) => loaded,
+        None => Loaded {
+            wallet: service.decision(wallet_id(&exchange.customer_id)).await?,
+            reward: service.decision(exchange.reward_id).await?,
+            customer_id: exchange.customer_id.clone(),
+        },
+    };
+    let exchanged = wallet
         .decide(WalletCommand::ExchangeReward {
             reward_id: exchange.reward_id,
             product_code: exchange.product_code.clone(),
@@ -147,9 +161,7 @@ async fn record<L: EventLog>(
             exchanged_at: Utc::now(),
         })
         .await?;
-    let redeemed = service
-        .decision::<Reward>(exchange.reward_id)
-        .await?
+    let redeemed = reward
         .decide(RewardCommand::RedeemReward {
             product_code: exchange.product_code.clone(),
             gift_id: exchange.gift_id.clone(),
@@ -167,23 +179,38 @@ async fn record<L: EventLog>(
     Ok((accepted, appended.position))
 }
 
-/// The reward's customer, when the reward is in their wallet and not yet exchanged;
-/// `requested_by` (a customer) must be that customer.
+/// A reward and its customer's wallet as read, the reward in the wallet and not yet
+/// exchanged.
+struct Loaded {
+    customer_id: String,
+    wallet: Decision<Wallet>,
+    reward: Decision<Reward>,
+}
+
+/// The reward and its wallet, when the reward is in the wallet and not yet exchanged;
+/// `requested_by` (a customer) must be the reward's customer.
 async fn exchangeable<L: EventLog>(
     service: &CommandService<L>,
     reward_id: Uuid,
     requested_by: Option<&str>,
-) -> Result<String, CommandError> {
-    let reward = service.load::<Reward>(reward_id).await?;
-    let customer_id = match reward.customer_id() {
-        Some(customer) if requested_by.is_none_or(|asker| asker == customer) => customer,
+) -> Result<Loaded, CommandError> {
+    let reward = service.decision::<Reward>(reward_id).await?;
+    let customer_id = match reward.aggregate().customer_id() {
+        Some(customer) if requested_by.is_none_or(|asker| asker == customer) => {
+            customer.to_string()
+        }
         _ => return Err(CommandError::rejected(&RewardNotFound)),
     };
-    let wallet = service.load::<Wallet>(wallet_id(customer_id)).await?;
+    let wallet = service.decision::<Wallet>(wallet_id(&customer_id)).await?;
     wallet
+        .aggregate()
         .exchangeable(reward_id)
         .map_err(|error| CommandError::rejected(&error))?;
-    Ok(customer_id.to_string())
+    Ok(Loaded {
+        customer_id,
+        wallet,
+        reward,
+    })
 }
 
 /// No reward of that id, or another customer's: told apart from none by no one.

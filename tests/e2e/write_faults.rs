@@ -132,7 +132,8 @@ async fn commits_blocked_on_held_streams_fail_alone_while_commands_on_other_stre
 
 /// 30 clients join members for 5 s while every insert into `events` waits on a lock for
 /// 3 s, through a server that takes 20 requests at once and answers each within 1 s;
-/// and what `/health/ready` and `/metrics` said 2.2 s into the stall.
+/// and what `/health/ready` and `/metrics` said between 1.5 s and 2.9 s into the stall
+/// (a status other than 200 if any probe got one; stalled if any scrape said so).
 async fn join_members_through_a_stall(app: &TestApp) -> (Vec<String>, Vec<Reply>, Probed) {
     let url = app.database_url().expect("a PostgreSQL database");
     let mut locker = PgConnection::connect(&url).await.unwrap();
@@ -155,14 +156,27 @@ async fn join_members_through_a_stall(app: &TestApp) -> (Vec<String>, Vec<Reply>
         }
         replies
     }));
+    // Probed again and again while the lock holds (from 1.5 s, once the stall is
+    // older than a statement may run, to 2.9 s): one instant would depend on how busy
+    // the machine is at that instant.
     let probe = async {
-        tokio::time::sleep(Duration::from_millis(2_200)).await;
-        let ready = app.get("/health/ready").await.status;
-        let metrics = app.metrics().await;
-        Probed {
-            ready,
-            stalled: metrics.contains("strata_commit_writers_stalled 1"),
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        let mut probed = Probed {
+            ready: StatusCode::OK,
+            stalled: false,
+        };
+        while Instant::now() + Duration::from_millis(2_100) < until {
+            let ready = app.get("/health/ready").await.status;
+            if ready != StatusCode::OK {
+                probed.ready = ready;
+            }
+            probed.stalled |= app
+                .metrics()
+                .await
+                .contains("strata_commit_writers_stalled 1");
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        probed
     };
     let ((), replies, probed) = tokio::join!(release, clients, probe);
     let replies: Vec<(String, Reply)> = replies.into_iter().flatten().collect();

@@ -1,4 +1,5 @@
 //! `GET /admin/projections` (where each view stands),
+//! `GET /admin/projections/changes` (the same, live),
 //! `POST /admin/projections/{name}/rebuild` (rebuild a view in the background),
 //! `GET /admin/deadLetters` (what policies could not do) and
 //! `POST /admin/deadLetters/resend` (send a refused notification again),
@@ -6,19 +7,25 @@
 //! document, [`AdminDoc`].
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
+use auth::Principal;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::sse::Event;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use command_api::http::extract::{required, JsonBody};
 use command_api::http::openapi::JsonBodyErrors;
 use command_api::http::{ApiError, ErrorBody};
 use command_api::outbound::{Outbound, TargetStatus};
+use futures::StreamExt;
 use policies::{DeadLetter, NotificationSink, ResendError};
 use projections::{ProjectionError, ProjectionStatus, ProjectionStore, View};
+use read_api::live::{self, Streams, Wakes};
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 use utoipa::{OpenApi, ToSchema};
 
 /// How long a transaction must have been open before `/admin/projections` names it as
@@ -39,6 +46,10 @@ struct AdminState {
     sink: Arc<NotificationSink>,
     /// The services outside strata this process calls.
     outbound: Outbound,
+    /// The bound and shutdown of live streams.
+    streams: Streams,
+    /// Where each view and policy stands, kept current while streams follow it.
+    statuses: StatusFeed,
 }
 
 /// A view this process is rebuilding, shown so until the guard drops.
@@ -72,7 +83,7 @@ impl Drop for Rebuilding {
 /// The `/admin/projections` routes.
 #[derive(OpenApi)]
 #[openapi(
-    paths(projections, rebuild, dead_letters, resend, outbound_breakers),
+    paths(projections, follow_projections, rebuild, dead_letters, resend, outbound_breakers),
     components(schemas(ErrorBody)),
     tags((name = "admin", description = "Projections: where each stands, rebuilds; \
         dead letters"))
@@ -80,7 +91,7 @@ impl Drop for Rebuilding {
 pub struct AdminDoc;
 
 /// Every view and policy, and where each stands.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, PartialEq)]
 struct Projections {
     items: Vec<ProjectionStatus>,
 }
@@ -94,24 +105,39 @@ struct RebuildStarted {
     state: &'static str,
 }
 
-/// The routes over `store`, rebuilding any of `views`, sending refused notifications
-/// again to `sink`, showing `outbound`'s breakers.
-pub fn router(
-    store: ProjectionStore,
-    views: Vec<&'static dyn View>,
-    sink: Arc<NotificationSink>,
-    outbound: Outbound,
-) -> Router {
+/// What the admin routes work with.
+pub struct Admin {
+    /// Views and checkpoints.
+    pub store: ProjectionStore,
+    /// The views a rebuild may name.
+    pub views: Vec<&'static dyn View>,
+    /// Where a refused notification is sent again.
+    pub sink: Arc<NotificationSink>,
+    /// The services outside strata this process calls.
+    pub outbound: Outbound,
+    /// The bound and shutdown of live streams.
+    pub streams: Streams,
+    /// The projectors' progress, where this process hears of it.
+    pub progress: Option<watch::Receiver<i64>>,
+}
+
+/// The routes of `admin`.
+pub fn router(admin: Admin) -> Router {
+    let rebuilding: Arc<Mutex<HashSet<&'static str>>> = Arc::default();
+    let statuses = StatusFeed::start(admin.store.clone(), rebuilding.clone(), admin.progress);
     let state = AdminState {
-        store,
-        views: views.into(),
-        rebuilding: Arc::default(),
-        sink,
-        outbound,
+        store: admin.store,
+        views: admin.views.into(),
+        rebuilding,
+        sink: admin.sink,
+        outbound: admin.outbound,
+        streams: admin.streams,
+        statuses,
     };
     Router::new()
         .route("/admin/outbound", get(outbound_breakers))
         .route("/admin/projections", get(projections))
+        .route("/admin/projections/changes", get(follow_projections))
         .route("/admin/projections/{name}/rebuild", post(rebuild))
         .route("/admin/deadLetters", get(dead_letters))
         .route("/admin/deadLetters/resend", post(resend))
@@ -160,8 +186,15 @@ async fn outbound_breakers(State(state): State<AdminState>) -> Json<OutboundBrea
     )
 )]
 async fn projections(State(state): State<AdminState>) -> Result<Json<Projections>, ApiError> {
-    let items = state
-        .store
+    Ok(Json(statuses(&state.store, &state.rebuilding).await?))
+}
+
+/// Where each view and policy stands, a view this process rebuilds shown so.
+async fn statuses(
+    store: &ProjectionStore,
+    rebuilding: &Mutex<HashSet<&'static str>>,
+) -> Result<Projections, ApiError> {
+    let items = store
         .statuses(HELD_BACK_AFTER)
         .await
         .map_err(|error| {
@@ -169,11 +202,7 @@ async fn projections(State(state): State<AdminState>) -> Result<Json<Projections
             ApiError::Unavailable
         })?
         .items;
-    let rebuilding = state
-        .rebuilding
-        .lock()
-        .map(|set| set.clone())
-        .unwrap_or_default();
+    let rebuilding = rebuilding.lock().map(|set| set.clone()).unwrap_or_default();
     let items = items
         .into_iter()
         .map(|mut status| {
@@ -183,7 +212,128 @@ async fn projections(State(state): State<AdminState>) -> Result<Json<Projections
             status
         })
         .collect();
-    Ok(Json(Projections { items }))
+    Ok(Projections { items })
+}
+
+/// Where each view and policy stands, as one task per process sees it while streams
+/// follow it: after batches of the projectors (at most every [`STATUS_EVERY`]), and
+/// every second (lag grows while a projector is down, and a rebuild ends).
+/// The least time between two reads of the statuses for the live stream.
+const STATUS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+#[derive(Clone)]
+struct StatusFeed {
+    latest: watch::Sender<Option<Arc<Projections>>>,
+    /// The task ends once every handle is gone.
+    _handles: Arc<()>,
+}
+
+impl StatusFeed {
+    fn start(
+        store: ProjectionStore,
+        rebuilding: Arc<Mutex<HashSet<&'static str>>>,
+        progress: Option<watch::Receiver<i64>>,
+    ) -> Self {
+        let latest = watch::Sender::new(None);
+        let handles = Arc::new(());
+        tokio::spawn(Self::follow(
+            store,
+            rebuilding,
+            Wakes::new(progress),
+            latest.clone(),
+            Arc::downgrade(&handles),
+        ));
+        Self {
+            latest,
+            _handles: handles,
+        }
+    }
+
+    async fn follow(
+        store: ProjectionStore,
+        rebuilding: Arc<Mutex<HashSet<&'static str>>>,
+        mut wakes: Wakes,
+        latest: watch::Sender<Option<Arc<Projections>>>,
+        handles: Weak<()>,
+    ) {
+        while handles.strong_count() > 0 {
+            if latest.receiver_count() > 0 {
+                if let Ok(now) = statuses(&store, &rebuilding).await {
+                    latest.send_if_modified(|latest| {
+                        let changed = latest.as_deref() != Some(&now);
+                        if changed {
+                            *latest = Some(Arc::new(now));
+                        }
+                        changed
+                    });
+                }
+                // Under load every batch would wake it: statuses read the activity of
+                // the whole server, and a person reads them.
+                tokio::time::sleep(STATUS_EVERY).await;
+            }
+            wakes.next().await;
+        }
+    }
+}
+
+/// The event carrying where each view and policy stands; its id is the log's head.
+fn projections_event(projections: &Projections) -> Event {
+    let head = projections.items.iter().map(|item| item.head).max();
+    Event::default()
+        .event("projections")
+        .id(head.unwrap_or(0).to_string())
+        .json_data(projections)
+        .unwrap_or_default()
+}
+
+/// Where each view and policy stands, live (Server-Sent Events): `event: projections`
+/// with the same document as `GET /admin/projections`, at once and whenever it
+/// changes; a comment every 15 s.
+#[utoipa::path(
+    get,
+    path = "/admin/projections/changes",
+    operation_id = "follow_projections",
+    tag = "admin",
+    responses(
+        (status = 200, description = "The stream: `event: projections` with `Projections` \
+            as data", content_type = "text/event-stream", body = Projections),
+        (status = 401, description = "No valid bearer token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "The token is not an admin's", body = ErrorBody),
+        (status = 503, description = "The database is unavailable, or too many live \
+            streams are open (`too_many_streams`)", body = ErrorBody,
+            headers(("Retry-After" = u32))),
+    )
+)]
+async fn follow_projections(
+    State(state): State<AdminState>,
+    reader: Principal,
+) -> Result<Response, ApiError> {
+    let slot = state
+        .streams
+        .admit(&reader.subject)
+        .ok_or(ApiError::TooManyStreams)?;
+    let latest = state.statuses.latest.subscribe();
+    let now = statuses(&state.store, &state.rebuilding).await?;
+    let first = [live::ready(), projections_event(&now)];
+    let later = futures::stream::unfold(
+        (latest, Arc::new(now)),
+        |(mut latest, mut sent)| async move {
+            loop {
+                latest.changed().await.ok()?;
+                let Some(now) = latest.borrow_and_update().clone() else {
+                    continue;
+                };
+                if now != sent {
+                    sent = now.clone();
+                    return Some((projections_event(&now), (latest, sent)));
+                }
+            }
+        },
+    );
+    Ok(state
+        .streams
+        .respond(slot, futures::stream::iter(first).chain(later)))
 }
 
 /// Rebuild a view in the background: the old view keeps serving until the new one has

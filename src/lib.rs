@@ -11,6 +11,7 @@
 //! - [`openapi`]: the OpenAPI document each process mode serves at `/openapi.json`,
 //!   browsable at `/docs`.
 //! - [`admin`]: `/admin/projections`: where each view and policy stands, rebuilds.
+//! - [`web`]: the web page at `/`, its assets embedded.
 //! - [`bench`]: `strata bench`, figures for `docs/performance.md`.
 #![forbid(unsafe_code)]
 
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod settings;
 pub mod store;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,7 +36,7 @@ use command_api::outbound::Outbound;
 use command_api::CommandService;
 use policies::{NotificationSink, Policies, PolicySettings, SharedPolicy};
 use projections::{wake, ProjectionStore, Projector, View};
-use read_api::{Freshness, Reads, ViewStore};
+use read_api::{Freshness, Reads, Streams, ViewStore};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use utoipa::openapi::OpenApi;
@@ -119,59 +121,78 @@ impl<S: Store> App<S> {
     }
 
     /// Everything in one: commands, reads, `/admin/*` and `/health/*` (`strata serve`),
-    /// with their OpenAPI document. Commands and reads need a token `tokens` verifies,
-    /// `/admin/*` an admin's; health and the document need none.
+    /// with their OpenAPI document, and the web page. Commands and reads need a token
+    /// `tokens` verifies, `/admin/*` an admin's; health, the document and the page need
+    /// none. Live streams are among `streams`.
     pub async fn api_router(
         &self,
         views: ViewStore,
         freshness: Freshness,
         tokens: Arc<Tokens>,
+        streams: Streams,
     ) -> anyhow::Result<Router> {
-        let (reads, read_doc) = self.reads(views, freshness);
-        let (commands, command_docs) = self.command_routes(&tokens).await?;
+        let progress = freshness.progress();
+        let (reads, read_doc) = self.reads(views, freshness, streams.clone());
+        let (commands, command_docs) = self.command_routes(&tokens, streams, progress).await?;
         let doc = openapi::all(command_docs, read_doc);
         let routes = commands
             .merge(auth::require(reads, tokens, Role::ALL))
-            .merge(openapi::routes(doc));
+            .merge(openapi::routes(doc))
+            .merge(web::routes());
         Ok(command_api::http::layered(routes))
     }
 
     /// The command API with `/admin/*` and `/health/*` (`strata command-api`), with their
-    /// OpenAPI document.
-    pub async fn command_api_router(&self, tokens: Arc<Tokens>) -> anyhow::Result<Router> {
-        let (commands, command_docs) = self.command_routes(&tokens).await?;
+    /// OpenAPI document; `/admin/projections/changes` follows the projector processes'
+    /// announcements where the store carries them.
+    pub async fn command_api_router(
+        &self,
+        tokens: Arc<Tokens>,
+        streams: Streams,
+    ) -> anyhow::Result<Router> {
+        let progress = self.service.log().listen(wake::PROGRESS).await?;
+        let (commands, command_docs) = self.command_routes(&tokens, streams, progress).await?;
         let routes = commands.merge(openapi::routes(openapi::command(command_docs)));
         Ok(command_api::http::layered(routes))
     }
 
-    /// The read API with `/health/*` (`strata read-api`), with their OpenAPI document.
+    /// The read API with `/health/*` (`strata read-api`), with their OpenAPI document,
+    /// and the web page.
     pub fn read_api_router(
         &self,
         views: ViewStore,
         freshness: Freshness,
         tokens: Arc<Tokens>,
+        streams: Streams,
     ) -> Router {
-        let (reads, read_doc) = self.reads(views, freshness);
+        let (reads, read_doc) = self.reads(views, freshness, streams);
         let routes = auth::require(reads, tokens, Role::ALL)
             .merge(self.health_routes())
-            .merge(openapi::routes(openapi::read(read_doc)));
+            .merge(openapi::routes(openapi::read(read_doc)))
+            .merge(web::routes());
         command_api::http::layered(routes)
     }
 
     /// Every context's read routes over `views`, and their OpenAPI document.
-    fn reads(&self, views: ViewStore, freshness: Freshness) -> (Router, OpenApi) {
+    fn reads(&self, views: ViewStore, freshness: Freshness, streams: Streams) -> (Router, OpenApi) {
         let reads: Vec<Reads> = self
             .contexts
             .iter()
             .map(|context| context.reads.clone())
             .collect();
         let doc = read_api::registry::openapi(&reads);
-        (read_api::routes(views, freshness, reads), doc)
+        (read_api::routes(views, freshness, streams, reads), doc)
     }
 
-    /// Commands for any role, `/admin/*` for admins, `/health/*` for anyone; and the
-    /// OpenAPI of every context's commands.
-    async fn command_routes(&self, tokens: &Arc<Tokens>) -> anyhow::Result<(Router, Vec<OpenApi>)> {
+    /// Commands for any role, `/admin/*` for admins (its live stream among `streams`,
+    /// woken by `progress`), `/health/*` for anyone; and the OpenAPI of every context's
+    /// commands.
+    async fn command_routes(
+        &self,
+        tokens: &Arc<Tokens>,
+        streams: Streams,
+        progress: Option<watch::Receiver<i64>>,
+    ) -> anyhow::Result<(Router, Vec<OpenApi>)> {
         let (mut routes, mut docs) = (Vec::new(), Vec::new());
         for context in &self.contexts {
             routes.push(context.commands.routes.clone());
@@ -179,17 +200,19 @@ impl<S: Store> App<S> {
         }
         let commands = command_api::http::routes(self.service.clone(), routes)
             .layer(Extension(self.outbound.clone()));
-        let streams = command_api::http::admin_routes(self.service.clone());
+        let event_streams = command_api::http::admin_routes(self.service.clone());
         let store = self.projection_store().await?;
-        let admin = admin::router(
+        let admin = admin::router(admin::Admin {
             store,
-            self.views.clone(),
-            self.sink.clone(),
-            self.outbound.clone(),
-        );
+            views: self.views.clone(),
+            sink: self.sink.clone(),
+            outbound: self.outbound.clone(),
+            streams,
+            progress,
+        });
         let routes = auth::require(commands, tokens.clone(), Role::ALL)
             .merge(auth::require(
-                admin.merge(streams),
+                admin.merge(event_streams),
                 tokens.clone(),
                 &[Role::Admin],
             ))
@@ -406,16 +429,17 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// Serves `router` and runs `workers` until SIGTERM or Ctrl-C; then requests finish
-/// and every worker ends its current batch or event, recording its checkpoint, before
-/// this returns.
+/// Serves `router` and runs `workers` until SIGTERM or Ctrl-C; then `stop` turns true
+/// (live streams end), requests finish and every worker ends its current batch or
+/// event, recording its checkpoint, before this returns.
 pub async fn run_until_stopped<S: Store>(
     listener: TcpListener,
     router: Router,
     workers: Workers<S>,
     limits: ConnectionLimits,
+    stop: watch::Sender<bool>,
 ) -> std::io::Result<()> {
-    let (stop, stopped) = watch::channel(false);
+    let stopped = stop.subscribe();
     let mut running = tokio::task::JoinSet::new();
     if let Some(projector) = workers.projector {
         running.spawn(projector.run(stopped.clone()));

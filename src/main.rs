@@ -9,10 +9,11 @@ use clap::Parser;
 use command_api::store::{PostgresEventLog, SqliteEventLog};
 use policies::{NotificationSink, SharedPolicy};
 use projections::View;
-use read_api::Freshness;
+use read_api::{Freshness, Streams};
 use strata::settings::{AuthSettings, Cli, Command, LogFormat};
 use strata::{bench, run_until_stopped, App, Store, Workers};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
 /// How long the tokens `serve` prints without a configured secret stay valid.
@@ -38,6 +39,14 @@ async fn main() -> anyhow::Result<()> {
              unwritten, before its request is answered",
             bounds.lock_timeout.as_millis(),
             request_timeout.as_millis()
+        );
+    }
+    if cli.limits.max_streams >= cli.limits.max_connections {
+        bail!(
+            "STRATA_MAX_STREAMS ({}) must be below STRATA_MAX_CONNECTIONS ({}): every live \
+             stream holds a connection, and requests need some of their own",
+            cli.limits.max_streams,
+            cli.limits.max_connections
         );
     }
     let sink = sink(&cli)?;
@@ -153,9 +162,11 @@ async fn run<S: Store>(
 ) -> anyhow::Result<()> {
     let wait = cli.reads.min_position_wait();
     let key_ttl = Duration::from_secs(cli.idempotency_key_ttl_seconds);
+    let (stop, stopping) = watch::channel(false);
+    let streams = Streams::new(cli.limits.max_streams, stopping);
     let (router, workers) = match mode {
         Mode::Serve => {
-            let tokens = serve_tokens(&cli.auth)?;
+            let tokens = serve_tokens(&cli.auth, &page_address(cli, port))?;
             app.announce_commits();
             app.forget_expired_keys(key_ttl);
             let projector = app.projector(app.views().to_vec()).await?;
@@ -168,13 +179,19 @@ async fn run<S: Store>(
                 projector: Some(projector),
                 policies: Some(policies),
             };
-            (app.api_router(views, freshness, tokens).await?, workers)
+            (
+                app.api_router(views, freshness, tokens, streams).await?,
+                workers,
+            )
         }
         Mode::CommandApi => {
             let tokens = split_mode_tokens(&cli.auth)?;
             app.announce_commits();
             app.forget_expired_keys(key_ttl);
-            (app.command_api_router(tokens).await?, Workers::default())
+            (
+                app.command_api_router(tokens, streams).await?,
+                Workers::default(),
+            )
         }
         Mode::ReadApi => {
             let tokens = split_mode_tokens(&cli.auth)?;
@@ -184,7 +201,7 @@ async fn run<S: Store>(
                 .await?
                 .with_waiters(cli.reads.min_position_waiters);
             (
-                app.read_api_router(views, freshness, tokens),
+                app.read_api_router(views, freshness, tokens, streams),
                 Workers::default(),
             )
         }
@@ -210,14 +227,26 @@ async fn run<S: Store>(
         .collect();
     let policies: Vec<_> = workers.policies.iter().flat_map(|p| p.names()).collect();
     tracing::info!(store = app.name(), address = %listener.local_addr()?, ?views, ?policies, "listening");
-    run_until_stopped(listener, router, workers, cli.limits.connections()).await?;
+    run_until_stopped(listener, router, workers, cli.limits.connections(), stop).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
+/// Where a browser on this machine finds the page `serve` serves on `port`.
+fn page_address(cli: &Cli, port: u16) -> String {
+    let host = match cli.host {
+        host if host.is_unspecified() || host.is_loopback() => "localhost".to_string(),
+        std::net::IpAddr::V6(host) => format!("[{host}]"),
+        host => host.to_string(),
+    };
+    format!("http://{host}:{port}/")
+}
+
 /// The configured tokens, or, without a secret, a generated one's, with a ready token
-/// per role printed: the first run needs no set-up, and is never open.
-fn serve_tokens(settings: &AuthSettings) -> anyhow::Result<Arc<Tokens>> {
+/// per role printed, and a link that signs that role in on the page at `page` (the
+/// token in the fragment, which browsers never send): the first run needs no set-up,
+/// and is never open.
+fn serve_tokens(settings: &AuthSettings, page: &str) -> anyhow::Result<Arc<Tokens>> {
     if let Some(tokens) = settings.tokens()? {
         return Ok(Arc::new(tokens));
     }
@@ -236,6 +265,7 @@ fn serve_tokens(settings: &AuthSettings) -> anyhow::Result<Arc<Tokens>> {
     ] {
         let token = tokens.issue(subject, role, valid_for);
         println!("  {role:<8} (sub {subject}): {token}");
+        println!("           sign in: {page}#token={token}");
     }
     Ok(Arc::new(tokens))
 }

@@ -3,15 +3,18 @@
 //! handlers' annotations (`command_api::http::ApiDoc`, a context's
 //! `command_api::Commands::openapi`, `read_api::registry::openapi`,
 //! [`crate::admin::AdminDoc`]); this module only merges the parts a process serves.
+//!
+//! `/docs` is RapiDoc, vendored in `src/web/vendor/rapidoc/` and served from the binary
+//! like the web page's assets: the page works offline and loads nothing from a CDN.
 
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::OpenApi;
 use utoipa::OpenApi as _;
-use utoipa_scalar::{Scalar, Servable};
 
 use crate::admin::AdminDoc;
+use crate::web::Asset;
 
 /// The name of the bearer-token security scheme in the documents.
 const BEARER: &str = "bearer";
@@ -59,13 +62,78 @@ fn secured(mut doc: OpenApi) -> OpenApi {
     doc
 }
 
-/// `GET /openapi.json` (the document) and `GET /docs` (a page to browse it).
+/// The policy of `/docs`: its own origin only. RapiDoc styles its elements inline and
+/// draws icons from `data:` URLs.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                        img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
+                        base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// `GET /openapi.json` (the document) and `GET /docs` (a page to browse it, with its
+/// script; the vendored library's path names its version, so it is cached for good).
 pub fn routes(doc: OpenApi) -> Router {
-    let page = Scalar::with_url("/docs", doc.clone()).title(doc.info.title.clone());
     Router::new()
         .route(
             "/openapi.json",
             get(move || std::future::ready(Json(doc.clone()))),
         )
-        .merge(page)
+        .route(
+            "/docs",
+            Asset::new(include_bytes!("web/docs.html"), "text/html; charset=utf-8")
+                .policy(DOCS_CSP)
+                .get(),
+        )
+        .route(
+            "/docs/docs.js",
+            Asset::new(
+                include_bytes!("web/docs.js"),
+                "text/javascript; charset=utf-8",
+            )
+            .get(),
+        )
+        .route(
+            "/docs/rapidoc-9.3.8/rapidoc-min.js",
+            Asset::new(
+                include_bytes!("web/vendor/rapidoc/rapidoc-min.js"),
+                "text/javascript; charset=utf-8",
+            )
+            .immutable()
+            .get(),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use hyper::service::Service;
+    use hyper_util::service::TowerToHyperService;
+
+    use super::*;
+
+    const BROWSER: &str = "/docs/rapidoc-9.3.8/rapidoc-min.js";
+
+    #[tokio::test]
+    async fn the_docs_page_loads_its_browser_from_this_server_only() {
+        let page = include_str!("web/docs.html");
+        assert!(page.contains(&format!("src=\"{BROWSER}\"")));
+        assert!(!page.contains("http://") && !page.contains("https://"));
+
+        let router = TowerToHyperService::new(routes(OpenApi::default()));
+        for (path, content_type) in [
+            ("/docs", "text/html; charset=utf-8"),
+            ("/docs/docs.js", "text/javascript; charset=utf-8"),
+            (BROWSER, "text/javascript; charset=utf-8"),
+        ] {
+            let request = Request::get(path).body(Body::empty()).unwrap();
+            let response = router.call(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            assert_eq!(response.headers()[header::CONTENT_TYPE], content_type);
+        }
+        let request = Request::get(BROWSER).body(Body::empty()).unwrap();
+        let response = router.call(request).await.unwrap();
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+    }
 }

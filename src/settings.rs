@@ -182,6 +182,15 @@ pub struct LimitSettings {
         global = true
     )]
     pub max_connections: usize,
+    /// Live streams (`/mypages/{id}/changes`, `/admin/projections/changes`) open at once
+    /// beyond which a new one is answered 503 with `Retry-After`.
+    #[arg(
+        long,
+        env = "STRATA_MAX_STREAMS",
+        default_value_t = LimitSettings::default().max_streams,
+        global = true
+    )]
+    pub max_streams: usize,
     /// After SIGTERM, connections still open this many ms later are closed.
     #[arg(
         long,
@@ -205,13 +214,14 @@ impl LimitSettings {
 
 impl Default for LimitSettings {
     /// 512 requests in flight, 10 s per request; headers within 10 s, 4,096
-    /// connections, 10 s of shutdown grace.
+    /// connections, 1,024 live streams, 10 s of shutdown grace.
     fn default() -> Self {
         Self {
             max_in_flight: 512,
             request_timeout_ms: 10_000,
             header_read_timeout_ms: 10_000,
             max_connections: 4096,
+            max_streams: read_api::live::DEFAULT_MAX_STREAMS,
             shutdown_grace_ms: 10_000,
         }
     }
@@ -512,6 +522,18 @@ pub enum BenchScenario {
         /// delivery the policy started for it (the whole saga).
         #[arg(long)]
         delivery: bool,
+    },
+    /// Live streams (GET /mypages/{id}/changes), one customer each, against the served
+    /// API with every view's projector: the memory, CPU and database statements they
+    /// cost while idle, then a burst of orders at 16 clients and, per order, the time
+    /// from its 201 to the change event on its customer's stream.
+    Streams {
+        /// Streams open at once, each a customer's own (`bench-user-{i}`).
+        #[arg(long, default_value_t = 1000)]
+        streams: usize,
+        /// Orders in the burst, spread over the streams' customers in turn.
+        #[arg(long, default_value_t = 2000)]
+        orders: usize,
     },
 }
 

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::subscription::ProjectionStore;
 
 /// One view's (or policy's) progress over the log.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectionStatus {
     #[schema(example = "orderList")]
@@ -39,7 +39,7 @@ pub struct ProjectionStatus {
 /// The oldest open PostgreSQL transaction that has an id: no subscriber reads past it
 /// (ADR 3), so until it ends, events committed after it started stay unread. Who holds
 /// it shows in `pg_stat_activity` under its `pid`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenTransaction {
     pub pid: i32,

@@ -9,6 +9,8 @@
 //! - [`http`]: query parameters, read-your-writes, the mypage, the one
 //!   [`http::ApiError`].
 //! - [`mypage`]: the sections a mypage is composed of.
+//! - [`live`]: live streams (Server-Sent Events): their bound, and when a user's
+//!   sections change.
 //! - [`registry`]: [`Reads`], what a context hands the read API.
 //! - [`time_slots`]: free resources and taken ranges, the read side of the time-slot
 //!   guard.
@@ -22,6 +24,7 @@ pub mod bookstore;
 pub mod game;
 pub mod hotel;
 pub mod http;
+pub mod live;
 pub mod mypage;
 pub mod notifications;
 pub mod page;
@@ -32,5 +35,6 @@ pub mod store;
 pub mod time_slots;
 
 pub use http::{routes, Freshness};
+pub use live::Streams;
 pub use registry::Reads;
 pub use store::ViewStore;

@@ -21,6 +21,12 @@ pub trait MypageSection: Send + Sync {
     /// The view the section is read from.
     fn view(&self) -> &'static dyn View;
 
+    /// The table of the view the section's rows are in: keyed by `user_id`, each row
+    /// with the `position` of its latest change (indexed, for the live streams).
+    fn table(&self) -> &'static str {
+        self.view().tables()[0]
+    }
+
     /// The user's rows, and the view's position when they were read.
     fn read<'a>(
         &'a self,
@@ -109,7 +115,7 @@ impl<R: ViewRow + PartialSchema> MypageSection for RowsSection<R> {
     ) -> BoxFuture<'a, Result<SectionRows, sqlx::Error>> {
         Box::pin(async move {
             let query = RowQuery {
-                table: self.view.tables()[0],
+                table: self.table(),
                 filters: vec![("user_id", Arg::Text(user_id.to_string()))],
                 conditions: Vec::new(),
                 after: None,

@@ -3,8 +3,8 @@
 //! ([`projections::table::ViewRow`]), and whether a view has applied a position, the
 //! projector's own check answers ([`projections::applied`]).
 
-use projections::applied;
 use projections::table::ViewRow;
+use projections::{applied, LogPoint};
 use sqlx::{FromRow, PgPool, SqlitePool};
 
 use crate::time_slots::TakenRanges;
@@ -172,6 +172,101 @@ impl ViewStore {
         match self {
             Self::Postgres(pool) => sqlx::query_scalar(applied::HEAD).fetch_one(pool).await,
             Self::Sqlite(pool) => sqlx::query_scalar(applied::HEAD).fetch_one(pool).await,
+        }
+    }
+
+    /// Every view's and policy's checkpoint, by name: where it stands in the log's
+    /// reading order.
+    pub async fn checkpoints(&self) -> Result<Vec<(String, LogPoint)>, sqlx::Error> {
+        const ALL: &str = "SELECT name, transaction_id, position FROM projection_checkpoints";
+        let rows: Vec<(String, i64, i64)> = match self {
+            Self::Postgres(pool) => sqlx::query_as(ALL).fetch_all(pool).await?,
+            Self::Sqlite(pool) => sqlx::query_as(ALL).fetch_all(pool).await?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(name, transaction_id, position)| {
+                let point = LogPoint {
+                    transaction_id,
+                    position,
+                };
+                (name, point)
+            })
+            .collect())
+    }
+
+    /// The users whose rows of `table` (a table keyed by `user_id`) changed by events
+    /// after `after` up to `upto` in the log's reading order: on PostgreSQL positions
+    /// commit out of order, so a row's change is placed by its event's
+    /// `(transaction_id, position)`, as the views read the log (ADR 3).
+    pub async fn changed_users(
+        &self,
+        table: &str,
+        after: LogPoint,
+        upto: LogPoint,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        match self {
+            Self::Postgres(pool) => {
+                let sql = format!(
+                    "SELECT DISTINCT t.user_id FROM events e \
+                       JOIN {table} t ON t.position = e.global_position \
+                      WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2) \
+                        AND (e.transaction_id, e.global_position) <= ($3::text::xid8, $4)"
+                );
+                sqlx::query_scalar(&sql)
+                    .bind(after.transaction_id)
+                    .bind(after.position)
+                    .bind(upto.transaction_id)
+                    .bind(upto.position)
+                    .fetch_all(pool)
+                    .await
+            }
+            Self::Sqlite(pool) => {
+                let sql = format!(
+                    "SELECT DISTINCT user_id FROM {table} WHERE position > $1 AND position <= $2"
+                );
+                sqlx::query_scalar(&sql)
+                    .bind(after.position)
+                    .bind(upto.position)
+                    .fetch_all(pool)
+                    .await
+            }
+        }
+    }
+
+    /// Whether `user`'s rows of `table` (a table keyed by `user_id`) changed by events
+    /// after `after` in the log's reading order.
+    pub async fn changed_since(
+        &self,
+        table: &str,
+        user: &str,
+        after: LogPoint,
+    ) -> Result<bool, sqlx::Error> {
+        match self {
+            Self::Postgres(pool) => {
+                let sql = format!(
+                    "SELECT EXISTS (SELECT 1 FROM {table} t \
+                       JOIN events e ON e.global_position = t.position \
+                      WHERE t.user_id = $1 \
+                        AND (e.transaction_id, e.global_position) > ($2::text::xid8, $3))"
+                );
+                sqlx::query_scalar(&sql)
+                    .bind(user)
+                    .bind(after.transaction_id)
+                    .bind(after.position)
+                    .fetch_one(pool)
+                    .await
+            }
+            Self::Sqlite(pool) => {
+                let sql = format!(
+                    "SELECT EXISTS (SELECT 1 FROM {table} WHERE user_id = $1 AND position > $2)"
+                );
+                sqlx::query_scalar(&sql)
+                    .bind(user)
+                    .bind(after.position)
+                    .fetch_one(pool)
+                    .await
+            }
         }
     }
 

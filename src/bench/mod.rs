@@ -5,7 +5,8 @@
 //! [`projection`]); `reads`: the read API against its store (see [`reads`]);
 //! `bookstore` and `hotel`: a context's commands, spread and contended (see
 //! [`bookstore`], [`hotel`]); `game`: exchanges through a gift service and its circuit
-//! breaker (see [`game`]).
+//! breaker (see [`game`]); `streams`: live mypage streams, what they cost idle and how
+//! soon they tell of an order (see [`streams`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,6 +31,7 @@ mod hotel;
 mod projection;
 mod reads;
 mod side_by_side;
+mod streams;
 mod wrk;
 
 /// How long the benches' reads wait for a position (they name none).
@@ -86,6 +88,9 @@ pub async fn run(
             concurrency,
             seconds,
         } => reads::reads(&backend, views, orders, concurrency, seconds).await,
+        BenchScenario::Streams { streams, orders } => {
+            streams::streams(&backend, views, streams, orders).await
+        }
         BenchScenario::Lag {
             rate,
             seconds,
@@ -132,10 +137,27 @@ pub(crate) async fn served_api(
     backend: &Bench,
     views: ViewStore,
 ) -> anyhow::Result<(axum::Router, String)> {
+    // The bench's server is never sent a shutdown: its streams end with the process.
+    let streams = read_api::Streams::new(
+        read_api::live::DEFAULT_MAX_STREAMS,
+        tokio::sync::watch::channel(false).1,
+    );
     let tokens = Arc::new(Tokens::generated());
+    served_api_with(backend, views, Freshness::new(READ_WAIT), streams, tokens).await
+}
+
+/// [`served_api`] with reads waiting as `freshness` says, live streams among `streams`,
+/// and tokens verified by `tokens` (which the bench may issue more of).
+pub(crate) async fn served_api_with(
+    backend: &Bench,
+    views: ViewStore,
+    freshness: Freshness,
+    streams: read_api::Streams,
+    tokens: Arc<Tokens>,
+) -> anyhow::Result<(axum::Router, String)> {
     let token = tokens.issue("bench", Role::Admin, Duration::from_secs(24 * 3600));
     let router = backend
-        .api_router(views, Freshness::new(READ_WAIT), tokens)
+        .api_router(views, freshness, tokens, streams)
         .await?;
     let limits = crate::settings::LimitSettings::default().limits();
     Ok((

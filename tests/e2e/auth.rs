@@ -256,6 +256,10 @@ fn endpoints() -> Vec<Endpoint> {
             as_customers(200, 404, 200, 200),
         ),
         get(
+            |_| format!("/mypages/{OWNER}/changes"),
+            as_customers(200, 404, 200, 200),
+        ),
+        get(
             |_| format!("/notifications?userId={OWNER}"),
             as_customers(200, 200, 200, 200),
         ),
@@ -306,6 +310,10 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         get(
             |_| "/admin/projections".into(),
+            as_customers(403, 403, 403, 200),
+        ),
+        get(
+            |_| "/admin/projections/changes".into(),
             as_customers(403, 403, 403, 200),
         ),
         post(
@@ -435,6 +443,14 @@ async fn send(
     }
     let response = request.send().await.expect("an answer");
     let status = response.status();
+    let stream = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"text/event-stream"));
+    if stream {
+        // A live stream never ends: its status is the answer.
+        return (status, Value::Null);
+    }
     let text = response.text().await.expect("a body");
     (
         status,

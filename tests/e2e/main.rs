@@ -18,6 +18,7 @@ mod group_commit;
 mod hostile_input;
 mod hotel;
 mod idempotency;
+mod live_streams;
 mod metrics;
 mod notification_delivery;
 mod openapi;

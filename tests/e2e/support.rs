@@ -97,7 +97,7 @@ impl Backend {
         with_app!(self, app => {
             let views = app.view_store(4).await.expect("views");
             let router = app
-                .api_router(views, freshness, tokens)
+                .api_router(views, freshness, tokens, streams())
                 .await
                 .expect("router");
             app.served(router, limits).await.expect("served")
@@ -147,6 +147,12 @@ impl PolicyWorkers {
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// Live streams within the default bound, which no shutdown ends (a test's server
+/// stops with its runtime).
+pub fn streams() -> read_api::Streams {
+    read_api::Streams::new(read_api::live::DEFAULT_MAX_STREAMS, watch::channel(false).1)
+}
 
 /// Where test databases are created; override with `STRATA_TEST_DATABASE_URL`.
 fn admin_url() -> String {

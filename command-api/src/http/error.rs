@@ -64,6 +64,9 @@ pub enum ApiError {
     },
     #[error("the server is at its limit of requests in flight; retry shortly")]
     Overloaded,
+    /// The process has as many live streams open as it allows (`STRATA_MAX_STREAMS`).
+    #[error("too many live streams are open; retry shortly")]
+    TooManyStreams,
     #[error("the request took longer than the server allows; nothing was written; retry shortly")]
     TimedOut,
     #[error(
@@ -114,6 +117,7 @@ impl ApiError {
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Unreachable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, code),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::TooManyStreams => (StatusCode::SERVICE_UNAVAILABLE, "too_many_streams"),
             Self::TimedOut => (StatusCode::SERVICE_UNAVAILABLE, "timed_out"),
             Self::OutcomeUnknown => (StatusCode::SERVICE_UNAVAILABLE, "commit_outcome_unknown"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -37,6 +37,9 @@ pub enum ApiError {
         position: i64,
         wanted: i64,
     },
+    /// The process has as many live streams open as it allows (`STRATA_MAX_STREAMS`).
+    #[error("too many live streams are open; retry shortly")]
+    TooManyStreams,
     /// A bug or corrupt data: logged in full, answered without detail.
     #[error("internal error")]
     Internal(#[source] sqlx::Error),
@@ -72,6 +75,7 @@ impl ApiError {
             Self::NotFound { code, .. } => (StatusCode::NOT_FOUND, code),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::Behind { .. } => (StatusCode::SERVICE_UNAVAILABLE, "view_behind"),
+            Self::TooManyStreams => (StatusCode::SERVICE_UNAVAILABLE, "too_many_streams"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

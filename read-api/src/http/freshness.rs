@@ -59,6 +59,11 @@ impl Freshness {
         self
     }
 
+    /// What wakes waiting reads, if anything does.
+    pub fn progress(&self) -> Option<watch::Receiver<i64>> {
+        self.progress.clone()
+    }
+
     /// Returns once every one of `views` has applied `min` (one bound for them all), at
     /// once when the read names none.
     pub async fn wait(

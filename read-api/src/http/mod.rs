@@ -26,6 +26,7 @@ use projections::table::ViewRow;
 use projections::View;
 use serde::Serialize;
 
+use crate::live::{MypageChanges, Streams};
 use crate::mypage::MypageSection;
 use crate::page::Page;
 use crate::registry::Reads;
@@ -42,6 +43,10 @@ pub struct ReadState {
     freshness: Freshness,
     /// The mypage's sections, in the order the contexts were listed.
     sections: Arc<[&'static dyn MypageSection]>,
+    /// The bound and shutdown of live streams.
+    streams: Streams,
+    /// When users' sections change, for their streams.
+    changes: MypageChanges,
 }
 
 /// A view of one table that a route serves, and how a row missing from it is reported.
@@ -161,19 +166,29 @@ impl ReadState {
     }
 }
 
-/// The contexts' read routes and the mypage of their sections over `store`, without
-/// cross-cutting layers (the binary adds them).
-pub fn routes(store: ViewStore, freshness: Freshness, contexts: Vec<Reads>) -> Router {
+/// The contexts' read routes and the mypage of their sections over `store`, with the
+/// mypage's live stream among `streams`, without cross-cutting layers (the binary adds
+/// them).
+pub fn routes(
+    store: ViewStore,
+    freshness: Freshness,
+    streams: Streams,
+    contexts: Vec<Reads>,
+) -> Router {
     let mut routes = mypages::router();
     let mut sections = Vec::new();
     for context in contexts {
         routes = routes.merge(context.routes);
         sections.extend(context.mypage);
     }
+    let sections: Arc<[&'static dyn MypageSection]> = sections.into();
+    let changes = MypageChanges::start(store.clone(), sections.clone(), freshness.progress());
     routes.with_state(ReadState {
         store,
         freshness,
-        sections: sections.into(),
+        sections,
+        streams,
+        changes,
     })
 }
 

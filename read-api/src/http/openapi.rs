@@ -21,7 +21,7 @@ use super::mypages;
                        `X-Projection-Position`; every error is JSON `{error, message, field?}` \
                        with a stable `error` code."
     ),
-    paths(mypages::one),
+    paths(mypages::one, mypages::changes),
     components(schemas(ErrorBody)),
     tags((name = "mypages", description = "A user's page: a section per context"))
 )]
@@ -80,9 +80,10 @@ pub enum ReadErrors {
     /// `field` names it).
     #[response(status = 422)]
     InvalidField(ErrorBody<'static>),
-    /// The view store is unavailable (`unavailable`), or the view had not applied
-    /// `minPosition` within the bound (`view_behind`, with `X-Projection-Position`):
-    /// retry after `Retry-After` seconds.
+    /// The view store is unavailable (`unavailable`), the view had not applied
+    /// `minPosition` within the bound (`view_behind`, with `X-Projection-Position`), or
+    /// too many live streams are open (`too_many_streams`): retry after `Retry-After`
+    /// seconds.
     #[response(status = 503, headers(("Retry-After" = u32)))]
     Unavailable(ErrorBody<'static>),
 }

@@ -152,30 +152,17 @@ pub fn parse_event_id(id: &str) -> Option<LogPoint> {
     })
 }
 
-/// What one look at the views found: the users whose sections changed, or that every
-/// stream should read its page again; and how far the look covered every section.
+/// What one look at the views found: the users whose sections changed, and how far the
+/// look covered every section.
 pub struct Batch {
     changed: HashMap<String, Vec<&'static str>>,
-    resync: bool,
     pub covered: LogPoint,
 }
 
-/// What a batch means for one user's stream.
-pub enum ForUser<'a> {
-    Nothing,
-    Changed(&'a [&'static str]),
-    Resync,
-}
-
 impl Batch {
-    pub fn for_user(&self, user: &str) -> ForUser<'_> {
-        if self.resync {
-            return ForUser::Resync;
-        }
-        match self.changed.get(user) {
-            Some(fields) => ForUser::Changed(fields),
-            None => ForUser::Nothing,
-        }
+    /// The fields of `user`'s sections that changed, if any did.
+    pub fn sections_of(&self, user: &str) -> Option<&[&'static str]> {
+        self.changed.get(user).map(Vec::as_slice)
     }
 }
 
@@ -221,6 +208,9 @@ impl Wakes {
 #[derive(Clone)]
 pub struct MypageChanges {
     batches: broadcast::Sender<Arc<Batch>>,
+    /// Turns true once the task knows where each section stands: a stream subscribed
+    /// before that could miss what changed in between.
+    started: watch::Receiver<bool>,
     /// The task ends once every handle is gone.
     _handles: Arc<()>,
 }
@@ -234,6 +224,7 @@ impl MypageChanges {
         progress: Option<watch::Receiver<i64>>,
     ) -> Self {
         let (batches, _) = broadcast::channel(BATCHES_KEPT);
+        let (start, started) = watch::channel(false);
         let handles = Arc::new(());
         let watcher = Watcher {
             store,
@@ -242,15 +233,20 @@ impl MypageChanges {
             handles: Arc::downgrade(&handles),
             looked_up_to: HashMap::new(),
         };
-        tokio::spawn(watcher.run(Wakes::new(progress)));
+        tokio::spawn(watcher.run(Wakes::new(progress), start));
         Self {
             batches,
+            started,
             _handles: handles,
         }
     }
 
-    /// The batches from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Batch>> {
+    /// The batches from now on, once the task has started (at once after the first
+    /// stream of the process).
+    pub async fn subscribe(&self) -> broadcast::Receiver<Arc<Batch>> {
+        let mut started = self.started.clone();
+        // The task holds the sender for as long as it runs, and it runs while `self` does.
+        let _ = started.wait_for(|started| *started).await;
         self.batches.subscribe()
     }
 }
@@ -265,7 +261,17 @@ struct Watcher {
 }
 
 impl Watcher {
-    async fn run(mut self, mut wakes: Wakes) {
+    async fn run(mut self, mut wakes: Wakes, start: watch::Sender<bool>) {
+        while self.looked_up_to.is_empty() {
+            if self.handles.strong_count() == 0 {
+                return;
+            }
+            match self.points().await {
+                Ok(points) => self.looked_up_to = points,
+                Err(_) => tokio::time::sleep(POLL).await,
+            }
+        }
+        start.send_replace(true);
         let mut last_idle_look = None::<tokio::time::Instant>;
         let mut failures = 0;
         while self.handles.strong_count() > 0 {
@@ -318,16 +324,9 @@ impl Watcher {
     async fn look(&mut self) -> Result<(), sqlx::Error> {
         let points = self.points().await?;
         let mut changed: HashMap<String, Vec<&'static str>> = HashMap::new();
-        // Without a starting point (the first look found streams already open), what
-        // changed before now is unknown: every stream reads its page again.
-        let mut resync = false;
         for section in self.sections.iter() {
             let view = section.view().name();
-            let now = points[view];
-            let Some(&before) = self.looked_up_to.get(view) else {
-                resync = true;
-                continue;
-            };
+            let (now, before) = (points[view], self.looked_up_to[view]);
             if now > before {
                 let users = self
                     .store
@@ -343,14 +342,9 @@ impl Watcher {
         }
         let covered = points.values().copied().min().unwrap_or(LogPoint::START);
         self.looked_up_to = points;
-        if resync || !changed.is_empty() {
+        if !changed.is_empty() {
             // No stream listening any more is no error: the next look starts afresh.
-            let batch = Batch {
-                changed,
-                resync,
-                covered,
-            };
-            let _ = self.batches.send(Arc::new(batch));
+            let _ = self.batches.send(Arc::new(Batch { changed, covered }));
         }
         Ok(())
     }

@@ -4,7 +4,6 @@
 //! Across processes: the bound (`STRATA_MAX_STREAMS`), SIGTERM, and a read API whose
 //! streams follow the views a projector process writes.
 
-use std::process::Command;
 use std::time::Duration;
 
 use auth::Role;
@@ -13,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::processes::{
-    admin_client, client_as, eventually, free_port, start, start_with, Processes,
+    admin_client, client_as, eventually, free_port, start, start_with, terminate, Processes,
 };
 use crate::support::{on_both_stores, with_token, Store, TestApp};
 
@@ -310,24 +309,13 @@ async fn at_sigterm_open_streams_end_and_the_process_exits_long_before_the_grace
     )
     .await;
 
-    let pid = processes.0[0].id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    // Streams that outlived SIGTERM would hold the process for the whole 60 s grace.
+    let exit = terminate(&mut processes, Duration::from_secs(20)).await;
     assert!(mypage.ends_within(WAIT).await, "the mypage stream ended");
     assert!(
         operations.ends_within(WAIT).await,
         "the operations stream ended"
     );
-    let mut server = processes.0.remove(0);
-    let exit = tokio::task::spawn_blocking(move || server.wait());
-    let exit = tokio::time::timeout(Duration::from_secs(20), exit)
-        .await
-        .expect("exits without waiting out the 60 s grace")
-        .unwrap()
-        .unwrap();
     assert!(exit.success(), "{exit:?}");
 }
 

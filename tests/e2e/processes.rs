@@ -119,3 +119,20 @@ pub async fn command_apis(database_url: &str, count: usize) -> (Processes, Vec<S
     }
     (processes, bases)
 }
+
+/// Sends SIGTERM to the first of `processes` and waits, at most `within`, for it to exit.
+pub async fn terminate(processes: &mut Processes, within: Duration) -> std::process::ExitStatus {
+    let pid = processes.0[0].id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let mut server = processes.0.remove(0);
+    let exit = tokio::task::spawn_blocking(move || server.wait());
+    tokio::time::timeout(within, exit)
+        .await
+        .expect("exits in time")
+        .unwrap()
+        .unwrap()
+}

@@ -1,7 +1,6 @@
 //! SIGTERM under load: the server stops taking connections, finishes what it accepted,
 //! and exits 0; nothing it acknowledged is missing.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::processes::{admin_client, eventually, free_port, start, Processes};
+use crate::processes::{admin_client, eventually, free_port, start, terminate, Processes};
 use crate::support::{Store, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,21 +106,4 @@ async fn half_sent_requests_are_dropped_and_sigterm_does_not_wait_for_them() {
     // SIGTERM ends the process although idle connections stay open.
     let exit = terminate(&mut processes, Duration::from_secs(10)).await;
     assert!(exit.success(), "{exit:?}");
-}
-
-/// Sends SIGTERM to the first of `processes` and waits, at most `within`, for it to exit.
-async fn terminate(processes: &mut Processes, within: Duration) -> std::process::ExitStatus {
-    let pid = processes.0[0].id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let mut server = processes.0.remove(0);
-    let exit = tokio::task::spawn_blocking(move || server.wait());
-    tokio::time::timeout(within, exit)
-        .await
-        .expect("exits in time")
-        .unwrap()
-        .unwrap()
 }

@@ -28,7 +28,7 @@ use super::openapi::{IfNoneMatch, MinPositionHeader, MinPositionQuery, ReadError
 use super::params::UserId;
 use super::resource_response;
 use super::ReadState;
-use crate::live::{self, ForUser};
+use crate::live;
 use crate::mypage::MypageSection;
 use crate::store::ViewStore;
 
@@ -236,7 +236,7 @@ async fn changes(
         .admit(&reader.subject)
         .ok_or(ApiError::TooManyStreams)?;
     // Subscribed before looking back, so that no change falls between the two.
-    let batches = state.changes.subscribe();
+    let batches = state.changes.subscribe().await;
     let mut first = vec![live::ready()];
     if let Some(since) = since {
         first.extend(changed_since(&state, &user_id, since).await?);
@@ -247,10 +247,9 @@ async fn changes(
         async move {
             loop {
                 let event = match batches.recv().await {
-                    Ok(batch) => match batch.for_user(&user) {
-                        ForUser::Nothing => continue,
-                        ForUser::Changed(sections) => changed(sections.to_vec(), batch.covered),
-                        ForUser::Resync => resync(&every_section),
+                    Ok(batch) => match batch.sections_of(&user) {
+                        None => continue,
+                        Some(sections) => changed(sections.to_vec(), batch.covered),
                     },
                     Err(RecvError::Lagged(_)) => resync(&every_section),
                     Err(RecvError::Closed) => return None,

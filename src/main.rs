@@ -16,6 +16,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
+mod probe;
+
 /// How long the tokens `serve` prints without a configured secret stay valid.
 const STARTER_TOKENS_VALID_HOURS: u64 = 24;
 
@@ -72,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
             let listener = TcpListener::bind((cli.host, settings.port)).await?;
             strata::gift_service::run(listener, &settings.gift_data_dir).await
         }
+        Command::Probe(settings) => probe::run(&settings).await,
         // The one place the backend is chosen: everything after it is generic over it.
         command if cli.store.database_url.is_some() => {
             on_store::<PostgresEventLog>(&cli, command, sink).await
@@ -129,7 +132,7 @@ async fn on_store<S: Store>(
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
-        Command::Bench(_) | Command::Token(_) | Command::GiftService(_) => {
+        Command::Bench(_) | Command::Token(_) | Command::GiftService(_) | Command::Probe(_) => {
             unreachable!("handled without a store")
         }
     }

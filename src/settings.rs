@@ -78,6 +78,9 @@ pub enum Command {
     /// Run the reference gift service the game's exchanges call (a service of its own:
     /// its own port and storage), to try the exchange and its circuit breaker locally.
     GiftService(GiftServiceSettings),
+    /// Ask a process's readiness probe: exit 0 when it answers 2xx, 1 otherwise (the
+    /// image's health check; the slim image has no curl).
+    Probe(ProbeSettings),
 }
 
 /// Where events live.
@@ -278,6 +281,20 @@ pub struct GiftServiceSettings {
     /// Where the gift service keeps its gifts (`gifts.db`, SQLite).
     #[arg(long, default_value = "./gift-data")]
     pub gift_data_dir: PathBuf,
+}
+
+/// What `strata probe` asks, and how long it waits.
+#[derive(Debug, Clone, Args)]
+pub struct ProbeSettings {
+    /// The port of the process on this host (the image sets `STRATA_PORT` for every mode).
+    #[arg(long, env = "STRATA_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// The URL to ask instead of `http://127.0.0.1:{port}/health/ready`.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// How long to wait for the answer.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub timeout_ms: u64,
 }
 
 /// The longest a token `strata token` issues is valid: ten years.

@@ -30,6 +30,7 @@ mod projectors;
 mod read_your_writes;
 mod reads;
 mod replays;
+mod rolling_update;
 mod shutdown;
 mod snapshots;
 mod split_mode;

@@ -253,12 +253,15 @@ fn serve_tokens(settings: &AuthSettings, page: &str) -> anyhow::Result<Arc<Token
     if let Some(tokens) = settings.tokens()? {
         return Ok(Arc::new(tokens));
     }
+    use std::fmt::Write as _;
+    use std::io::Write as _;
+
     let tokens = Tokens::generated();
     let valid_for = Duration::from_secs(STARTER_TOKENS_VALID_HOURS * 3600);
-    println!(
+    let mut printed = format!(
         "STRATA_JWT_SECRET is not set: tokens are signed with a secret generated for this \
          run only. Ready tokens, valid for {STARTER_TOKENS_VALID_HOURS} h \
-         (send as Authorization: Bearer <token>):"
+         (send as Authorization: Bearer <token>):\n"
     );
     for (role, subject) in [
         (Role::Customer, "customer-1"),
@@ -267,9 +270,11 @@ fn serve_tokens(settings: &AuthSettings, page: &str) -> anyhow::Result<Arc<Token
         (Role::Admin, "admin"),
     ] {
         let token = tokens.issue(subject, role, valid_for);
-        println!("  {role:<8} (sub {subject}): {token}");
-        println!("           sign in: {page}#token={token}");
+        let _ = writeln!(printed, "  {role:<8} (sub {subject}): {token}");
+        let _ = writeln!(printed, "           sign in: {page}#token={token}");
     }
+    // Whoever started the process may have stopped reading its output: serving goes on.
+    let _ = std::io::stdout().lock().write_all(printed.as_bytes());
     Ok(Arc::new(tokens))
 }
 

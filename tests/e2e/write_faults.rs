@@ -210,7 +210,15 @@ async fn a_request_answered_503_never_has_its_commit_written_later_and_stuck_wri
         "writers that get no decision from the database make the process unready"
     );
     assert!(during.stalled, "and /metrics says so");
-    assert_eq!(app.get("/health/ready").await.status, StatusCode::OK);
+    // Ready again once the writers get decisions again (the queued commits, at once).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while app.get("/health/ready").await.status != StatusCode::OK {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "ready again after the stall"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     for reply in &replies {
         let refused = reply.status == StatusCode::SERVICE_UNAVAILABLE

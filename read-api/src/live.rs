@@ -166,6 +166,22 @@ impl Batch {
     }
 }
 
+/// Each of `sections`' views' checkpoint now, by view name (the start before its first).
+pub async fn section_points(
+    store: &ViewStore,
+    sections: &[&'static dyn MypageSection],
+) -> Result<HashMap<&'static str, LogPoint>, sqlx::Error> {
+    let checkpoints: HashMap<String, LogPoint> = store.checkpoints().await?.into_iter().collect();
+    Ok(sections
+        .iter()
+        .map(|section| {
+            let view = section.view().name();
+            let point = checkpoints.get(view).copied().unwrap_or(LogPoint::START);
+            (view, point)
+        })
+        .collect())
+}
+
 /// Batches kept for streams that fall behind; past them a stream is told to resync.
 const BATCHES_KEPT: usize = 256;
 /// How often the task looks at the views without a wake-up, while streams are open, in
@@ -305,19 +321,8 @@ impl Watcher {
         }
     }
 
-    /// Each section view's checkpoint now.
     async fn points(&self) -> Result<HashMap<&'static str, LogPoint>, sqlx::Error> {
-        let checkpoints: HashMap<String, LogPoint> =
-            self.store.checkpoints().await?.into_iter().collect();
-        Ok(self
-            .sections
-            .iter()
-            .map(|section| {
-                let view = section.view().name();
-                let point = checkpoints.get(view).copied().unwrap_or(LogPoint::START);
-                (view, point)
-            })
-            .collect())
+        section_points(&self.store, &self.sections).await
     }
 
     /// Finds which users' sections changed since the last look, and tells the streams.

@@ -443,11 +443,7 @@ async fn send(
     }
     let response = request.send().await.expect("an answer");
     let status = response.status();
-    let stream = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|kind| kind.as_bytes().starts_with(b"text/event-stream"));
-    if stream {
+    if crate::support::is_event_stream(&response) {
         // A live stream never ends: its status is the answer.
         return (status, Value::Null);
     }

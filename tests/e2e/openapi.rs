@@ -107,12 +107,8 @@ async fn the_openapi_document_has_every_route_and_docs_is_a_page() {
         };
         let response = request.send().await.expect("request sent");
         let status = response.status();
-        let stream = response
-            .headers()
-            .get("content-type")
-            .is_some_and(|kind| kind.as_bytes().starts_with(b"text/event-stream"));
         // A live stream never ends: that it answered as a stream is the answer.
-        let body: Value = match stream {
+        let body: Value = match crate::support::is_event_stream(&response) {
             true => Value::Null,
             false => response.json().await.unwrap_or(Value::Null),
         };

@@ -148,6 +148,14 @@ impl PolicyWorkers {
 
 const HOUR: Duration = Duration::from_secs(3600);
 
+/// Whether `response` is a live stream (Server-Sent Events), whose body never ends.
+pub fn is_event_stream(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get("content-type")
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"text/event-stream"))
+}
+
 /// Live streams within the default bound, which no shutdown ends (a test's server
 /// stops with its runtime).
 pub fn streams() -> read_api::Streams {

@@ -288,16 +288,9 @@ async fn changed_since(
     since: LogPoint,
 ) -> Result<Option<Event>, ApiError> {
     // Read before the rows: every change up to it is among what the rows show.
-    let checkpoints = state.store.checkpoints().await?;
-    let covered = state
-        .sections
-        .iter()
-        .map(|section| {
-            checkpoints
-                .iter()
-                .find(|(name, _)| name == section.view().name())
-                .map_or(LogPoint::START, |(_, point)| *point)
-        })
+    let covered = live::section_points(&state.store, &state.sections)
+        .await?
+        .into_values()
         .min()
         .unwrap_or(LogPoint::START);
     let mut sections = Vec::new();

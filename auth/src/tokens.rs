@@ -1,6 +1,8 @@
 //! Issuing and verifying HS256 bearer tokens with one secret.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
@@ -20,11 +22,25 @@ pub fn is_valid_subject(subject: &str) -> bool {
     (1..=64).contains(&subject.chars().count()) && !subject.chars().any(char::is_control)
 }
 
+/// How many verified tokens are remembered: a client sends its token with every
+/// request, and checking its signature again cost about as much as the rest of the
+/// authorization (`docs/performance.md`).
+const REMEMBERED_TOKENS: usize = 4096;
+
 /// Issues and verifies tokens. Its `Debug` shows no key.
 pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    /// Tokens whose signature was verified, with what they name and when they expire.
+    verified: Mutex<HashMap<Box<str>, Verified>>,
+}
+
+#[derive(Clone)]
+struct Verified {
+    principal: Principal,
+    /// Seconds since the Unix epoch.
+    expires: u64,
 }
 
 /// A configured secret too short to sign with.
@@ -51,6 +67,7 @@ impl Tokens {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            verified: Mutex::default(),
         })
     }
 
@@ -72,10 +89,7 @@ impl Tokens {
         let claims = Claims {
             sub: subject.to_string(),
             role,
-            exp: expires_at
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs(),
+            exp: seconds_since_epoch(expires_at),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signs any claims")
@@ -84,17 +98,48 @@ impl Tokens {
     /// The principal a token names, if this secret signed it and it has not expired
     /// (with jsonwebtoken's 60 s leeway for clock skew).
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        self.verify_at(token, seconds_since_epoch(SystemTime::now()))
+    }
+
+    /// [`Tokens::verify`] at `now`, in seconds since the Unix epoch: a remembered token
+    /// is checked against it; one seen first is decoded and verified against the clock.
+    fn verify_at(&self, token: &str, now: u64) -> Result<Principal, AuthError> {
+        let remembered = self.remembered().get(token).cloned();
+        if let Some(verified) = remembered {
+            return match now <= verified.expires.saturating_add(self.validation.leeway) {
+                true => Ok(verified.principal),
+                false => Err(AuthError::Expired),
+            };
+        }
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|error| rejection(error.kind()))?
             .claims;
         if !is_valid_subject(&claims.sub) {
             return Err(AuthError::Invalid("its sub must be 1 to 64 characters"));
         }
-        Ok(Principal {
+        let principal = Principal {
             subject: claims.sub,
             role: claims.role,
-        })
+        };
+        let mut remembered = self.remembered();
+        if remembered.len() >= REMEMBERED_TOKENS {
+            remembered.clear();
+        }
+        let verified = Verified {
+            principal: principal.clone(),
+            expires: claims.exp,
+        };
+        remembered.insert(token.into(), verified);
+        Ok(principal)
     }
+
+    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Verified>> {
+        self.verified.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn seconds_since_epoch(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
 /// Why a token was refused, in words that reveal nothing of the secret.
@@ -141,6 +186,26 @@ mod tests {
         let tokens = tokens();
         let token = tokens.issue_until("alice", Role::Admin, SystemTime::now() - HOUR);
         assert!(matches!(tokens.verify(&token), Err(AuthError::Expired)));
+    }
+
+    #[test]
+    fn a_remembered_token_is_refused_once_it_expires() {
+        let tokens = tokens();
+        let token = tokens.issue("alice", Role::Customer, HOUR);
+        let now = seconds_since_epoch(SystemTime::now());
+        assert!(
+            tokens.verify_at(&token, now).is_ok(),
+            "verified and remembered"
+        );
+        assert!(
+            tokens.verify_at(&token, now + 3600).is_ok(),
+            "within the leeway"
+        );
+        let past_leeway = now + 3600 + tokens.validation.leeway + 2;
+        assert!(matches!(
+            tokens.verify_at(&token, past_leeway),
+            Err(AuthError::Expired)
+        ));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! in-process signal and sends one `NOTIFY` per burst: while a notify is in flight,
 //! further changes coalesce into the next one.
 
+use connections::HeldConnections;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -16,20 +17,27 @@ pub const EVENTS: &str = "strata_events";
 /// Projector batches are announced here; the payload only changes.
 pub const PROGRESS: &str = "strata_progress";
 
-/// Announces every change of `signal` on `channel` until `signal` closes.
+/// Announces every change of `signal` on `channel` until `signal` closes, on a
+/// connection of `pool` it keeps ([`HeldConnections`]).
 pub async fn announce<T: ToString>(
     pool: PgPool,
     channel: &'static str,
     mut signal: watch::Receiver<T>,
 ) {
+    let connection = HeldConnections::new(pool, 1);
     while signal.changed().await.is_ok() {
         let payload = signal.borrow_and_update().to_string();
-        let sent = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(channel)
-            .bind(payload)
-            .execute(&pool)
-            .await;
-        if let Err(error) = sent {
+        let sent = async {
+            let mut kept = connection.take().await?;
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(channel)
+                .bind(payload)
+                .execute(&mut *kept)
+                .await?;
+            connection.give_back(kept);
+            Ok::<_, sqlx::Error>(())
+        };
+        if let Err(error) = sent.await {
             tracing::debug!(%error, channel, "could not announce; listeners will poll");
         }
     }

@@ -131,8 +131,9 @@ async fn claim_database(pool: &PgPool, any_database: bool) -> anyhow::Result<()>
 }
 
 /// The API as `strata serve` serves it (timed, with `/metrics`, behind the default
-/// overload limits and the bearer-token gate), so the figures include what every
-/// request pays in production; and an `Authorization` value with an admin's token.
+/// overload limits and the bearer-token gate, its commits announced to other
+/// processes), so the figures include what every request pays in production; and an
+/// `Authorization` value with an admin's token.
 pub(crate) async fn served_api(
     backend: &Bench,
     views: ViewStore,
@@ -156,6 +157,7 @@ pub(crate) async fn served_api_with(
     tokens: Arc<Tokens>,
 ) -> anyhow::Result<(axum::Router, String)> {
     let token = tokens.issue("bench", Role::Admin, Duration::from_secs(24 * 3600));
+    backend.announce_commits();
     let router = backend
         .api_router(views, freshness, tokens, streams)
         .await?;
@@ -173,6 +175,33 @@ pub(crate) fn client_sending(authorization: &str) -> anyhow::Result<reqwest::Cli
     Ok(reqwest::Client::builder()
         .default_headers(headers)
         .build()?)
+}
+
+/// The process's user and system time so far (`/proc/self/stat`, in clock ticks of
+/// 10 ms): over a run of seconds, what the process spent.
+pub(crate) fn process_cpu() -> anyhow::Result<Duration> {
+    /// Linux reports these times in ticks of 1/100 s (`USER_HZ`) on every platform.
+    const TICKS_PER_SECOND: u64 = 100;
+    let stat = std::fs::read_to_string("/proc/self/stat").context("reading /proc/self/stat")?;
+    // The fields after the command's name, which is in parentheses: state is the 3rd
+    // field, utime the 14th and stime the 15th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let field = |n: usize| -> anyhow::Result<u64> {
+        Ok(fields
+            .get(n - 3)
+            .context("a short /proc/self/stat")?
+            .parse()?)
+    };
+    let ticks = field(14)? + field(15)?;
+    Ok(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
+}
+
+/// A duration in microseconds, for the CPU time a request costs.
+pub(crate) fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
 }
 
 pub(crate) fn millis(duration: Duration) -> f64 {

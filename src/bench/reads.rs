@@ -36,7 +36,7 @@ use projections::table::ViewRow;
 use super::projection::load_orders;
 use super::wrk::{Scripts, Wrk, EACH_THREAD_READS_ITS_IDS};
 use super::Bench;
-use super::{millis, timed, timed_with, Run};
+use super::{micros, millis, timed, timed_with, Run};
 use crate::admin::REBUILD_BATCH;
 use crate::serve;
 
@@ -145,7 +145,11 @@ pub async fn reads(
             http.per_second() / raw.per_second(),
         );
     }
-    against_bare_handler(&views, address, &authorization, &ids, concurrency, seconds).await?;
+    let ViewStore::Postgres(pool) = &views else {
+        bail!("strata bench reads runs on PostgreSQL");
+    };
+    let bare = (pool.clone(), address, authorization.as_str());
+    against_bare_handler(bare, &ids, concurrency, seconds).await?;
     let _ = stop.send(());
     server.await??;
     Ok(())
@@ -163,21 +167,16 @@ end
 /// `GET /orderLists/{id}` driven by wrk at strata and at a bare handler serving the
 /// same row, one after the other, with the same requests.
 async fn against_bare_handler(
-    views: &ViewStore,
-    strata: SocketAddr,
-    authorization: &str,
+    (pool, strata, authorization): (PgPool, SocketAddr, &str),
     ids: &[String],
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
     let wrk = Wrk::find()?;
-    let ViewStore::Postgres(pool) = views else {
-        bail!("strata bench reads runs on PostgreSQL");
-    };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let bare = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, bare_router(pool.clone()), async {
+    let server = tokio::spawn(serve(listener, bare_router(pool), async {
         let _ = stopped.await;
     }));
     let one_order = format!("{EACH_THREAD_READS_ITS_IDS}{ONE_ORDER_REQUEST}");
@@ -203,19 +202,20 @@ async fn against_bare_handler(
     println!();
     println!("GET /orderLists/{{id}} driven by wrk, {clients} clients, {seconds}s each");
     println!(
-        "{:<28} {:>10} {:>8} {:>8} {:>8}",
-        "server", "reads/s", "p50 ms", "p99 ms", "non-2xx"
+        "{:<30} {:>10} {:>8} {:>8} {:>8} {:>10}",
+        "server", "reads/s", "p50 ms", "p99 ms", "non-2xx", "CPU µs/req"
     );
     for (name, run) in ["strata (everything serve runs)", "bare axum + sqlx handler"]
         .iter()
         .zip(&runs)
     {
         println!(
-            "{name:<28} {:>10.0} {:>8.2} {:>8.2} {:>8}",
+            "{name:<30} {:>10.0} {:>8.2} {:>8.2} {:>8} {:>10.1}",
             run.per_second,
             millis(run.p50),
             millis(run.p99),
-            run.non_2xx
+            run.non_2xx,
+            micros(run.cpu_per_request)
         );
     }
     println!(

@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use super::wrk::{Scripts, Wrk, WrkRun, EACH_THREAD_READS_ITS_IDS};
-use super::{insert_ceiling, millis, served_api, timed, Bench, Run};
+use super::{insert_ceiling, micros, millis, served_api, timed, Bench, Run};
 use crate::serve;
 
 /// The body of every `POST /orders`, and the payload of the orders written beforehand.
@@ -59,6 +59,8 @@ struct Row {
     refused: u64,
     /// For strata's commands: how many commits a batch carried on average (ADR 9).
     per_batch: Option<f64>,
+    /// For strata's commands: the server's CPU time per request.
+    cpu_per_request: Option<Duration>,
 }
 
 impl Row {
@@ -71,6 +73,7 @@ impl Row {
             p99: run.p99,
             refused: run.non_2xx,
             per_batch: None,
+            cpu_per_request: Some(run.cpu_per_request),
         }
     }
 
@@ -91,20 +94,25 @@ impl Row {
             p99: run.percentile(0.99),
             refused: 0,
             per_batch: None,
+            cpu_per_request: None,
         }
     }
 
     fn print(&self) {
         let per_batch = self.per_batch.map_or(String::new(), |n| format!("{n:.1}"));
+        let cpu = self
+            .cpu_per_request
+            .map_or(String::new(), |cpu| format!("{:.1}", micros(cpu)));
         println!(
-            "{:<34} {:>7} {:>10.0} {:>8.2} {:>8.2} {:>8} {:>9}",
+            "{:<34} {:>7} {:>10.0} {:>8.2} {:>8.2} {:>8} {:>9} {:>10}",
             self.workload,
             self.clients,
             self.per_second,
             millis(self.p50),
             millis(self.p99),
             self.refused,
-            per_batch
+            per_batch,
+            cpu
         );
     }
 }
@@ -132,8 +140,8 @@ pub(super) async fn commands(
 
     println!("strata bench: commands side by side, {seconds} s per run; HTTP driven by wrk");
     println!(
-        "{:<34} {:>7} {:>10} {:>8} {:>8} {:>8} {:>9}",
-        "workload", "clients", "per s", "p50 ms", "p99 ms", "non-2xx", "per batch"
+        "{:<34} {:>7} {:>10} {:>8} {:>8} {:>8} {:>9} {:>10}",
+        "workload", "clients", "per s", "p50 ms", "p99 ms", "non-2xx", "per batch", "CPU µs/req"
     );
     let counts = backend.service().log().batch_counts();
     let batches = || (counts.batches(), counts.commits());

@@ -24,7 +24,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch, Semaphore};
 
-use super::{millis, served_api_with, Bench, READ_WAIT};
+use super::{millis, process_cpu, served_api_with, Bench, READ_WAIT};
 use crate::serve;
 
 /// How long each idle window lasts.
@@ -39,8 +39,6 @@ const OPEN_PATIENCE: Duration = Duration::from_secs(60);
 const EVENT_PATIENCE: Duration = Duration::from_secs(5);
 /// Streams the server admits beyond the bench's, so that its bound is not measured.
 const SPARE_STREAMS: usize = 16;
-/// Clock ticks per second of `/proc/self/stat` (USER_HZ, 100 on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
 
 /// What one stream received: the instants its change events arrived, and how many
 /// times it was told to resync.
@@ -134,9 +132,9 @@ pub async fn streams(
         with.transactions
     );
 
-    let cpu = cpu_ticks()?;
+    let cpu = process_cpu()?;
     let placed = burst(&base, &user_tokens, orders).await?;
-    let burst_cpu = (cpu_ticks()? - cpu) as f64 / TICKS_PER_SECOND;
+    let burst_cpu = (process_cpu()? - cpu).as_secs_f64();
     let Some(burst_end) = placed.iter().map(|order| order.created).max() else {
         bail!("no order of the burst was answered 201");
     };
@@ -216,33 +214,15 @@ struct Idle {
 async fn idle(pool: &PgPool) -> anyhow::Result<Idle> {
     let committed = "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()";
     let transactions: i64 = sqlx::query_scalar(committed).fetch_one(pool).await?;
-    let (cpu, started) = (cpu_ticks()?, Instant::now());
+    let (cpu, started) = (process_cpu()?, Instant::now());
     tokio::time::sleep(IDLE).await;
-    let spent = (cpu_ticks()? - cpu) as f64 / TICKS_PER_SECOND;
+    let spent = (process_cpu()? - cpu).as_secs_f64();
     let elapsed = started.elapsed().as_secs_f64();
     let after: i64 = sqlx::query_scalar(committed).fetch_one(pool).await?;
     Ok(Idle {
         cpu_ms_per_second: spent * 1000.0 / elapsed,
         transactions: after - transactions,
     })
-}
-
-/// The process's user and system time so far, in clock ticks (`/proc/self/stat`).
-fn cpu_ticks() -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").context("reading /proc/self/stat")?;
-    // The fields after the command's name, which is in parentheses: state is the 3rd
-    // field, utime the 14th and stime the 15th.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let field = |n: usize| -> anyhow::Result<u64> {
-        Ok(fields
-            .get(n - 3)
-            .context("a short /proc/self/stat")?
-            .parse()?)
-    };
-    Ok(field(14)? + field(15)?)
 }
 
 /// The process's resident set (VmRSS), in KiB; 0 where /proc is missing.

@@ -97,6 +97,9 @@ pub(crate) struct WrkRun {
     pub p99: Duration,
     /// Requests answered otherwise, or not answered (a socket error or a timeout).
     pub non_2xx: u64,
+    /// The CPU time this process spent during the run per request answered: the
+    /// server's cost of a request when the server is this process's only work.
+    pub cpu_per_request: Duration,
 }
 
 impl Wrk {
@@ -147,9 +150,11 @@ impl Wrk {
         if let Some(argument) = argument {
             command.arg("--").arg(argument);
         }
+        let cpu = super::process_cpu()?;
         let output = tokio::task::spawn_blocking(move || command.output())
             .await?
             .context("running wrk")?;
+        let spent = super::process_cpu()? - cpu;
         let printed = String::from_utf8_lossy(&output.stdout);
         if !output.status.success() {
             bail!(
@@ -157,11 +162,17 @@ impl Wrk {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
-        parse_wrk(&printed).with_context(|| format!("reading wrk's report:\n{printed}"))
+        let (run, answered) =
+            parse_wrk(&printed).with_context(|| format!("reading wrk's report:\n{printed}"))?;
+        Ok(WrkRun {
+            cpu_per_request: spent / answered.max(1) as u32,
+            ..run
+        })
     }
 }
 
-fn parse_wrk(printed: &str) -> anyhow::Result<WrkRun> {
+/// The run wrk reports (without the CPU time), and how many requests were answered.
+fn parse_wrk(printed: &str) -> anyhow::Result<(WrkRun, u64)> {
     let field = |prefix: &str| {
         printed
             .lines()
@@ -182,12 +193,14 @@ fn parse_wrk(printed: &str) -> anyhow::Result<WrkRun> {
             .filter_map(|error| error.split_whitespace().last()?.parse::<u64>().ok())
             .sum()
     });
-    Ok(WrkRun {
+    let run = WrkRun {
         per_second: answered.saturating_sub(refused) as f64 / elapsed.as_secs_f64(),
         p50: wrk_duration(field("50%").context("no p50")?)?,
         p99: wrk_duration(field("99%").context("no p99")?)?,
         non_2xx: refused + unanswered,
-    })
+        cpu_per_request: Duration::ZERO,
+    };
+    Ok((run, answered))
 }
 
 /// A duration as wrk prints it: `512.00us`, `1.23ms`, `2.00s`.
@@ -222,7 +235,8 @@ mod tests {
   Non-2xx or 3xx responses: 7
 Requests/sec:   1234.50
 ";
-        let run = parse_wrk(printed).unwrap();
+        let (run, answered) = parse_wrk(printed).unwrap();
+        assert_eq!(answered, 1234);
         assert_eq!(run.per_second, 1227.0, "refusals are not throughput");
         assert_eq!(run.p50, Duration::from_micros(512));
         assert_eq!(run.p99, Duration::from_micros(2500));

@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use connections::HeldConnections;
 use cqrs_es::persist::SerializedEvent;
 use futures::future::BoxFuture;
 use prometheus_client::metrics::counter::Counter;
@@ -237,7 +238,7 @@ impl GroupCommit {
         let answer_within = bounds.statement_timeout() + ANSWER_SLACK;
         let progress = Arc::new(Progress::new(answer_within));
         let writers = Writers {
-            pool,
+            connections: HeldConnections::new(pool, WRITER_CONNECTIONS as usize),
             counts: counts.clone(),
             slots: Arc::new(Semaphore::new(MAX_WRITERS)),
             beside: Arc::new(Semaphore::new(WRITER_CONNECTIONS as usize - MAX_WRITERS)),
@@ -334,7 +335,8 @@ async fn supervise(writers: Writers, waiting: mpsc::Receiver<Queued>) {
 /// What every writer shares.
 #[derive(Clone)]
 struct Writers {
-    pool: PgPool,
+    /// The writers' pool, every connection kept once used.
+    connections: HeldConnections,
     counts: BatchCounts,
     /// One per batch in flight, kept across a restart of the dispatcher.
     slots: Arc<Semaphore>,
@@ -403,7 +405,7 @@ impl Writers {
 
     /// Writes `commits` on a connection of the writers' pool.
     async fn write(&self, commits: Vec<Queued>, how: Statement) {
-        let mut connection = match self.pool.acquire().await {
+        let mut connection = match self.connections.take().await {
             Ok(connection) => connection,
             Err(error) => {
                 let reason = error.to_string();
@@ -422,8 +424,9 @@ impl Writers {
             Statement::Batch => writing.halving(commits).await,
             Statement::EachAlone => writing.each_alone(commits).await,
         }
-        if writing.lost {
-            connection.close_on_drop();
+        match writing.lost {
+            true => connection.close_on_drop(),
+            false => self.connections.give_back(connection),
         }
     }
 }
@@ -685,52 +688,52 @@ async fn write_together(
     Ok(written)
 }
 
-/// A batch's events, one array per column.
+/// A batch's events, one array per column, borrowed from its commits.
 #[derive(Default)]
-struct EventColumns {
-    aggregate_type: Vec<String>,
-    aggregate_id: Vec<String>,
+struct EventColumns<'b> {
+    aggregate_type: Vec<&'b str>,
+    aggregate_id: Vec<&'b str>,
     sequence: Vec<i64>,
-    event_type: Vec<String>,
-    event_version: Vec<String>,
-    payload: Vec<Value>,
-    metadata: Vec<Value>,
+    event_type: Vec<&'b str>,
+    event_version: Vec<&'b str>,
+    payload: Vec<&'b Value>,
+    metadata: Vec<&'b Value>,
     commit_no: Vec<i32>,
 }
 
-impl EventColumns {
-    fn push(&mut self, commit_no: i32, event: &SerializedEvent) {
-        self.aggregate_type.push(event.aggregate_type.clone());
-        self.aggregate_id.push(event.aggregate_id.clone());
+impl<'b> EventColumns<'b> {
+    fn push(&mut self, commit_no: i32, event: &'b SerializedEvent) {
+        self.aggregate_type.push(&event.aggregate_type);
+        self.aggregate_id.push(&event.aggregate_id);
         self.sequence.push(event.sequence as i64);
-        self.event_type.push(event.event_type.clone());
-        self.event_version.push(event.event_version.clone());
-        self.payload.push(event.payload.clone());
-        self.metadata.push(event.metadata.clone());
+        self.event_type.push(&event.event_type);
+        self.event_version.push(&event.event_version);
+        self.payload.push(&event.payload);
+        self.metadata.push(&event.metadata);
         self.commit_no.push(commit_no);
     }
 }
 
-/// A batch's idempotency records, one array per column.
+/// A batch's idempotency records, one array per column, borrowed from its commits.
 #[derive(Default)]
-struct ClaimColumns {
+struct ClaimColumns<'b> {
     commit_no: Vec<i32>,
-    scope_key: Vec<String>,
-    request_digest: Vec<String>,
+    scope_key: Vec<&'b str>,
+    request_digest: Vec<&'b str>,
     expires: Vec<bool>,
     status: Vec<i16>,
-    location: Vec<Option<String>>,
-    response: Vec<Value>,
+    location: Vec<Option<&'b str>>,
+    response: Vec<&'b Value>,
 }
 
-impl ClaimColumns {
-    fn push(&mut self, commit_no: i32, claim: &IdempotencyClaim) {
+impl<'b> ClaimColumns<'b> {
+    fn push(&mut self, commit_no: i32, claim: &'b IdempotencyClaim) {
         self.commit_no.push(commit_no);
-        self.scope_key.push(claim.scope_key.clone());
-        self.request_digest.push(claim.request_digest.clone());
+        self.scope_key.push(&claim.scope_key);
+        self.request_digest.push(&claim.request_digest);
         self.expires.push(claim.expires);
         self.status.push(claim.status as i16);
-        self.location.push(claim.location.clone());
-        self.response.push(claim.response.clone());
+        self.location.push(claim.location.as_deref());
+        self.response.push(&claim.response);
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use connections::{HeldConnections, TRUSTED_AFTER_USE};
 use cqrs_es::persist::SerializedEvent;
 use serde_json::Value;
 use sqlx::migrate::Migrator;
@@ -33,6 +34,10 @@ const STATUS_STATEMENT_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct PostgresEventLog {
     /// The commands' connections.
     pool: PgPool,
+    /// Up to a quarter of them, kept by the statements every command on an existing
+    /// stream runs (its load, an idempotent request's lookup), and the rest of the pool
+    /// left to everything else.
+    kept: HeldConnections,
     /// A few connections of their own, whose statements time out, for what must answer
     /// quickly or not at all (readiness, a metrics scrape) and must never wait on the
     /// commands' connections: a busy command side is not an unready one.
@@ -77,7 +82,9 @@ impl PostgresEventLog {
         let pool = pool_options(max_connections, acquire_timeout)
             .connect_with(options)
             .await?;
+        let keep = (max_connections as usize / 4).max(1);
         Ok(Self {
+            kept: HeldConnections::new(pool.clone(), keep),
             pool,
             status,
             group: GroupCommit::start(writers, bounds),
@@ -120,9 +127,6 @@ impl PostgresEventLog {
     }
 }
 
-/// A connection used within this long is handed out untested.
-const TRUSTED_AFTER_USE: Duration = Duration::from_millis(500);
-
 /// A bounded pool that tests a connection before handing it out only when it has been
 /// idle for longer than [`TRUSTED_AFTER_USE`], as HikariCP does. sqlx's default pings
 /// every connection on every acquire: a round trip to the server per query on top of
@@ -148,12 +152,14 @@ impl EventLog for PostgresEventLog {
         aggregate_type: &str,
         aggregate_id: &str,
     ) -> Result<LoadedStream, StoreError> {
+        let mut connection = self.kept.take().await.map_err(StoreError::from_sqlx)?;
         let rows = sqlx::query(sql::LOAD_STREAM)
             .bind(aggregate_type)
             .bind(aggregate_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *connection)
             .await
             .map_err(StoreError::from_sqlx)?;
+        self.kept.give_back(connection);
         Ok(sql::loaded_stream!(rows))
     }
 
@@ -195,11 +201,13 @@ impl EventLog for PostgresEventLog {
         &self,
         scope_key: &str,
     ) -> Result<Option<StoredResponse>, StoreError> {
+        let mut connection = self.kept.take().await.map_err(StoreError::from_sqlx)?;
         let row = sqlx::query(sql::SELECT_IDEMPOTENT_RESPONSE)
             .bind(scope_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *connection)
             .await
             .map_err(StoreError::from_sqlx)?;
+        self.kept.give_back(connection);
         Ok(row.map(|row| sql::stored_response!(row, i16)))
     }
 

@@ -87,7 +87,7 @@ impl Store for PostgresEventLog {
     }
 
     fn announce(&self, channel: &'static str, changes: watch::Receiver<i64>) {
-        tokio::spawn(wake::announce(self.pool().clone(), channel, changes));
+        tokio::spawn(wake::announce(self.kept().clone(), channel, changes));
     }
 
     fn commit_batches(&self) -> Option<BatchCounts> {

@@ -123,6 +123,10 @@ impl Tokens {
         };
         let mut remembered = self.remembered();
         if remembered.len() >= REMEMBERED_TOKENS {
+            let leeway = self.validation.leeway;
+            remembered.retain(|_, verified| now <= verified.expires.saturating_add(leeway));
+        }
+        if remembered.len() >= REMEMBERED_TOKENS {
             remembered.clear();
         }
         let verified = Verified {

@@ -3,20 +3,22 @@
 //! connection it takes back, which cost a command as much CPU as its own statement
 //! (`docs/performance.md`, "Where the CPU goes").
 
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
-use sqlx::{Connection, Postgres};
+use sqlx::{PgConnection, Postgres};
 
-/// A connection unused for longer than this is pinged before it is used again, as the
-/// pool does with its idle connections: the server may have restarted meanwhile.
+/// A kept connection unused for longer than this goes back to the pool, which tests it
+/// before handing it out again (the server may have restarted meanwhile) and closes it
+/// once it has idled or lived too long.
 pub const TRUSTED_AFTER_USE: Duration = Duration::from_millis(500);
 
-/// Up to `keep` connections of a pool, taken from it once and kept; clones share them.
-/// The rest of the pool stays free for whoever else uses it.
+/// Up to `keep` connections of a pool, kept between statements while they are in use;
+/// clones share them. The rest of the pool stays free for whoever else uses it.
 ///
 /// Kept connections skip the pool's queue, so while one of their own users waits in
 /// that queue a connection given back goes to the pool instead, to be handed on in
@@ -30,8 +32,40 @@ pub struct HeldConnections {
     waiting: Arc<AtomicUsize>,
 }
 
+/// A connection of [`HeldConnections`], to give back after a statement that succeeded
+/// on it; dropped instead, it goes back to the pool.
+pub struct Held {
+    connection: PoolConnection<Postgres>,
+    /// When it was taken from the pool.
+    since: Instant,
+}
+
+impl Held {
+    /// Closes the connection when it is dropped: it failed, and is no use to anyone.
+    pub fn close_on_drop(&mut self) {
+        self.connection.close_on_drop();
+    }
+}
+
+impl Deref for Held {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.connection
+    }
+}
+
+impl DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.connection
+    }
+}
+
 /// A kept connection, and when it was last given back.
-type Kept = (PoolConnection<Postgres>, Instant);
+struct Kept {
+    held: Held,
+    used: Instant,
+}
 
 impl HeldConnections {
     pub fn new(pool: PgPool, keep: usize) -> Self {
@@ -43,37 +77,59 @@ impl HeldConnections {
         }
     }
 
-    /// A kept connection (pinged first if it has idled), or one from the pool.
-    pub async fn take(&self) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+    /// A kept connection used a moment ago, or one from the pool. Kept connections
+    /// that idled, or were taken from the pool longer ago than it lets a connection
+    /// live, go back to it on the way.
+    pub async fn take(&self) -> Result<Held, sqlx::Error> {
+        let lifetime = self.pool.options().get_max_lifetime();
         loop {
-            let held = self
+            let kept = self
                 .idle
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .pop();
-            let Some((mut connection, used)) = held else {
-                self.waiting.fetch_add(1, Ordering::AcqRel);
-                let acquired = self.pool.acquire().await;
-                self.waiting.fetch_sub(1, Ordering::AcqRel);
-                return acquired;
+            let Some(kept) = kept else {
+                let _waiting = Waiting::on(&self.waiting);
+                let connection = self.pool.acquire().await?;
+                return Ok(Held {
+                    connection,
+                    since: Instant::now(),
+                });
             };
-            if used.elapsed() <= TRUSTED_AFTER_USE || connection.ping().await.is_ok() {
-                return Ok(connection);
+            let lived_out = lifetime.is_some_and(|lifetime| kept.held.since.elapsed() > lifetime);
+            if kept.used.elapsed() <= TRUSTED_AFTER_USE && !lived_out {
+                return Ok(kept.held);
             }
-            connection.close_on_drop();
         }
     }
 
     /// Keeps `connection`, after a statement that succeeded on it, for the next
     /// [`HeldConnections::take`]; beyond `keep`, or while a taker waits for the pool,
     /// it goes back to the pool.
-    pub fn give_back(&self, connection: PoolConnection<Postgres>) {
+    pub fn give_back(&self, held: Held) {
         if self.waiting.load(Ordering::Acquire) > 0 {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < self.keep {
-            idle.push((connection, Instant::now()));
+            let used = Instant::now();
+            idle.push(Kept { held, used });
         }
+    }
+}
+
+/// Counts a taker waiting for the pool for as long as it waits, however its wait ends.
+struct Waiting<'c>(&'c AtomicUsize);
+
+impl<'c> Waiting<'c> {
+    fn on(waiting: &'c AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::AcqRel);
+        Self(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }

@@ -65,3 +65,15 @@ async fn a_taker_waiting_for_the_pool_gets_the_connection_given_back() {
         "the waiter got the pool's only connection, not the pool's timeout"
     );
 }
+
+#[tokio::test]
+async fn a_taker_that_gave_up_waiting_leaves_connections_kept_again() {
+    let pool = pool_of(1).await;
+    let connections = HeldConnections::new(pool.clone(), 1);
+    let only = connections.take().await.unwrap();
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), connections.take()).await;
+    assert!(gave_up.is_err(), "the pool's only connection was taken");
+    connections.give_back(only);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(pool.num_idle(), 0, "kept, not handed back to the pool");
+}

@@ -17,14 +17,13 @@ pub const EVENTS: &str = "strata_events";
 /// Projector batches are announced here; the payload only changes.
 pub const PROGRESS: &str = "strata_progress";
 
-/// Announces every change of `signal` on `channel` until `signal` closes, on a
-/// connection of `pool` it keeps ([`HeldConnections`]).
+/// Announces every change of `signal` on `channel` until `signal` closes, on
+/// `connections` (kept between statements while announcements follow each other).
 pub async fn announce<T: ToString>(
-    pool: PgPool,
+    connection: HeldConnections,
     channel: &'static str,
     mut signal: watch::Receiver<T>,
 ) {
-    let connection = HeldConnections::new(pool, 1);
     while signal.changed().await.is_ok() {
         let payload = signal.borrow_and_update().to_string();
         let sent = async {

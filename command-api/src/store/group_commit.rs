@@ -32,15 +32,14 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use connections::HeldConnections;
+use connections::{Held, HeldConnections};
 use cqrs_es::persist::SerializedEvent;
 use futures::future::BoxFuture;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use serde_json::Value;
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
-use sqlx::{PgConnection, Postgres, Row};
+use sqlx::{PgConnection, Row};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot, Mutex, Semaphore};
 
@@ -442,7 +441,7 @@ enum Statement {
 /// One writer's connection, and whether it was lost.
 struct Writing<'w> {
     writers: &'w Writers,
-    connection: &'w mut PoolConnection<Postgres>,
+    connection: &'w mut Held,
     /// The connection failed: nothing more is sent on it.
     lost: bool,
 }

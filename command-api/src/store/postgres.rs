@@ -24,6 +24,10 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 /// The primary key of `idempotency_keys`: a request with the same key committed first.
 const IDEMPOTENCY_KEY: &str = "idempotency_keys_pkey";
 
+/// The smallest pool some of whose connections are kept between statements: a smaller
+/// one has none to spare.
+const KEEPING_POOL_SIZE: u32 = 8;
+
 /// Connections of the status pool: readiness probes and `/metrics`.
 const STATUS_POOL_SIZE: u32 = 2;
 /// How long one of the status pool's statements may run.
@@ -34,9 +38,10 @@ const STATUS_STATEMENT_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct PostgresEventLog {
     /// The commands' connections.
     pool: PgPool,
-    /// Up to a quarter of them, kept by the statements every command on an existing
-    /// stream runs (its load, an idempotent request's lookup), and the rest of the pool
-    /// left to everything else.
+    /// Up to a quarter of them (none of a pool under [`KEEPING_POOL_SIZE`]), kept by
+    /// the statements every command on an existing stream runs (its load, an idempotent
+    /// request's lookup) and by the process's announcements, the rest of the pool left
+    /// to everything else.
     kept: HeldConnections,
     /// A few connections of their own, whose statements time out, for what must answer
     /// quickly or not at all (readiness, a metrics scrape) and must never wait on the
@@ -82,7 +87,10 @@ impl PostgresEventLog {
         let pool = pool_options(max_connections, acquire_timeout)
             .connect_with(options)
             .await?;
-        let keep = (max_connections as usize / 4).max(1);
+        let keep = match max_connections >= KEEPING_POOL_SIZE {
+            true => max_connections as usize / 4,
+            false => 0,
+        };
         Ok(Self {
             kept: HeldConnections::new(pool.clone(), keep),
             pool,
@@ -106,6 +114,12 @@ impl PostgresEventLog {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// The connections of [`PostgresEventLog::pool`] kept between statements, for a hot
+    /// path beside the commands' (an announcer).
+    pub fn kept(&self) -> &HeldConnections {
+        &self.kept
     }
 
     /// How many batches the commits went in, and how many commits they carried.

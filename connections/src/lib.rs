@@ -103,7 +103,7 @@ impl HeldConnections {
         }
     }
 
-    /// Keeps `connection`, after a statement that succeeded on it, for the next
+    /// Keeps `held`, after a statement that succeeded on it, for the next
     /// [`HeldConnections::take`]; beyond `keep`, or while a taker waits for the pool,
     /// it goes back to the pool.
     pub fn give_back(&self, held: Held) {

@@ -20,20 +20,20 @@ pub const PROGRESS: &str = "strata_progress";
 /// Announces every change of `signal` on `channel` until `signal` closes, on
 /// `connections` (kept between statements while announcements follow each other).
 pub async fn announce<T: ToString>(
-    connection: HeldConnections,
+    connections: HeldConnections,
     channel: &'static str,
     mut signal: watch::Receiver<T>,
 ) {
     while signal.changed().await.is_ok() {
         let payload = signal.borrow_and_update().to_string();
         let sent = async {
-            let mut kept = connection.take().await?;
+            let mut kept = connections.take().await?;
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(channel)
                 .bind(payload)
                 .execute(&mut *kept)
                 .await?;
-            connection.give_back(kept);
+            connections.give_back(kept);
             Ok::<_, sqlx::Error>(())
         };
         if let Err(error) = sent.await {

@@ -74,10 +74,17 @@ pub fn command(database_url: &str, role: &str, port: u16) -> Command {
     command
 }
 
-/// POSTs `body` as JSON and reads the JSON answer.
+/// POSTs `body` as JSON and reads the JSON answer, which must be a success: a refusal
+/// fails the test with its status and body.
 pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value) -> Value {
     let response = client.post(url).json(body).send().await.expect("an answer");
-    response.json().await.expect("a JSON answer")
+    let status = response.status();
+    let answer: Value = response.json().await.expect("a JSON answer");
+    assert!(
+        status.is_success(),
+        "POST {url} answered {status}: {answer}"
+    );
+    answer
 }
 
 /// GETs `url` until `done` holds for the reply (the processes work in the background).

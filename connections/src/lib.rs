@@ -1,7 +1,7 @@
 //! PostgreSQL connections a hot path keeps between its statements instead of handing
 //! them back to the pool: sqlx's pool sends the server a round trip (a ping) for every
 //! connection it takes back, which cost a command as much CPU as its own statement
-//! (`docs/performance.md`, "Where the CPU goes").
+//! (`docs/performance.md`, "Where a request's CPU goes").
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -29,8 +29,11 @@ async fn backend_pid(connections: &HeldConnections) -> i32 {
 
 #[tokio::test]
 async fn a_connection_given_back_is_the_one_taken_next() {
-    let connections = HeldConnections::new(pool_of(4).await, 1);
+    let pool = pool_of(4).await;
+    let connections = HeldConnections::new(pool.clone(), 1);
     let first = backend_pid(&connections).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(pool.num_idle(), 0, "kept, not handed back to the pool");
     assert_eq!(backend_pid(&connections).await, first);
 }
 

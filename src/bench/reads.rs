@@ -145,11 +145,7 @@ pub async fn reads(
             http.per_second() / raw.per_second(),
         );
     }
-    let ViewStore::Postgres(pool) = &views else {
-        bail!("strata bench reads runs on PostgreSQL");
-    };
-    let bare = (pool.clone(), address, authorization.as_str());
-    against_bare_handler(bare, &ids, concurrency, seconds).await?;
+    against_bare_handler(&views, address, &authorization, &ids, concurrency, seconds).await?;
     let _ = stop.send(());
     server.await??;
     Ok(())
@@ -167,16 +163,21 @@ end
 /// `GET /orderLists/{id}` driven by wrk at strata and at a bare handler serving the
 /// same row, one after the other, with the same requests.
 async fn against_bare_handler(
-    (pool, strata, authorization): (PgPool, SocketAddr, &str),
+    views: &ViewStore,
+    strata: SocketAddr,
+    authorization: &str,
     ids: &[String],
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<()> {
     let wrk = Wrk::find()?;
+    let ViewStore::Postgres(pool) = views else {
+        bail!("strata bench reads runs on PostgreSQL");
+    };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let bare = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, bare_router(pool), async {
+    let server = tokio::spawn(serve(listener, bare_router(pool.clone()), async {
         let _ = stopped.await;
     }));
     let one_order = format!("{EACH_THREAD_READS_ITS_IDS}{ONE_ORDER_REQUEST}");

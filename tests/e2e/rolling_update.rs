@@ -356,14 +356,10 @@ impl Load {
                                 position: body["position"].as_i64().expect("a position"),
                             })
                         }
-                        Ok((status, body)) => failures
+                        outcome => failures
                             .lock()
                             .unwrap()
-                            .push(format!("POST /orders: {status} {body}")),
-                        Err(error) => failures
-                            .lock()
-                            .unwrap()
-                            .push(format!("POST /orders: {error}")),
+                            .push(failure("POST /orders", outcome)),
                     }
                     tokio::time::sleep(PACE).await;
                 }
@@ -398,14 +394,10 @@ impl Load {
                             Ok((StatusCode::OK | StatusCode::NOT_FOUND, _)) => {
                                 reads.fetch_add(1, Ordering::Relaxed);
                             }
-                            Ok((status, body)) => failures
+                            outcome => failures
                                 .lock()
                                 .unwrap()
-                                .push(format!("GET {path}: {status} {body}")),
-                            Err(error) => failures
-                                .lock()
-                                .unwrap()
-                                .push(format!("GET {path}: {error}")),
+                                .push(failure(&format!("GET {path}"), outcome)),
                         }
                     }
                     tokio::time::sleep(PACE).await;
@@ -448,6 +440,14 @@ async fn answer(
         .await
         .map_err(|error| format!("{status}, body cut: {error:?}"))?;
     Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+}
+
+/// How `request`, which the load expected to succeed, went wrong: for the tally.
+fn failure(request: &str, outcome: Result<(StatusCode, Value), String>) -> String {
+    match outcome {
+        Ok((status, body)) => format!("{request}: {status} {body}"),
+        Err(error) => format!("{request}: {error}"),
+    }
 }
 
 /// Every orderId of `customer`'s orderList rows, page by page, through the entry point.

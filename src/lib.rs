@@ -4,6 +4,7 @@
 //! - [`settings`]: the one typed configuration, from flags and environment.
 //! - [`contexts`]: the bounded contexts this binary hosts, listed once.
 //! - [`store`]: what differs between the backends (PostgreSQL, embedded SQLite).
+//! - [`standby`]: the read API on a PostgreSQL standby.
 //! - [`App`]: a process over one backend, chosen once at start-up: its routers and
 //!   workers, built from the contexts.
 //! - [`serve`]: runs a router on a listener until a shutdown future resolves.
@@ -22,6 +23,7 @@ pub mod gift_service;
 pub mod metrics;
 pub mod openapi;
 pub mod settings;
+pub mod standby;
 pub mod store;
 pub mod web;
 
@@ -41,7 +43,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use utoipa::openapi::OpenApi;
 
-use settings::StoreSettings;
+use settings::{ReadSettings, StoreSettings};
+use standby::Standby;
 pub use store::Store;
 
 /// A process over the event store `S`: the command service, and everything the
@@ -157,17 +160,22 @@ impl<S: Store> App<S> {
     }
 
     /// The read API with `/health/*` (`strata read-api`), with their OpenAPI document,
-    /// and the web page.
+    /// and the web page. Readiness asks `standby` when the views are read there.
     pub fn read_api_router(
         &self,
         views: ViewStore,
         freshness: Freshness,
         tokens: Arc<Tokens>,
         streams: Streams,
+        standby: Option<Arc<Standby>>,
     ) -> Router {
         let (reads, read_doc) = self.reads(views, freshness, streams);
+        let health = match standby {
+            Some(standby) => command_api::http::health_routes(standby),
+            None => self.health_routes(),
+        };
         let routes = auth::require(reads, tokens, Role::ALL)
-            .merge(self.health_routes())
+            .merge(health)
             .merge(openapi::routes(openapi::read(read_doc)))
             .merge(web::routes());
         command_api::http::layered(routes)
@@ -223,6 +231,23 @@ impl<S: Store> App<S> {
     /// The views for the read API (see [`Store::view_store`]).
     pub async fn view_store(&self, pool_size: u32) -> anyhow::Result<ViewStore> {
         self.service.log().view_store(pool_size).await
+    }
+
+    /// Where the read API reads its views, and how its reads wait: on the standby
+    /// `settings` name, if any, woken as it replays what `freshness` is woken by
+    /// ([`Standby::follow`]); else in the store's own database.
+    pub async fn reads_from(
+        &self,
+        settings: &ReadSettings,
+        freshness: Freshness,
+    ) -> anyhow::Result<(ViewStore, Freshness, Option<Arc<Standby>>)> {
+        let pool_size = settings.read_pool_size;
+        let Some(url) = &settings.read_database_url else {
+            return Ok((self.view_store(pool_size).await?, freshness, None));
+        };
+        let standby = self.service.log().standby(url, pool_size).await?;
+        let freshness = standby.follow(freshness);
+        Ok((standby.views(), freshness, Some(Arc::new(standby))))
     }
 
     fn health_routes(&self) -> Router {
@@ -308,15 +333,25 @@ impl<S: Store> App<S> {
         })
     }
 
-    /// `router` as a process serves it: timed, with `/metrics`, behind the overload
-    /// limits (which let probes and `/metrics` through).
-    pub async fn served(&self, router: Router, limits: Limits) -> anyhow::Result<Router> {
-        let router = self.metrics().await?.serve(router);
+    /// `router` as a process serves it: timed, with `/metrics` (showing how far
+    /// `standby` is behind, when reads come from one), behind the overload limits (which
+    /// let probes and `/metrics` through).
+    pub async fn served(
+        &self,
+        router: Router,
+        limits: Limits,
+        standby: Option<Arc<Standby>>,
+    ) -> anyhow::Result<Router> {
+        let router = self.metrics(standby).await?.serve(router);
         Ok(command_api::http::overload::limited(router, limits))
     }
 
-    /// The process's metrics: its requests, its appends, the subscriptions in its store.
-    async fn metrics(&self) -> anyhow::Result<Arc<metrics::Metrics>> {
+    /// The process's metrics: its requests, its appends, the subscriptions in its store,
+    /// the standby's replay.
+    async fn metrics(
+        &self,
+        standby: Option<Arc<Standby>>,
+    ) -> anyhow::Result<Arc<metrics::Metrics>> {
         let commands = metrics::CommandCounters {
             by_outcome: self.service.commands(),
             events_appended: self.service.events_appended(),
@@ -324,7 +359,7 @@ impl<S: Store> App<S> {
             outbound: self.outbound.clone(),
         };
         let store = self.service.log().status_store().await?;
-        Ok(metrics::Metrics::new(store, commands))
+        Ok(metrics::Metrics::new(store, commands, standby))
     }
 
     pub fn name(&self) -> &'static str {

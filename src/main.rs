@@ -167,17 +167,17 @@ async fn run<S: Store>(
     let key_ttl = Duration::from_secs(cli.idempotency_key_ttl_seconds);
     let (stop, stopping) = watch::channel(false);
     let streams = Streams::new(cli.limits.max_streams, stopping);
-    let (router, workers) = match mode {
+    let (router, workers, standby) = match mode {
         Mode::Serve => {
             let tokens = serve_tokens(&cli.auth, &page_address(cli, port))?;
             app.announce_commits();
             app.forget_expired_keys(key_ttl);
             let projector = app.projector(app.views().to_vec()).await?;
             let policies = app.policy_workers(app.policies(sink.clone())).await?;
-            let views = app.view_store(cli.reads.read_pool_size).await?;
             let freshness = Freshness::new(wait)
                 .with_waiters(cli.reads.min_position_waiters)
                 .woken_by(projector.progress());
+            let (views, freshness, standby) = app.reads_from(&cli.reads, freshness).await?;
             let workers = Workers {
                 projector: Some(projector),
                 policies: Some(policies),
@@ -185,6 +185,7 @@ async fn run<S: Store>(
             (
                 app.api_router(views, freshness, tokens, streams).await?,
                 workers,
+                standby,
             )
         }
         Mode::CommandApi => {
@@ -194,19 +195,18 @@ async fn run<S: Store>(
             (
                 app.command_api_router(tokens, streams).await?,
                 Workers::default(),
+                None,
             )
         }
         Mode::ReadApi => {
             let tokens = split_mode_tokens(&cli.auth)?;
-            let views = app.view_store(cli.reads.read_pool_size).await?;
             let freshness = app
                 .remote_freshness(wait)
                 .await?
                 .with_waiters(cli.reads.min_position_waiters);
-            (
-                app.read_api_router(views, freshness, tokens, streams),
-                Workers::default(),
-            )
+            let (views, freshness, standby) = app.reads_from(&cli.reads, freshness).await?;
+            let router = app.read_api_router(views, freshness, tokens, streams, standby.clone());
+            (router, Workers::default(), standby)
         }
         Mode::Projector(views, policies) => {
             app.announce_commits();
@@ -218,10 +218,10 @@ async fn run<S: Store>(
                 projector: Some(projector),
                 policies: Some(policies),
             };
-            (app.health_router(), workers)
+            (app.health_router(), workers, None)
         }
     };
-    let router = app.served(router, cli.limits.limits()).await?;
+    let router = app.served(router, cli.limits.limits(), standby).await?;
     let listener = TcpListener::bind((cli.host, port)).await?;
     let views: Vec<_> = workers
         .projector

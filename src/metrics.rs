@@ -3,7 +3,8 @@
 //! among them), events appended, where each view and policy stands (checkpoint, head, lag in events and
 //! seconds), and on PostgreSQL the age of the oldest open transaction, which holds
 //! every subscriber's read watermark back (ADR 3), the group commit's batches
-//! (ADR 9), and each outbound target's calls, latency and breaker (ADR 11).
+//! (ADR 9), each outbound target's calls, latency and breaker (ADR 11), and how far a
+//! read API's standby is behind the primary (ADR 15).
 //!
 //! Each process owns its registry (no global state); the subscription gauges are read
 //! from the database at most once a second, by one scrape at a time, through a small
@@ -31,6 +32,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
+
+use crate::standby::Standby;
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -80,6 +83,9 @@ pub struct Metrics {
     oldest_transaction: Option<Seconds>,
     /// Whose breakers' gauges are brought up to date at each scrape.
     outbound: Outbound,
+    /// The standby reads come from, and how far its replay is behind the primary (bytes,
+    /// seconds).
+    standby: Option<(Arc<Standby>, Seconds, Gauge)>,
     store: ProjectionStore,
     /// When the subscription gauges were last read from the database: a scrape reads
     /// them at most once per [`REFRESH_EVERY`], and one scrape at a time; the others
@@ -92,7 +98,12 @@ const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Metrics {
     /// Metrics over `store`, with the command service's own counters.
-    pub fn new(store: ProjectionStore, commands: CommandCounters) -> Arc<Self> {
+    /// With `standby`, its replay lag too.
+    pub fn new(
+        store: ProjectionStore,
+        commands: CommandCounters,
+        standby: Option<Arc<Standby>>,
+    ) -> Arc<Self> {
         let requests = Family::<RequestLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
@@ -108,6 +119,7 @@ impl Metrics {
             oldest_transaction: matches!(store, ProjectionStore::Postgres(_))
                 .then(Seconds::default),
             outbound: commands.outbound.clone(),
+            standby: standby.map(|standby| (standby, Seconds::default(), Gauge::default())),
             store,
             refreshed: tokio::sync::Mutex::new(None),
         };
@@ -194,6 +206,19 @@ impl Metrics {
                 gauge.clone(),
             );
         }
+        if let Some((_, seconds, bytes)) = &self.standby {
+            registry.register(
+                "standby_replay_lag_seconds",
+                "Age of the last transaction the read API's standby replayed, while it has WAL \
+                 left to replay (0 when it has replayed all the primary wrote)",
+                seconds.clone(),
+            );
+            registry.register(
+                "standby_replay_lag_bytes",
+                "WAL the primary has written that the read API's standby has not replayed",
+                bytes.clone(),
+            );
+        }
         self
     }
 
@@ -205,6 +230,15 @@ impl Metrics {
     }
 
     async fn refresh(&self) {
+        if let Some((standby, seconds, bytes)) = &self.standby {
+            match standby.replay_lag().await {
+                Ok(lag) => {
+                    seconds.set(lag.seconds);
+                    bytes.set(lag.bytes as i64);
+                }
+                Err(error) => tracing::warn!(%error, "the standby's replay lag was not read"),
+            }
+        }
         let read = async {
             let statuses = self.store.statuses(crate::admin::HELD_BACK_AFTER).await?;
             let dead_letters = policies::dead_letters::counts(&self.store).await?;

@@ -147,6 +147,11 @@ pub struct ReadSettings {
         global = true
     )]
     pub read_pool_size: u32,
+    /// A hot standby of the PostgreSQL database (a streaming-replication replica) that
+    /// the read API reads its views from; commands, projectors and policies stay on
+    /// `DATABASE_URL`. Reads with `minPosition` wait until the standby has replayed it.
+    #[arg(long, env = "STRATA_READ_DATABASE_URL", global = true)]
+    pub read_database_url: Option<String>,
 }
 
 /// How much one process takes on at once.

@@ -11,6 +11,7 @@ use read_api::ViewStore;
 use tokio::sync::watch;
 
 use crate::settings::StoreSettings;
+use crate::standby::Standby;
 
 /// An event-store backend as the processes use it.
 pub trait Store: EventLog + Sized {
@@ -33,6 +34,14 @@ pub trait Store: EventLog + Sized {
     /// The views for the read API, through a pool of `pool_size` connections where the
     /// backend has pools of its own to give.
     fn view_store(&self, pool_size: u32) -> impl Future<Output = anyhow::Result<ViewStore>> + Send;
+
+    /// The hot standby at `url` of the store's database, its views read through a pool
+    /// of `pool_size`: PostgreSQL only.
+    fn standby(
+        &self,
+        url: &str,
+        pool_size: u32,
+    ) -> impl Future<Output = anyhow::Result<Standby>> + Send;
 
     /// What other processes announce on `channel`, when the backend carries it between
     /// processes (PostgreSQL `LISTEN`); `None` otherwise.
@@ -82,6 +91,10 @@ impl Store for PostgresEventLog {
         Ok(ViewStore::Postgres(self.open_pool(pool_size).await?))
     }
 
+    async fn standby(&self, url: &str, pool_size: u32) -> anyhow::Result<Standby> {
+        Standby::open(self, url, pool_size).await
+    }
+
     async fn listen(&self, channel: &'static str) -> anyhow::Result<Option<watch::Receiver<i64>>> {
         Ok(Some(wake::listen(self.pool(), channel).await?))
     }
@@ -120,6 +133,13 @@ impl Store for SqliteEventLog {
     /// The store's readers.
     async fn view_store(&self, _: u32) -> anyhow::Result<ViewStore> {
         Ok(ViewStore::Sqlite(self.pool().clone()))
+    }
+
+    async fn standby(&self, _: &str, _: u32) -> anyhow::Result<Standby> {
+        anyhow::bail!(
+            "STRATA_READ_DATABASE_URL names a standby, which only PostgreSQL has: set \
+             DATABASE_URL too"
+        )
     }
 
     /// SQLite serves one process: nothing comes from elsewhere.

@@ -163,7 +163,7 @@ pub(crate) async fn served_api_with(
         .await?;
     let limits = crate::settings::LimitSettings::default().limits();
     Ok((
-        backend.served(router, limits).await?,
+        backend.served(router, limits, None).await?,
         format!("Bearer {token}"),
     ))
 }

@@ -2,70 +2,14 @@
 //! `Retry-After` within the acquire timeout, readiness turns 503, and service resumes
 //! without a restart, with every acknowledged command kept.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::io::copy_bidirectional;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 
 use crate::processes::{admin_client, eventually, free_port, start_with, Processes};
 use crate::support::{Store, TestApp};
-
-/// A TCP proxy in front of PostgreSQL that the test can cut: while down it refuses new
-/// connections and closes the ones it carries, as a database that went away would.
-struct Proxy {
-    port: u16,
-    up: Arc<watch::Sender<bool>>,
-}
-
-impl Proxy {
-    async fn start() -> Self {
-        let port = free_port().await;
-        let up = Arc::new(watch::Sender::new(true));
-        let state = up.clone();
-        tokio::spawn(async move {
-            loop {
-                let mut down = state.subscribe();
-                let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
-                loop {
-                    tokio::select! {
-                        accepted = listener.accept() => {
-                            let Ok((inbound, _)) = accepted else { break };
-                            tokio::spawn(carry(inbound, state.subscribe()));
-                        }
-                        _ = down.wait_for(|up| !*up) => break,
-                    }
-                }
-                // Down: no listener, so connections are refused, until it is up again.
-                drop(listener);
-                let mut up = state.subscribe();
-                if up.wait_for(|up| *up).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Self { port, up }
-    }
-
-    fn set(&self, up: bool) {
-        self.up.send_replace(up);
-    }
-}
-
-/// Copies both ways between a client and PostgreSQL until either closes or the proxy
-/// goes down.
-async fn carry(mut inbound: TcpStream, mut state: watch::Receiver<bool>) {
-    let Ok(mut outbound) = TcpStream::connect("127.0.0.1:5432").await else {
-        return;
-    };
-    tokio::select! {
-        _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
-        _ = state.wait_for(|up| !*up) => {}
-    }
-}
+use crate::tcp_proxy::Proxy;
 
 async fn place(client: &reqwest::Client, base: &str) -> (StatusCode, Value, Option<String>) {
     let order =
@@ -93,9 +37,8 @@ async fn place(client: &reqwest::Client, base: &str) -> (StatusCode, Value, Opti
 async fn a_database_that_goes_away_gives_503s_and_service_resumes_when_it_returns() {
     let app = TestApp::spawn(Store::Postgres).await;
     let direct = app.database_url().expect("a PostgreSQL database");
-    let proxy = Proxy::start().await;
-    let proxied = direct.replace("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port));
-    assert_ne!(proxied, direct, "the URL goes through the proxy");
+    let proxy = Proxy::start(5432).await;
+    let proxied = proxy.in_front_of(&direct, 5432);
     let port = free_port().await;
     let timeout = [
         ("STRATA_DB_ACQUIRE_TIMEOUT_MS", "500"),
@@ -116,7 +59,7 @@ async fn a_database_that_goes_away_gives_503s_and_service_resumes_when_it_return
         acknowledged.push(body["orderId"].as_str().unwrap().to_string());
     }
 
-    proxy.set(false);
+    proxy.take_down();
     for _ in 0..3 {
         let asked = Instant::now();
         let (status, body, retry_after) = place(&client, &base).await;
@@ -148,7 +91,7 @@ async fn a_database_that_goes_away_gives_503s_and_service_resumes_when_it_return
         .unwrap();
     assert_eq!(live.status(), StatusCode::OK);
 
-    proxy.set(true);
+    proxy.point_at(5432);
     eventually(&client, &format!("{base}/health/ready"), |s, _| {
         s == StatusCode::OK
     })

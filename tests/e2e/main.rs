@@ -1,8 +1,10 @@
 //! End-to-end scenarios: the real server over HTTP against a real database, each test
 //! with a database of its own (a fresh PostgreSQL database or a fresh SQLite file).
 
+mod pg_servers;
 mod processes;
 mod support;
+mod tcp_proxy;
 
 mod auth;
 mod bookings;
@@ -34,4 +36,5 @@ mod rolling_update;
 mod shutdown;
 mod snapshots;
 mod split_mode;
+mod standby;
 mod write_faults;

@@ -162,7 +162,7 @@ async fn each_split_process_serves_the_document_of_its_own_routes() {
             .expect("router");
         let freshness = read_api::Freshness::new(Duration::from_secs(2));
         let views = app_of_store.view_store(1).await.expect("views");
-        let reads = app_of_store.read_api_router(views, freshness, app.tokens.clone(), streams());
+        let reads = app_of_store.read_api_router(views, freshness, app.tokens.clone(), streams(), None);
         (commands, reads)
     });
 

@@ -100,7 +100,7 @@ impl Backend {
                 .api_router(views, freshness, tokens, streams())
                 .await
                 .expect("router");
-            app.served(router, limits).await.expect("served")
+            app.served(router, limits, None).await.expect("served")
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod overload;
 pub use error::{ApiError, ErrorBody};
 pub use extract::{CORRELATION_ID, IDEMPOTENCY_KEY};
 pub use openapi::{ApiDoc, HealthDoc};
+pub use operations::Readiness;
 
 use std::sync::Arc;
 
@@ -32,8 +33,10 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// Only `/health/*`, without the cross-cutting layers: what a process that serves no
 /// command answers (a projector, the read API), merged before [`layered`] wraps it.
-pub fn health_routes<L: EventLog>(service: Arc<CommandService<L>>) -> Router {
-    operations::health().with_state(service)
+/// Readiness asks `readiness`: the command service's event store, or a read API's
+/// standby.
+pub fn health_routes<R: Readiness>(readiness: Arc<R>) -> Router {
+    operations::health().with_state(readiness)
 }
 
 /// The contexts' command routes without the cross-cutting layers, so a caller can

@@ -1,5 +1,6 @@
 //! `/health/*` (every process) and `GET /admin/streams/{aggregateType}/{id}`.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -16,10 +17,22 @@ use super::extract::resource_id;
 use crate::dispatch::CommandService;
 use crate::store::{EventLog, RecordedEvent};
 
-pub fn health<L: EventLog>() -> Router<Arc<CommandService<L>>> {
+/// What `/health/ready` asks: whether the database a process serves from answers, with
+/// the migrations applied.
+pub trait Readiness: Send + Sync + 'static {
+    fn is_ready(&self) -> impl Future<Output = bool> + Send;
+}
+
+impl<L: EventLog> Readiness for CommandService<L> {
+    async fn is_ready(&self) -> bool {
+        self.log().is_ready().await
+    }
+}
+
+pub fn health<R: Readiness>() -> Router<Arc<R>> {
     Router::new()
         .route("/health/live", get(live))
-        .route("/health/ready", get(ready::<L>))
+        .route("/health/ready", get(ready::<R>))
 }
 
 pub fn admin<L: EventLog>() -> Router<Arc<CommandService<L>>> {
@@ -66,8 +79,8 @@ async fn live() -> Json<Health> {
             applied (`not_ready`)", body = ErrorBody),
     )
 )]
-async fn ready<L: EventLog>(State(service): State<Arc<CommandService<L>>>) -> Response {
-    if service.log().is_ready().await {
+async fn ready<R: Readiness>(State(readiness): State<Arc<R>>) -> Response {
+    if readiness.is_ready().await {
         Json(Health { status: "ready" }).into_response()
     } else {
         let body = json!({

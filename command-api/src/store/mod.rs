@@ -21,7 +21,7 @@ mod time_slots;
 pub use group_commit::{BatchCounts, MAX_WRITERS as COMMIT_WRITERS};
 
 pub use deadline::Deadline;
-pub use postgres::PostgresEventLog;
+pub use postgres::{is_migrated, PostgresEventLog};
 pub use sqlite::SqliteEventLog;
 pub use stream_at::StreamAt;
 pub use time_slots::TimeSlots;
@@ -227,6 +227,7 @@ impl StoreError {
             _ if is_lost_race(error) => Self::Conflict,
             _ if is_timeout(error) => Self::TimedOut,
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => Self::Unavailable(reason()),
+            _ if is_read_only(error) => Self::Unavailable(reason()),
             _ if is_unavailable(error) => Self::OutcomeUnknown(reason()),
             _ => Self::Internal(reason()),
         }
@@ -260,7 +261,9 @@ pub(crate) fn is_timeout(error: &sqlx::Error) -> bool {
 
 /// Whether `error` is the database going away rather than a bug: a broken wire
 /// conversation (a restart, a proxy cutting the connection), no connection to be had,
-/// or the server ending the session (SQLSTATE class 08, 57P01–57P03, 53300).
+/// the server ending the session (SQLSTATE class 08, 57P01–57P03, 53300), or a server
+/// that takes no writes (25006: a standby not yet promoted behind the primary's address
+/// during a failover).
 pub(crate) fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
@@ -270,10 +273,18 @@ pub(crate) fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || ["57P01", "57P02", "57P03", "53300"].contains(&&*code)
+            code.starts_with("08")
+                || ["57P01", "57P02", "57P03", "53300", READ_ONLY].contains(&&*code)
         }),
         _ => false,
     }
+}
+
+/// The SQLSTATE of a write refused by a server that takes none: it wrote nothing.
+const READ_ONLY: &str = "25006";
+
+fn is_read_only(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().is_some_and(|code| code == READ_ONLY))
 }
 
 /// An event-store backend: loads streams, writes whole commits.

@@ -139,6 +139,23 @@ impl PostgresEventLog {
             .connect_with((*self.pool.connect_options()).clone())
             .await
     }
+
+    /// A pool of `size` connections to another server (a standby at `url`), with the
+    /// same acquire timeout.
+    pub async fn open_pool_at(&self, url: &str, size: u32) -> Result<PgPool, sqlx::Error> {
+        let options: PgConnectOptions = url.parse()?;
+        pool_options(size, self.pool.options().get_acquire_timeout())
+            .connect_with(options)
+            .await
+    }
+}
+
+/// Whether the database `pool` reaches answers and has every migration applied.
+pub async fn is_migrated(pool: &PgPool) -> bool {
+    let applied: Result<i64, _> = sqlx::query_scalar(sql::APPLIED_MIGRATIONS)
+        .fetch_one(pool)
+        .await;
+    matches!(applied, Ok(n) if n as usize >= MIGRATOR.iter().count())
 }
 
 /// A bounded pool that tests a connection before handing it out only when it has been
@@ -248,10 +265,7 @@ impl EventLog for PostgresEventLog {
         if self.group.stalled() {
             return false;
         }
-        let applied: Result<i64, _> = sqlx::query_scalar(sql::APPLIED_MIGRATIONS)
-            .fetch_one(&self.status)
-            .await;
-        matches!(applied, Ok(n) if n as usize >= MIGRATOR.iter().count())
+        is_migrated(&self.status).await
     }
 }
 

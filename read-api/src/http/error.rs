@@ -98,8 +98,10 @@ impl From<sqlx::Error> for ApiError {
 }
 
 /// Whether `error` is the database going away rather than a bug: a broken wire
-/// conversation, no connection to be had, or the server ending the session (SQLSTATE
-/// class 08, 57P01–57P03, 53300). The command API sorts its store's errors alike.
+/// conversation, no connection to be had, the server ending the session (SQLSTATE
+/// class 08, 57P01–57P03, 53300; the command API sorts its store's errors alike), or a
+/// standby cancelling the read for a conflict with what it replays (40001), which a
+/// retry does not meet.
 fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
@@ -109,7 +111,8 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || ["57P01", "57P02", "57P03", "53300"].contains(&&*code)
+            code.starts_with("08")
+                || ["57P01", "57P02", "57P03", "53300", "40001"].contains(&&*code)
         }),
         _ => false,
     }

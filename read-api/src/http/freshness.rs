@@ -34,6 +34,9 @@ pub struct Freshness {
     progress: Option<watch::Receiver<i64>>,
     /// Permits of the reads waiting now; past them a read that would wait is 503 at once.
     waiting: Arc<Semaphore>,
+    /// Where the log's head is read when the views are read elsewhere (a standby, whose
+    /// head may lag the primary's).
+    log: Option<ViewStore>,
 }
 
 impl Freshness {
@@ -44,7 +47,15 @@ impl Freshness {
             bound,
             progress: None,
             waiting: Arc::new(Semaphore::new(DEFAULT_WAITERS)),
+            log: None,
         }
+    }
+
+    /// Reads the log's head from `log` (the primary) rather than from the views' store: a
+    /// position a lagging standby has not received yet is waited for, not refused.
+    pub fn head_from(mut self, log: ViewStore) -> Self {
+        self.log = Some(log);
+        self
     }
 
     /// At most `waiters` reads wait at once.
@@ -96,7 +107,7 @@ impl Freshness {
             if !head_checked {
                 // A position beyond the log's head is no write's: answered at once, not
                 // after the bound.
-                let head = store.head().await?;
+                let head = self.log.as_ref().unwrap_or(store).head().await?;
                 if min > head {
                     return Err(ApiError::invalid_field(
                         "minPosition",

@@ -1,0 +1,129 @@
+//! Reads from a streaming-replication standby (`STRATA_READ_DATABASE_URL`): the read
+//! API reads its views there, while commands, projectors and policies stay on the
+//! primary (ADR 15).
+//!
+//! A view's rows and its checkpoint commit in one transaction, so the standby's copy of
+//! a view is always the view at some earlier point, and its checkpoint says which: a read
+//! with `minPosition` waits until the standby's checkpoint has passed the position, as it
+//! would on the primary. A hot standby cannot `LISTEN`, so reads are woken by the
+//! primary's progress, relayed once the standby has replayed it ([`Standby::follow`]).
+
+use std::time::Duration;
+
+use command_api::http::Readiness;
+use command_api::store::{is_migrated, PostgresEventLog};
+use read_api::{Freshness, ViewStore};
+use sqlx::PgPool;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// How often the relay asks the standby whether it has replayed the primary's progress.
+const REPLAYED_EVERY: Duration = Duration::from_millis(2);
+/// How long the relay follows one change of the primary's progress; past it, waiting
+/// reads go on re-checking by themselves until their bound.
+const FOLLOW_AT_MOST: Duration = Duration::from_secs(1);
+
+/// A hot standby of the event store's database, and the primary it replays.
+pub struct Standby {
+    views: PgPool,
+    primary: PgPool,
+}
+
+/// How far the standby's replay is behind the primary.
+pub struct ReplayLag {
+    /// WAL the primary has written that the standby has not replayed.
+    pub bytes: f64,
+    /// Age of the last transaction the standby replayed, while WAL is left to replay
+    /// (0 once it has replayed everything the primary wrote).
+    pub seconds: f64,
+}
+
+impl Standby {
+    /// The standby at `url` of `log`'s database, read through a pool of `pool_size`.
+    pub async fn open(log: &PostgresEventLog, url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        Ok(Self {
+            views: log.open_pool_at(url, pool_size).await?,
+            primary: log.pool().clone(),
+        })
+    }
+
+    /// The views, on the standby.
+    pub fn views(&self) -> ViewStore {
+        ViewStore::Postgres(self.views.clone())
+    }
+
+    /// `freshness` for reads on the standby: woken once the standby has replayed what
+    /// woke `freshness` (or re-checking, without it), the log's head read on the primary
+    /// so that a position the standby has not received yet is waited for.
+    pub fn follow(&self, freshness: Freshness) -> Freshness {
+        let freshness = freshness.head_from(ViewStore::Postgres(self.primary.clone()));
+        match freshness.progress() {
+            Some(progress) => freshness.woken_by(self.replayed(progress)),
+            None => freshness,
+        }
+    }
+
+    /// Changes once the standby has replayed the primary's WAL as it stood after each
+    /// change of `progress`.
+    fn replayed(&self, mut progress: watch::Receiver<i64>) -> watch::Receiver<i64> {
+        let (views, primary) = (self.views.clone(), self.primary.clone());
+        let (sender, replayed) = watch::channel(0);
+        tokio::spawn(async move {
+            while progress.changed().await.is_ok() && !sender.is_closed() {
+                let Ok(target) = current_wal(&primary).await else {
+                    sender.send_modify(|count| *count += 1);
+                    continue;
+                };
+                let deadline = Instant::now() + FOLLOW_AT_MOST;
+                while !has_replayed(&views, &target).await && Instant::now() < deadline {
+                    tokio::time::sleep(REPLAYED_EVERY).await;
+                }
+                sender.send_modify(|count| *count += 1);
+            }
+        });
+        replayed
+    }
+
+    /// How far the standby is behind the primary now.
+    pub async fn replay_lag(&self) -> Result<ReplayLag, sqlx::Error> {
+        let target = current_wal(&self.primary).await?;
+        let (bytes, seconds): (f64, f64) = sqlx::query_as(
+            "SELECT coalesce(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)::float8,
+                    CASE WHEN coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) THEN 0
+                         ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
+                    END::float8",
+        )
+        .bind(&target)
+        .fetch_one(&self.views)
+        .await?;
+        Ok(ReplayLag {
+            bytes: bytes.max(0.0),
+            seconds: seconds.max(0.0),
+        })
+    }
+}
+
+/// A read API on a standby is ready when the standby answers with the migrations
+/// replayed: it serves reads whether or not the primary does.
+impl Readiness for Standby {
+    async fn is_ready(&self) -> bool {
+        is_migrated(&self.views).await
+    }
+}
+
+/// Where the primary's WAL stands now.
+async fn current_wal(primary: &PgPool) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_current_wal_lsn()::text")
+        .fetch_one(primary)
+        .await
+}
+
+/// Whether the standby has replayed the WAL up to `target` (false on an error: the
+/// reads' own re-checks take over).
+async fn has_replayed(standby: &PgPool, target: &str) -> bool {
+    sqlx::query_scalar::<_, Option<bool>>("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn")
+        .bind(target)
+        .fetch_one(standby)
+        .await
+        .is_ok_and(|replayed| replayed.unwrap_or(true))
+}

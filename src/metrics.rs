@@ -83,8 +83,8 @@ pub struct Metrics {
     oldest_transaction: Option<Seconds>,
     /// Whose breakers' gauges are brought up to date at each scrape.
     outbound: Outbound,
-    /// The standby reads come from, and how far its replay is behind the primary (bytes,
-    /// seconds).
+    /// The standby reads come from, and how far its replay is behind the primary
+    /// (seconds, bytes).
     standby: Option<(Arc<Standby>, Seconds, Gauge)>,
     store: ProjectionStore,
     /// When the subscription gauges were last read from the database: a scrape reads
@@ -195,8 +195,8 @@ impl Metrics {
         );
         registry.register(
             "subscription_metrics_stale",
-            "1 when the subscription gauges could not be read from the database at the last \
-             refresh and show older values",
+            "1 when the subscription gauges (or the standby's replay lag) could not be read \
+             from the database at the last refresh and show older values",
             self.stale.clone(),
         );
         if let Some(gauge) = &self.oldest_transaction {
@@ -209,8 +209,9 @@ impl Metrics {
         if let Some((_, seconds, bytes)) = &self.standby {
             registry.register(
                 "standby_replay_lag_seconds",
-                "Age of the last transaction the read API's standby replayed, while it has WAL \
-                 left to replay (0 when it has replayed all the primary wrote)",
+                "Age of the last transaction the read API's standby replayed, by the standby's \
+                 clock, while it has WAL left to replay (0 when it has replayed all the primary \
+                 wrote)",
                 seconds.clone(),
             );
             registry.register(
@@ -230,13 +231,17 @@ impl Metrics {
     }
 
     async fn refresh(&self) {
+        let mut standby_read = true;
         if let Some((standby, seconds, bytes)) = &self.standby {
             match standby.replay_lag().await {
                 Ok(lag) => {
                     seconds.set(lag.seconds);
                     bytes.set(lag.bytes as i64);
                 }
-                Err(error) => tracing::warn!(%error, "the standby's replay lag was not read"),
+                Err(error) => {
+                    tracing::warn!(%error, "the standby's replay lag not refreshed: it shows older values");
+                    standby_read = false;
+                }
             }
         }
         let read = async {
@@ -252,7 +257,7 @@ impl Metrics {
                 return;
             }
         };
-        self.stale.set(0);
+        self.stale.set(i64::from(!standby_read));
         statuses.items.iter().for_each(|status| self.set(status));
         // Every policy, so that one whose dead letters were all sent again shows 0.
         let policies = statuses

@@ -150,7 +150,12 @@ pub struct ReadSettings {
     /// A hot standby of the PostgreSQL database (a streaming-replication replica) that
     /// the read API reads its views from; commands, projectors and policies stay on
     /// `DATABASE_URL`. Reads with `minPosition` wait until the standby has replayed it.
-    #[arg(long, env = "STRATA_READ_DATABASE_URL", global = true)]
+    #[arg(
+        long,
+        env = "STRATA_READ_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub read_database_url: Option<String>,
 }
 

@@ -17,16 +17,25 @@ use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-/// How often the relay asks the standby whether it has replayed the primary's progress.
-const REPLAYED_EVERY: Duration = Duration::from_millis(2);
+/// How soon the relay first asks the standby whether it has replayed the primary's
+/// progress; the pause doubles up to [`ASK_AT_MOST_EVERY`].
+const FIRST_ASK_AFTER: Duration = Duration::from_millis(2);
+const ASK_AT_MOST_EVERY: Duration = Duration::from_millis(32);
 /// How long the relay follows one change of the primary's progress; past it, waiting
 /// reads go on re-checking by themselves until their bound.
 const FOLLOW_AT_MOST: Duration = Duration::from_secs(1);
 
 /// A hot standby of the event store's database, and the primary it replays.
 pub struct Standby {
+    /// The read API's pool on the standby.
     views: PgPool,
+    /// Small pools whose statements time out, on the standby and on the primary, for
+    /// what must not wait on reads or commands: readiness, metrics, the relay.
+    status: PgPool,
     primary: PgPool,
+    /// The pool the log's head is read through on the primary, as reads on the
+    /// primary read it through theirs.
+    log: PgPool,
 }
 
 /// How far the standby's replay is behind the primary.
@@ -41,9 +50,12 @@ pub struct ReplayLag {
 impl Standby {
     /// The standby at `url` of `log`'s database, read through a pool of `pool_size`.
     pub async fn open(log: &PostgresEventLog, url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let (views, status) = log.open_pools_at(url, pool_size).await?;
         Ok(Self {
-            views: log.open_pool_at(url, pool_size).await?,
-            primary: log.pool().clone(),
+            views,
+            status,
+            primary: log.status_pool().clone(),
+            log: log.pool().clone(),
         })
     }
 
@@ -56,7 +68,7 @@ impl Standby {
     /// woke `freshness` (or re-checking, without it), the log's head read on the primary
     /// so that a position the standby has not received yet is waited for.
     pub fn follow(&self, freshness: Freshness) -> Freshness {
-        let freshness = freshness.head_from(ViewStore::Postgres(self.primary.clone()));
+        let freshness = freshness.head_from(ViewStore::Postgres(self.log.clone()));
         match freshness.progress() {
             Some(progress) => freshness.woken_by(self.replayed(progress)),
             None => freshness,
@@ -66,17 +78,17 @@ impl Standby {
     /// Changes once the standby has replayed the primary's WAL as it stood after each
     /// change of `progress`.
     fn replayed(&self, mut progress: watch::Receiver<i64>) -> watch::Receiver<i64> {
-        let (views, primary) = (self.views.clone(), self.primary.clone());
+        let (standby, primary) = (self.status.clone(), self.primary.clone());
         let (sender, replayed) = watch::channel(0);
         tokio::spawn(async move {
             while progress.changed().await.is_ok() && !sender.is_closed() {
-                let Ok(target) = current_wal(&primary).await else {
-                    sender.send_modify(|count| *count += 1);
-                    continue;
-                };
-                let deadline = Instant::now() + FOLLOW_AT_MOST;
-                while !has_replayed(&views, &target).await && Instant::now() < deadline {
-                    tokio::time::sleep(REPLAYED_EVERY).await;
+                if let Ok(target) = current_wal(&primary).await {
+                    let deadline = Instant::now() + FOLLOW_AT_MOST;
+                    let mut pause = FIRST_ASK_AFTER;
+                    while !has_replayed(&standby, &target).await && Instant::now() < deadline {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(ASK_AT_MOST_EVERY);
+                    }
                 }
                 sender.send_modify(|count| *count += 1);
             }
@@ -87,14 +99,18 @@ impl Standby {
     /// How far the standby is behind the primary now.
     pub async fn replay_lag(&self) -> Result<ReplayLag, sqlx::Error> {
         let target = current_wal(&self.primary).await?;
+        // A promoted standby keeps its last replay position: it lags nothing.
         let (bytes, seconds): (f64, f64) = sqlx::query_as(
-            "SELECT coalesce(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)::float8,
-                    CASE WHEN coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) THEN 0
+            "SELECT CASE WHEN pg_is_in_recovery()
+                         THEN coalesce(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)
+                         ELSE 0 END::float8,
+                    CASE WHEN NOT pg_is_in_recovery()
+                           OR coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) THEN 0
                          ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
                     END::float8",
         )
         .bind(&target)
-        .fetch_one(&self.views)
+        .fetch_one(&self.status)
         .await?;
         Ok(ReplayLag {
             bytes: bytes.max(0.0),
@@ -104,26 +120,30 @@ impl Standby {
 }
 
 /// A read API on a standby is ready when the standby answers with the migrations
-/// replayed: it serves reads whether or not the primary does.
+/// replayed: once started, it serves reads whether or not the primary does.
 impl Readiness for Standby {
     async fn is_ready(&self) -> bool {
-        is_migrated(&self.views).await
+        is_migrated(&self.status).await
     }
 }
 
-/// Where the primary's WAL stands now.
+/// Where the primary's WAL stands now: its insert position, which every commit record
+/// so far is before (projector batches commit without waiting for their WAL to be
+/// written).
 async fn current_wal(primary: &PgPool) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar("SELECT pg_current_wal_lsn()::text")
+    sqlx::query_scalar("SELECT pg_current_wal_insert_lsn()::text")
         .fetch_one(primary)
         .await
 }
 
-/// Whether the standby has replayed the WAL up to `target` (false on an error: the
-/// reads' own re-checks take over).
+/// Whether the standby has replayed the WAL up to `target`, or has been promoted (false
+/// on an error: the reads' own re-checks take over).
 async fn has_replayed(standby: &PgPool, target: &str) -> bool {
-    sqlx::query_scalar::<_, Option<bool>>("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn")
-        .bind(target)
-        .fetch_one(standby)
-        .await
-        .is_ok_and(|replayed| replayed.unwrap_or(true))
+    sqlx::query_scalar::<_, Option<bool>>(
+        "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= $1::pg_lsn",
+    )
+    .bind(target)
+    .fetch_one(standby)
+    .await
+    .is_ok_and(|replayed| replayed.unwrap_or(false))
 }

@@ -100,10 +100,19 @@ impl Replicated {
         if is_root() {
             run(Command::new("chown").args(["postgres:postgres", path(&dir)]));
         }
-        let primary = Server {
-            data: dir.join("primary"),
-            port: free_port().await,
+        // Made first, so that whatever fails below, dropping it stops what was started.
+        let servers = Self {
+            primary: Server {
+                data: dir.join("primary"),
+                port: free_port().await,
+            },
+            standby: Server {
+                data: dir.join("standby"),
+                port: free_port().await,
+            },
+            dir,
         };
+        let (primary, standby, dir) = (&servers.primary, &servers.standby, &servers.dir);
         as_postgres(
             "initdb",
             &[
@@ -116,12 +125,8 @@ impl Replicated {
                 "UTF8",
             ],
         );
-        configure(&primary, &dir, "wal_level = replica\nmax_wal_senders = 4\n");
+        configure(primary, dir, "wal_level = replica\nmax_wal_senders = 4\n");
         primary.start();
-        let standby = Server {
-            data: dir.join("standby"),
-            port: free_port().await,
-        };
         let port = primary.port.to_string();
         as_postgres(
             "pg_basebackup",
@@ -139,13 +144,8 @@ impl Replicated {
                 "stream",
             ],
         );
-        configure(&standby, &dir, "");
+        configure(standby, dir, "");
         standby.start();
-        let servers = Self {
-            dir,
-            primary,
-            standby,
-        };
         if commit == Commit::Synchronous {
             // Set once the standby streams: it must not inherit it, or once promoted it
             // would wait for a standby of its own that never comes.

@@ -20,23 +20,36 @@ const CLIENTS: usize = 16;
 /// The read API's bound on a `minPosition` wait, in these tests.
 const MIN_POSITION_WAIT: Duration = Duration::from_millis(1000);
 
-/// A split deployment: `strata command-api` and `strata projector` on `primary`, and
-/// `strata read-api` reading from `standby`; the command and read APIs' base URLs.
-async fn split_over(primary: &str, standby: &str) -> (Processes, String, String) {
-    let ports = [free_port().await, free_port().await, free_port().await];
+/// A split deployment over a primary and its standby: `strata command-api` and `strata
+/// projector` on the primary, `strata read-api` reading from the standby, and another
+/// `strata read-api` on the primary to compare with.
+struct Split {
+    _processes: Processes,
+    commands: String,
+    standby_reads: String,
+    primary_reads: String,
+}
+
+async fn split_over(servers: &Replicated) -> Split {
+    let (primary, standby) = (servers.primary.url(), servers.standby.url());
+    let ports = [
+        free_port().await,
+        free_port().await,
+        free_port().await,
+        free_port().await,
+    ];
     let wait = MIN_POSITION_WAIT.as_millis().to_string();
+    let reads_wait = ("STRATA_MIN_POSITION_WAIT_MS", wait.as_str());
     let processes = Processes(vec![
-        start_with(primary, "command-api", ports[0], &[]),
-        start_with(primary, "projector", ports[1], &[]),
+        start_with(&primary, "command-api", ports[0], &[]),
+        start_with(&primary, "projector", ports[1], &[]),
         start_with(
-            primary,
+            &primary,
             "read-api",
             ports[2],
-            &[
-                ("STRATA_READ_DATABASE_URL", standby),
-                ("STRATA_MIN_POSITION_WAIT_MS", &wait),
-            ],
+            &[("STRATA_READ_DATABASE_URL", &standby), reads_wait],
         ),
+        start_with(&primary, "read-api", ports[3], &[reads_wait]),
     ]);
     let bases = ports.map(|port| format!("http://127.0.0.1:{port}"));
     for base in &bases {
@@ -45,8 +58,13 @@ async fn split_over(primary: &str, standby: &str) -> (Processes, String, String)
         })
         .await;
     }
-    let [commands, _, reads] = bases;
-    (processes, commands, reads)
+    let [commands, _, standby_reads, primary_reads] = bases;
+    Split {
+        _processes: processes,
+        commands,
+        standby_reads,
+        primary_reads,
+    }
 }
 
 /// An order, sent with `key` as its `Idempotency-Key`: the status, the body and the
@@ -99,17 +117,23 @@ struct ReadTally {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_on_a_standby_with_min_position_return_the_order_asked_for_never_a_stale_row() {
     let servers = Replicated::start(Commit::Asynchronous).await;
-    let (_processes, commands, reads) =
-        split_over(&servers.primary.url(), &servers.standby.url()).await;
+    let split = split_over(&servers).await;
     let client = admin_client();
-    let tally = Arc::new(Mutex::new(ReadTally::default()));
+    // Reads go to the standby and to the primary in turn: [standby, primary].
+    let tallies = Arc::new(Mutex::new([ReadTally::default(), ReadTally::default()]));
     let (stop, stopped) = watch::channel(false);
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
-        let (client, commands, reads) = (client.clone(), commands.clone(), reads.clone());
-        let (tally, stopped) = (tally.clone(), stopped.clone());
+        let commands = split.commands.clone();
+        let targets = [split.standby_reads.clone(), split.primary_reads.clone()];
+        let (client, tallies, stopped) = (client.clone(), tallies.clone(), stopped.clone());
         clients.push(tokio::spawn(async move {
-            while !*stopped.borrow() {
+            for turn in 0.. {
+                if *stopped.borrow() {
+                    break;
+                }
+                let target = turn % 2;
+                let reads = &targets[target];
                 let key = Uuid::now_v7().to_string();
                 let (status, body, _) = place(&client, &commands, &key).await.expect("an answer");
                 assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -131,7 +155,8 @@ async fn reads_on_a_standby_with_min_position_return_the_order_asked_for_never_a
                     .get("x-projection-position")
                     .and_then(|value| value.to_str().ok()?.parse().ok());
                 let row: Value = response.json().await.unwrap_or(Value::Null);
-                let mut tally = tally.lock().unwrap();
+                let mut tallies = tallies.lock().unwrap();
+                let tally = &mut tallies[target];
                 tally
                     .latencies_ms
                     .push(asked.elapsed().as_secs_f64() * 1000.0);
@@ -172,7 +197,7 @@ async fn reads_on_a_standby_with_min_position_return_the_order_asked_for_never_a
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let metrics = client
-        .get(format!("{reads}/metrics"))
+        .get(format!("{}/metrics", split.standby_reads))
         .send()
         .await
         .unwrap()
@@ -184,25 +209,38 @@ async fn reads_on_a_standby_with_min_position_return_the_order_asked_for_never_a
         client.await.expect("a client finished");
     }
 
-    let tally = tally.lock().unwrap();
-    let mut latencies = tally.latencies_ms.clone();
-    latencies.sort_by(f64::total_cmp);
     lags_ms.sort_by(f64::total_cmp);
     println!(
-        "standby reads under {CLIENTS} ordering clients: {} found, {} view_behind; read with \
-         minPosition p50 {:.1} ms, p99 {:.1} ms; replay_lag (pg_stat_replication, {} samples) \
-         p50 {:.2} ms, max {:.2} ms",
-        tally.found,
-        tally.behind,
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
+        "replay_lag under {CLIENTS} ordering clients (pg_stat_replication, {} samples): p50 \
+         {:.2} ms, max {:.2} ms",
         lags_ms.len(),
         percentile(&lags_ms, 0.5),
         lags_ms.last().copied().unwrap_or(0.0),
     );
-    assert!(tally.stale.is_empty(), "stale reads: {:?}", tally.stale);
-    assert!(tally.other.is_empty(), "other answers: {:?}", tally.other);
-    assert!(tally.found > 0, "no read found its order");
+    let tallies = tallies.lock().unwrap();
+    for (tally, name) in tallies.iter().zip(["the standby", "the primary"]) {
+        let mut latencies = tally.latencies_ms.clone();
+        latencies.sort_by(f64::total_cmp);
+        println!(
+            "reads with minPosition on {name}: {} found, {} view_behind; p50 {:.1} ms, p99 \
+             {:.1} ms",
+            tally.found,
+            tally.behind,
+            percentile(&latencies, 0.5),
+            percentile(&latencies, 0.99),
+        );
+        assert!(
+            tally.stale.is_empty(),
+            "stale reads on {name}: {:?}",
+            tally.stale
+        );
+        assert!(
+            tally.other.is_empty(),
+            "other answers on {name}: {:?}",
+            tally.other
+        );
+        assert!(tally.found > 0, "no read on {name} found its order");
+    }
     assert!(
         metrics.contains("strata_standby_replay_lag_seconds")
             && metrics.contains("strata_standby_replay_lag_bytes"),
@@ -213,8 +251,8 @@ async fn reads_on_a_standby_with_min_position_return_the_order_asked_for_never_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_that_falls_behind_answers_min_position_reads_503_at_the_bound_not_stale() {
     let servers = Replicated::start(Commit::Asynchronous).await;
-    let (_processes, commands, reads) =
-        split_over(&servers.primary.url(), &servers.standby.url()).await;
+    let split = split_over(&servers).await;
+    let (commands, reads) = (&split.commands, &split.standby_reads);
     let client = admin_client();
     let (status, first, _) = place(&client, &commands, "before-the-pause").await.unwrap();
     assert_eq!(status, StatusCode::CREATED);
@@ -392,11 +430,14 @@ async fn fail_over(commit: Commit) -> Failover {
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let killed_at = Instant::now();
-    servers.primary.kill();
-    // An HA tool takes a moment to decide the primary is gone.
+    tokio::task::block_in_place(|| servers.primary.kill());
+    // An HA tool takes a moment to decide the primary is gone, and may move the address
+    // before the standby takes writes: commands meet a server in recovery first.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    servers.standby.promote();
     proxy.point_at(servers.standby.port);
+    let pointed_at = Instant::now();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::task::block_in_place(|| servers.standby.promote());
     let switched_at = Instant::now();
     let deadline = switched_at + Duration::from_secs(30);
     loop {
@@ -489,6 +530,15 @@ async fn fail_over(commit: Commit) -> Failover {
     assert!(listening > 0, "no LISTEN on the new primary");
 
     let attempts = std::mem::take(&mut *attempts.lock().unwrap());
+    let refused_in_recovery = attempts.iter().filter(|a| {
+        a.at > pointed_at + Duration::from_millis(50)
+            && a.at + a.took < switched_at
+            && a.body["error"] == "unavailable"
+    });
+    assert!(
+        refused_in_recovery.count() > 0,
+        "no command met the standby before its promotion"
+    );
     Failover {
         acknowledged,
         lost,

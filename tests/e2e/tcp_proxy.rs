@@ -26,10 +26,9 @@ impl Proxy {
             loop {
                 let mut changed = state.subscribe();
                 let Some(to) = *changed.borrow_and_update() else {
-                    // Down: no listener, so connections are refused, until it is up again.
-                    if changed.wait_for(Option::is_some).await.is_err() {
-                        return;
-                    }
+                    // Down: no listener, so connections are refused, until it is up again
+                    // (the task holds a sender: the wait ends only that way).
+                    let _ = changed.wait_for(Option::is_some).await;
                     continue;
                 };
                 let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind");

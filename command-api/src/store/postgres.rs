@@ -68,12 +68,7 @@ impl PostgresEventLog {
         bounds: CommitBounds,
     ) -> Result<Self, sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
-        let timeout = STATUS_STATEMENT_TIMEOUT.as_millis().to_string();
-        let status = pool_options(STATUS_POOL_SIZE, acquire_timeout).connect_lazy_with(
-            options
-                .clone()
-                .options([("statement_timeout", timeout.as_str())]),
-        );
+        let status = status_pool(options.clone(), acquire_timeout);
         let (lock_ms, statement_ms) = (
             bounds.lock_timeout.as_millis(),
             bounds.statement_timeout().as_millis(),
@@ -140,14 +135,37 @@ impl PostgresEventLog {
             .await
     }
 
-    /// A pool of `size` connections to another server (a standby at `url`), with the
-    /// same acquire timeout.
-    pub async fn open_pool_at(&self, url: &str, size: u32) -> Result<PgPool, sqlx::Error> {
+    /// Pools to another server (a standby at `url`), with the same acquire timeout: one
+    /// of `size` connections, and a status pool like [`PostgresEventLog::status_pool`].
+    pub async fn open_pools_at(
+        &self,
+        url: &str,
+        size: u32,
+    ) -> Result<(PgPool, PgPool), sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
-        pool_options(size, self.pool.options().get_acquire_timeout())
-            .connect_with(options)
-            .await
+        let acquire_timeout = self.pool.options().get_acquire_timeout();
+        let pool = pool_options(size, acquire_timeout)
+            .connect_with(options.clone())
+            .await?;
+        Ok((pool, status_pool(options, acquire_timeout)))
     }
+}
+
+/// [`STATUS_POOL_SIZE`] connections whose statements time out, opened when first used.
+fn status_pool(options: PgConnectOptions, acquire_timeout: Duration) -> PgPool {
+    let timeout = STATUS_STATEMENT_TIMEOUT.as_millis().to_string();
+    pool_options(STATUS_POOL_SIZE, acquire_timeout)
+        .connect_lazy_with(options.options([("statement_timeout", timeout.as_str())]))
+}
+
+/// Whether the server `pool` reaches takes writes: not a standby, not read-only.
+async fn takes_writes(pool: &PgPool) -> bool {
+    let writable: Result<bool, _> = sqlx::query_scalar(
+        "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'",
+    )
+    .fetch_one(pool)
+    .await;
+    matches!(writable, Ok(true))
 }
 
 /// Whether the database `pool` reaches answers and has every migration applied.
@@ -260,12 +278,14 @@ impl EventLog for PostgresEventLog {
         sql::expire_in_batches!(EXPIRE_IDEMPOTENCY_KEYS, ttl, &self.pool)
     }
 
-    /// Also false while the commit writers are stuck (see [`BatchCounts::stalled`]).
+    /// Also false while the commit writers are stuck (see [`BatchCounts::stalled`]), or
+    /// while the server takes no writes (a standby behind the primary's address during a
+    /// failover).
     async fn is_ready(&self) -> bool {
         if self.group.stalled() {
             return false;
         }
-        is_migrated(&self.status).await
+        is_migrated(&self.status).await && takes_writes(&self.status).await
     }
 }
 

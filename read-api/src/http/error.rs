@@ -99,9 +99,9 @@ impl From<sqlx::Error> for ApiError {
 
 /// Whether `error` is the database going away rather than a bug: a broken wire
 /// conversation, no connection to be had, the server ending the session (SQLSTATE
-/// class 08, 57P01–57P03, 53300; the command API sorts its store's errors alike), or a
-/// standby cancelling the read for a conflict with what it replays (40001), which a
-/// retry does not meet.
+/// class 08, 57P01–57P03, 53300, as the command API sorts its store's), or a standby
+/// cancelling the read for a conflict with what it replays (40001: a view's rebuild
+/// swapping its table, say), which a retry a moment later does not meet.
 fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)

@@ -254,7 +254,7 @@ async fn a_standby_that_falls_behind_answers_min_position_reads_503_at_the_bound
     let split = split_over(&servers).await;
     let (commands, reads) = (&split.commands, &split.standby_reads);
     let client = admin_client();
-    let (status, first, _) = place(&client, &commands, "before-the-pause").await.unwrap();
+    let (status, first, _) = place(&client, commands, "before-the-pause").await.unwrap();
     assert_eq!(status, StatusCode::CREATED);
     let first_id = first["orderId"].as_str().unwrap().to_string();
     let first_read = format!(
@@ -267,7 +267,7 @@ async fn a_standby_that_falls_behind_answers_min_position_reads_503_at_the_bound
         .standby
         .execute("SELECT pg_wal_replay_pause()")
         .await;
-    let (status, placed, _) = place(&client, &commands, "during-the-pause").await.unwrap();
+    let (status, placed, _) = place(&client, commands, "during-the-pause").await.unwrap();
     assert_eq!(status, StatusCode::CREATED);
     let (order_id, position) = (
         placed["orderId"].as_str().unwrap(),

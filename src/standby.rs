@@ -29,9 +29,10 @@ const FOLLOW_AT_MOST: Duration = Duration::from_secs(1);
 pub struct Standby {
     /// The read API's pool on the standby.
     views: PgPool,
-    /// Small pools whose statements time out, on the standby and on the primary, for
-    /// what must not wait on reads or commands: readiness, metrics, the relay.
+    /// A small pool on the standby whose statements time out, for what must not wait
+    /// on reads: readiness, metrics, the relay.
     status: PgPool,
+    /// The primary's own small pool of that kind, for where its WAL stands.
     primary: PgPool,
     /// The pool the log's head is read through on the primary, as reads on the
     /// primary read it through theirs.

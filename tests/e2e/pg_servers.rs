@@ -46,16 +46,9 @@ impl Server {
             .next()
             .expect("its pid")
             .to_string();
-        let children = Command::new("pgrep")
-            .args(["-P", &pid])
-            .output()
-            .expect("pgrep");
-        let mut pids = vec![pid];
-        pids.extend(
-            String::from_utf8_lossy(&children.stdout)
-                .split_whitespace()
-                .map(String::from),
-        );
+        // The postmaster first, so that it starts nothing when its children die.
+        let mut pids = vec![pid.clone()];
+        pids.extend(children_of(&pid));
         let status = Command::new("kill")
             .arg("-9")
             .args(&pids)
@@ -198,6 +191,22 @@ impl Drop for Replicated {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// The processes whose parent is `parent`, from `/proc`.
+fn children_of(parent: &str) -> Vec<String> {
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    processes
+        .filter_map(|entry| {
+            let pid = entry.ok()?.file_name().into_string().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // pid (comm) state ppid …: the command may hold spaces, its `)` ends it.
+            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
 }
 
 /// Listens on 127.0.0.1 only, on the server's port, with its socket in `dir`.

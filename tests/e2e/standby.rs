@@ -142,13 +142,8 @@ async fn reads_on_a_standby_with_min_position_return_the_order_asked_for_never_a
                     body["position"].as_i64().unwrap(),
                 );
                 let asked = Instant::now();
-                let response = client
-                    .get(format!(
-                        "{reads}/orderLists/{order_id}?minPosition={position}"
-                    ))
-                    .send()
-                    .await
-                    .expect("an answer");
+                let read = format!("{reads}/orderLists/{order_id}?minPosition={position}");
+                let response = get(&client, &read).await;
                 let status = response.status();
                 let applied: Option<i64> = response
                     .headers()
@@ -196,11 +191,8 @@ async fn reads_on_a_standby_with_min_position_return_the_order_asked_for_never_a
         lags_ms.extend(lag);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let metrics = client
-        .get(format!("{}/metrics", split.standby_reads))
-        .send()
+    let metrics = get(&client, &format!("{}/metrics", split.standby_reads))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -275,7 +267,7 @@ async fn a_standby_that_falls_behind_answers_min_position_reads_503_at_the_bound
     );
     let read = format!("{reads}/orderLists/{order_id}?minPosition={position}");
     let asked = Instant::now();
-    let response = client.get(&read).send().await.unwrap();
+    let response = get(&client, &read).await;
     let waited = asked.elapsed();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.headers().contains_key("retry-after"));
@@ -295,18 +287,11 @@ async fn a_standby_that_falls_behind_answers_min_position_reads_503_at_the_bound
         "answered after {waited:?}"
     );
     // Without a position the standby answers with what it has.
-    let unreplayed = client
-        .get(format!("{reads}/orderLists/{order_id}"))
-        .send()
-        .await
-        .unwrap();
+    let unreplayed = get(&client, &format!("{reads}/orderLists/{order_id}")).await;
     assert_eq!(unreplayed.status(), StatusCode::NOT_FOUND);
     // The read API's metrics show the standby behind.
-    let metrics = client
-        .get(format!("{reads}/metrics"))
-        .send()
+    let metrics = get(&client, &format!("{reads}/metrics"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -317,25 +302,22 @@ async fn a_standby_that_falls_behind_answers_min_position_reads_503_at_the_bound
         .standby
         .execute("SELECT pg_wal_replay_resume()")
         .await;
-    let found = client.get(&read).send().await.unwrap();
+    let found = get(&client, &read).await;
     assert_eq!(found.status(), StatusCode::OK);
     let row: Value = found.json().await.unwrap();
     assert_eq!(row["orderId"], order_id);
 
     // Readiness asks the standby: with the primary gone, the read API still serves.
     servers.primary.kill();
-    let ready = client
-        .get(format!("{reads}/health/ready"))
-        .send()
-        .await
-        .unwrap();
+    let ready = get(&client, &format!("{reads}/health/ready")).await;
     assert_eq!(ready.status(), StatusCode::OK);
-    let kept = client
-        .get(format!("{reads}/orderLists/{first_id}"))
-        .send()
-        .await
-        .unwrap();
+    let kept = get(&client, &format!("{reads}/orderLists/{first_id}")).await;
     assert_eq!(kept.status(), StatusCode::OK);
+}
+
+/// GETs `url`, which must answer.
+async fn get(client: &reqwest::Client, url: &str) -> reqwest::Response {
+    client.get(url).send().await.expect("an answer")
 }
 
 /// The value of the unlabelled metric `name`.

@@ -231,25 +231,14 @@ impl Metrics {
     }
 
     async fn refresh(&self) {
-        let mut standby_read = true;
-        if let Some((standby, seconds, bytes)) = &self.standby {
-            match standby.replay_lag().await {
-                Ok(lag) => {
-                    seconds.set(lag.seconds);
-                    bytes.set(lag.bytes as i64);
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "the standby's replay lag not refreshed: it shows older values");
-                    standby_read = false;
-                }
-            }
-        }
         let read = async {
             let statuses = self.store.statuses(crate::admin::HELD_BACK_AFTER).await?;
             let dead_letters = policies::dead_letters::counts(&self.store).await?;
             Ok::<_, sqlx::Error>((statuses, dead_letters))
         };
-        let (statuses, dead_letters) = match read.await {
+        // Side by side: a standby that does not answer must not hold the rest back.
+        let (read, standby_read) = tokio::join!(read, self.refresh_standby());
+        let (statuses, dead_letters) = match read {
             Ok(read) => read,
             Err(error) => {
                 tracing::warn!(%error, "subscription metrics not refreshed: they show older values");
@@ -277,6 +266,24 @@ impl Metrics {
         if let Some(gauge) = &self.oldest_transaction {
             let age_ms = statuses.oldest_transaction.map_or(0, |open| open.age_ms);
             gauge.set(age_ms as f64 / 1000.0);
+        }
+    }
+
+    /// Reads the standby's replay lag, if reads come from one; false when it could not.
+    async fn refresh_standby(&self) -> bool {
+        let Some((standby, seconds, bytes)) = &self.standby else {
+            return true;
+        };
+        match standby.replay_lag().await {
+            Ok(lag) => {
+                seconds.set(lag.seconds);
+                bytes.set(lag.bytes as i64);
+                true
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the standby's replay lag not refreshed: it shows older values");
+                false
+            }
         }
     }
 

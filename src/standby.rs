@@ -39,6 +39,14 @@ pub struct Standby {
     log: PgPool,
 }
 
+/// Whether the standby has replayed the primary's WAL up to `$1`: it has passed it, or
+/// stands right before the page header `$1` is in (the insert position of an idle
+/// primary may point past a page header no record follows), or it has been promoted.
+const CAUGHT_UP: &str = "(NOT pg_is_in_recovery()
+    OR pg_last_wal_replay_lsn() >= $1::pg_lsn
+    OR (pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()) <= 40
+        AND pg_wal_lsn_diff($1::pg_lsn, '0/0') % current_setting('wal_block_size')::int <= 40))";
+
 /// How far the standby's replay is behind the primary.
 pub struct ReplayLag {
     /// WAL the primary has written that the standby has not replayed.
@@ -50,8 +58,8 @@ pub struct ReplayLag {
 
 impl Standby {
     /// The standby at `url` of `log`'s database, read through a pool of `pool_size`.
-    pub async fn open(log: &PostgresEventLog, url: &str, pool_size: u32) -> anyhow::Result<Self> {
-        let (views, status) = log.open_pools_at(url, pool_size).await?;
+    pub fn open(log: &PostgresEventLog, url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let (views, status) = log.open_pools_at(url, pool_size)?;
         Ok(Self {
             views,
             status,
@@ -101,15 +109,14 @@ impl Standby {
     pub async fn replay_lag(&self) -> Result<ReplayLag, sqlx::Error> {
         let target = current_wal(&self.primary).await?;
         // A promoted standby keeps its last replay position: it lags nothing.
-        let (bytes, seconds): (f64, f64) = sqlx::query_as(
-            "SELECT CASE WHEN pg_is_in_recovery()
-                         THEN coalesce(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)
-                         ELSE 0 END::float8,
-                    CASE WHEN NOT pg_is_in_recovery()
-                           OR coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) THEN 0
+        let (bytes, seconds): (f64, f64) = sqlx::query_as(&format!(
+            "SELECT CASE WHEN coalesce({CAUGHT_UP}, false) THEN 0
+                         ELSE coalesce(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)
+                    END::float8,
+                    CASE WHEN coalesce({CAUGHT_UP}, false) THEN 0
                          ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
-                    END::float8",
-        )
+                    END::float8"
+        ))
         .bind(&target)
         .fetch_one(&self.status)
         .await?;
@@ -140,11 +147,9 @@ async fn current_wal(primary: &PgPool) -> Result<String, sqlx::Error> {
 /// Whether the standby has replayed the WAL up to `target`, or has been promoted (false
 /// on an error: the reads' own re-checks take over).
 async fn has_replayed(standby: &PgPool, target: &str) -> bool {
-    sqlx::query_scalar::<_, Option<bool>>(
-        "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= $1::pg_lsn",
-    )
-    .bind(target)
-    .fetch_one(standby)
-    .await
-    .is_ok_and(|replayed| replayed.unwrap_or(false))
+    sqlx::query_scalar::<_, Option<bool>>(&format!("SELECT {CAUGHT_UP}"))
+        .bind(target)
+        .fetch_one(standby)
+        .await
+        .is_ok_and(|replayed| replayed.unwrap_or(false))
 }

@@ -92,7 +92,7 @@ impl Store for PostgresEventLog {
     }
 
     async fn standby(&self, url: &str, pool_size: u32) -> anyhow::Result<Standby> {
-        Standby::open(self, url, pool_size).await
+        Standby::open(self, url, pool_size)
     }
 
     async fn listen(&self, channel: &'static str) -> anyhow::Result<Option<watch::Receiver<i64>>> {

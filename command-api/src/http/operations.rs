@@ -66,7 +66,8 @@ async fn live() -> Json<Health> {
     Json(Health { status: "live" })
 }
 
-/// Readiness: the database answers and its migrations are applied.
+/// Readiness: the database answers and its migrations are applied (for a process that
+/// writes, the server takes writes; see [`Readiness`]).
 #[utoipa::path(
     get,
     path = "/health/ready",
@@ -75,8 +76,8 @@ async fn live() -> Json<Health> {
     security(()),
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "The database does not answer or migrations are not \
-            applied (`not_ready`)", body = ErrorBody),
+        (status = 503, description = "The database does not answer, its migrations are not \
+            applied, or it takes no writes where the process writes (`not_ready`)", body = ErrorBody),
     )
 )]
 async fn ready<R: Readiness>(State(readiness): State<Arc<R>>) -> Response {
@@ -85,7 +86,7 @@ async fn ready<R: Readiness>(State(readiness): State<Arc<R>>) -> Response {
     } else {
         let body = json!({
             "error": "not_ready",
-            "message": "the database does not answer or migrations are not applied",
+            "message": "the database does not answer, its migrations are not applied, or it takes no writes",
         });
         (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
     }

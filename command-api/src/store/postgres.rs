@@ -137,16 +137,12 @@ impl PostgresEventLog {
 
     /// Pools to another server (a standby at `url`), with the same acquire timeout: one
     /// of `size` connections, and a status pool like [`PostgresEventLog::status_pool`].
-    pub async fn open_pools_at(
-        &self,
-        url: &str,
-        size: u32,
-    ) -> Result<(PgPool, PgPool), sqlx::Error> {
+    /// Both connect when first used: a process starts while that server is down, and
+    /// its readiness says so.
+    pub fn open_pools_at(&self, url: &str, size: u32) -> Result<(PgPool, PgPool), sqlx::Error> {
         let options: PgConnectOptions = url.parse()?;
         let acquire_timeout = self.pool.options().get_acquire_timeout();
-        let pool = pool_options(size, acquire_timeout)
-            .connect_with(options.clone())
-            .await?;
+        let pool = pool_options(size, acquire_timeout).connect_lazy_with(options.clone());
         Ok((pool, status_pool(options, acquire_timeout)))
     }
 }

@@ -25,6 +25,8 @@ const PG_ANY_PENDING: &str = "
 const SQLITE_CHECKPOINT: &str = "SELECT position FROM projection_checkpoints WHERE name = $1";
 /// The position of the last event in the log, on either store.
 pub const HEAD: &str = "SELECT coalesce(max(global_position), 0) FROM events";
+/// Whether the log holds an event at a position, on either store.
+pub const HOLDS: &str = "SELECT EXISTS (SELECT 1 FROM events WHERE global_position = $1)";
 
 /// Whether `view` has applied every committed event up to `position` (PostgreSQL).
 pub async fn on_postgres(

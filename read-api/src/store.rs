@@ -175,6 +175,25 @@ impl ViewStore {
         }
     }
 
+    /// Whether the log here holds an event at `position` (none at a position a
+    /// rolled-back commit used up).
+    pub async fn holds(&self, position: i64) -> Result<bool, sqlx::Error> {
+        match self {
+            Self::Postgres(pool) => {
+                sqlx::query_scalar(applied::HOLDS)
+                    .bind(position)
+                    .fetch_one(pool)
+                    .await
+            }
+            Self::Sqlite(pool) => {
+                sqlx::query_scalar(applied::HOLDS)
+                    .bind(position)
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+    }
+
     /// Every view's and policy's checkpoint, by name: where it stands in the log's
     /// reading order.
     pub async fn checkpoints(&self) -> Result<Vec<(String, LogPoint)>, sqlx::Error> {

@@ -318,6 +318,76 @@ async fn a_standby_that_falls_behind_answers_min_position_reads_503_at_the_bound
     assert_eq!(kept.status(), StatusCode::OK);
 }
 
+/// A standby replays commits in the order they committed, not in position order: a read
+/// naming the position of a commit the standby has not replayed waits for it, though
+/// later positions have arrived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_on_a_standby_waits_for_its_position_though_later_positions_arrived_first() {
+    let servers = Replicated::start(Commit::Asynchronous).await;
+    let split = split_over(&servers).await;
+    let client = admin_client();
+    // A commit that takes its position first and commits last (an event no view reads).
+    let mut slow = servers.primary.connect().await;
+    sqlx::raw_sql("BEGIN").execute(&mut slow).await.unwrap();
+    let early: i64 = sqlx::query_scalar(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+         event_version, payload, metadata) \
+         VALUES ('Probe', $1, 1, 'Probed', '1.0', '{}', '{}') RETURNING global_position",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .fetch_one(&mut slow)
+    .await
+    .unwrap();
+    let (status, later, _) = place(&client, &split.commands, "a-later-position")
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::CREATED);
+    let (order_id, position) = (
+        later["orderId"].as_str().unwrap(),
+        later["position"].as_i64().unwrap(),
+    );
+    assert!(position > early);
+    let mut standby = servers.standby.connect().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let arrived: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE global_position = $1)")
+                .bind(position)
+                .fetch_one(&mut standby)
+                .await
+                .unwrap();
+        if arrived {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the standby never received {position}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    servers
+        .standby
+        .execute("SELECT pg_wal_replay_pause()")
+        .await;
+    sqlx::raw_sql("COMMIT").execute(&mut slow).await.unwrap();
+
+    let read = format!(
+        "{}/orderLists/{order_id}?minPosition={early}",
+        split.standby_reads
+    );
+    let response = get(&client, &read).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"], "view_behind", "{body}");
+
+    servers
+        .standby
+        .execute("SELECT pg_wal_replay_resume()")
+        .await;
+    eventually(&client, &read, |status, _| status == StatusCode::OK).await;
+}
+
 /// GETs `url`, which must answer.
 async fn get(client: &reqwest::Client, url: &str) -> reqwest::Response {
     client.get(url).send().await.expect("an answer")

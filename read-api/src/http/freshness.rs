@@ -90,14 +90,16 @@ impl Freshness {
         let mut progress = self.progress.clone();
         let mut waiting = views.to_vec();
         let mut head_checked = false;
+        let mut received = false;
         let mut permit = None;
         loop {
             if let Some(progress) = &mut progress {
                 progress.borrow_and_update();
             }
+            received = received || self.has_received(store, min).await?;
             let mut behind = Vec::with_capacity(waiting.len());
             for view in waiting {
-                if !store.has_applied(view, min).await? {
+                if !received || !store.has_applied(view, min).await? {
                     behind.push(view);
                 }
             }
@@ -145,6 +147,18 @@ impl Freshness {
                 None => tokio::time::sleep(pause).await,
             }
         }
+    }
+
+    /// Whether the views' store has the commit at `position`, when the log lives
+    /// elsewhere (a standby of it). A standby replays commits in the order they
+    /// committed, not in position order: it may hold later positions before this one,
+    /// and a view's check cannot see a commit that has not arrived. A position the log
+    /// does not hold either (a rolled-back commit's) is left to that check.
+    async fn has_received(&self, store: &ViewStore, position: i64) -> Result<bool, ApiError> {
+        let Some(log) = &self.log else {
+            return Ok(true);
+        };
+        Ok(position <= 0 || store.holds(position).await? || !log.holds(position).await?)
     }
 }
 

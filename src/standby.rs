@@ -4,9 +4,10 @@
 //!
 //! A view's rows and its checkpoint commit in one transaction, so the standby's copy of
 //! a view is always the view at some earlier point, and its checkpoint says which: a read
-//! with `minPosition` waits until the standby's checkpoint has passed the position, as it
-//! would on the primary. A hot standby cannot `LISTEN`, so reads are woken by the
-//! primary's progress, relayed once the standby has replayed it ([`Standby::follow`]).
+//! with `minPosition` waits until the standby holds the commit at that position and its
+//! view has applied it, as it would on the primary. A hot standby cannot `LISTEN`, so
+//! reads are woken by the primary's progress, relayed once the standby has replayed it
+//! ([`Standby::follow`]).
 
 use std::time::Duration;
 

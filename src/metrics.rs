@@ -277,7 +277,7 @@ impl Metrics {
         match standby.replay_lag().await {
             Ok(lag) => {
                 seconds.set(lag.seconds);
-                bytes.set(lag.bytes as i64);
+                bytes.set(lag.bytes);
                 true
             }
             Err(error) => {

@@ -40,18 +40,25 @@ pub struct Standby {
     log: PgPool,
 }
 
-/// Whether the standby has replayed the primary's WAL up to `$1`: it has passed it, or
-/// stands right before the page header `$1` is in (the insert position of an idle
-/// primary may point past a page header no record follows), or it has been promoted.
-const CAUGHT_UP: &str = "(NOT pg_is_in_recovery()
-    OR pg_last_wal_replay_lsn() >= $1::pg_lsn
-    OR (pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()) <= 40
-        AND pg_wal_lsn_diff($1::pg_lsn, '0/0') % current_setting('wal_block_size')::int <= 40))";
+/// Where the standby stands against the primary's WAL position `$1`:
+/// - whether it has replayed up to it: it has passed it, or stands right before the page
+///   header `$1` is in (the insert position of an idle primary may point past a page
+///   header no record follows), or it has been promoted;
+/// - the WAL between its replay position and `$1`, in bytes;
+/// - the age of the last transaction it replayed, in seconds.
+const REPLAY_STATE: &str = "
+    SELECT coalesce(NOT pg_is_in_recovery()
+             OR pg_last_wal_replay_lsn() >= $1::pg_lsn
+             OR (pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()) <= 40
+                 AND pg_wal_lsn_diff($1::pg_lsn, '0/0')
+                     % current_setting('wal_block_size')::int <= 40), false),
+           coalesce(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)::bigint,
+           coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)::float8";
 
 /// How far the standby's replay is behind the primary.
 pub struct ReplayLag {
     /// WAL the primary has written that the standby has not replayed.
-    pub bytes: f64,
+    pub bytes: i64,
     /// Age of the last transaction the standby replayed, while WAL is left to replay
     /// (0 once it has replayed everything the primary wrote).
     pub seconds: f64,
@@ -109,21 +116,17 @@ impl Standby {
     /// How far the standby is behind the primary now.
     pub async fn replay_lag(&self) -> Result<ReplayLag, sqlx::Error> {
         let target = current_wal(&self.primary).await?;
+        let (caught_up, bytes, seconds) = replay_state(&self.status, &target).await?;
         // A promoted standby keeps its last replay position: it lags nothing.
-        let (bytes, seconds): (f64, f64) = sqlx::query_as(&format!(
-            "SELECT CASE WHEN coalesce({CAUGHT_UP}, false) THEN 0
-                         ELSE coalesce(pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn()), 0)
-                    END::float8,
-                    CASE WHEN coalesce({CAUGHT_UP}, false) THEN 0
-                         ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
-                    END::float8"
-        ))
-        .bind(&target)
-        .fetch_one(&self.status)
-        .await?;
-        Ok(ReplayLag {
-            bytes: bytes.max(0.0),
-            seconds: seconds.max(0.0),
+        Ok(match caught_up {
+            true => ReplayLag {
+                bytes: 0,
+                seconds: 0.0,
+            },
+            false => ReplayLag {
+                bytes: bytes.max(0),
+                seconds: seconds.max(0.0),
+            },
         })
     }
 }
@@ -148,9 +151,15 @@ async fn current_wal(primary: &PgPool) -> Result<String, sqlx::Error> {
 /// Whether the standby has replayed the WAL up to `target`, or has been promoted (false
 /// on an error: the reads' own re-checks take over).
 async fn has_replayed(standby: &PgPool, target: &str) -> bool {
-    sqlx::query_scalar::<_, Option<bool>>(&format!("SELECT {CAUGHT_UP}"))
+    replay_state(standby, target)
+        .await
+        .is_ok_and(|(caught_up, _, _)| caught_up)
+}
+
+/// [`REPLAY_STATE`] against `target`.
+async fn replay_state(standby: &PgPool, target: &str) -> Result<(bool, i64, f64), sqlx::Error> {
+    sqlx::query_as(REPLAY_STATE)
         .bind(target)
         .fetch_one(standby)
         .await
-        .is_ok_and(|replayed| replayed.unwrap_or(false))
 }

@@ -493,44 +493,26 @@ async fn fail_over(commit: Commit) -> Failover {
     let pointed_at = Instant::now();
     // Until the promotion, commands meet a server that takes no writes: 503 unavailable,
     // and the command API is not ready.
-    let deadline = pointed_at + Duration::from_secs(10);
-    loop {
-        let refused = attempts
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|a| a.at > pointed_at && a.body["error"] == "unavailable");
-        if refused {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no command met the standby in recovery"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_an_attempt(
+        &attempts,
+        Duration::from_secs(10),
+        "no command met the standby in recovery",
+        |a| a.at > pointed_at && a.body["error"] == "unavailable",
+    )
+    .await;
     // A while for every client to meet it (a 500 among their answers fails the test).
     tokio::time::sleep(Duration::from_millis(200)).await;
     let ready = get(&client, &format!("{commands}/health/ready")).await;
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     tokio::task::block_in_place(|| servers.standby.promote());
     let switched_at = Instant::now();
-    let deadline = switched_at + Duration::from_secs(30);
-    loop {
-        let resumed = attempts
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|a| a.at > switched_at && a.status == StatusCode::CREATED);
-        if resumed {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "commands never resumed after the switch"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_an_attempt(
+        &attempts,
+        Duration::from_secs(30),
+        "commands never resumed after the switch",
+        |a| a.at > switched_at && a.status == StatusCode::CREATED,
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.send_replace(true);
     for client in clients {
@@ -613,6 +595,21 @@ async fn fail_over(commit: Commit) -> Failover {
         attempts,
         killed_at,
         switched_at,
+    }
+}
+
+/// Waits, at most `within`, until one of the clients' `attempts` is `wanted`; else fails
+/// with `never`.
+async fn until_an_attempt(
+    attempts: &Mutex<Vec<Attempt>>,
+    within: Duration,
+    never: &str,
+    wanted: impl Fn(&Attempt) -> bool,
+) {
+    let deadline = Instant::now() + within;
+    while !attempts.lock().unwrap().iter().any(&wanted) {
+        assert!(Instant::now() < deadline, "{never}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
